@@ -1,0 +1,43 @@
+"""Base classes of tunelab's estimators: scikit-learn's contract, written once."""
+
+import numpy as np
+
+from tunelab.optimizers._params import ParamsMixin, clone  # noqa: F401  (clone is re-exported)
+
+
+class BaseEstimator(ParamsMixin):
+    """Constructor stores hyperparameters only; `fit` returns self; fitted attributes end in `_`."""
+
+
+class ClassifierMixin:
+    """`score` is the mean accuracy, as in scikit-learn."""
+
+    _estimator_type = "classifier"
+
+    def score(self, X, y):
+        from tunelab.core.metrics import accuracy_score
+
+        return accuracy_score(y, self.predict(X))
+
+
+class RegressorMixin:
+    """`score` is the coefficient of determination R^2, as in scikit-learn."""
+
+    _estimator_type = "regressor"
+
+    def score(self, X, y):
+        from tunelab.core.metrics import r2_score
+
+        return r2_score(y, self.predict(X))
+
+
+def is_classifier(estimator):
+    return getattr(estimator, "_estimator_type", None) == "classifier" or (
+        hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_")
+    )
+
+
+def encode_labels(y):
+    """Map labels of any type to 0..K-1; returns (classes, codes) with classes sorted (np.unique)."""
+    classes, codes = np.unique(np.asarray(y), return_inverse=True)
+    return classes, codes.astype(np.int64)
