@@ -1,0 +1,63 @@
+"""One training epoch in compiled code, specialised for a model's loss-and-gradient kernel.
+
+    for each mini-batch B of the permutation `order`:  L_B, g = loss_grad(theta, B);  theta <- rule(theta, g)
+
+A Numba function that takes another jitted function as an argument cannot be cached, so instead the epoch
+is compiled once per kernel, with the kernel bound as a global (`LOSS_GRAD`) of a copy of the template below.
+The copy's name carries a hash of the kernel's and the rules' source, so Numba's on-disk cache
+(`cache=True`) keeps one entry per kernel and is renewed when either changes.
+"""
+
+import hashlib
+import inspect
+import sys
+import types
+
+import numpy as np
+from numba import njit
+
+from tunelab.optimizers import _rules
+from tunelab.optimizers._rules import apply_rule
+
+
+def _epoch_template(theta, X, Y, alpha, spec, order, batch_size, lr, rule, hyper, state, t0):
+    """Run one epoch over `order` (a permutation of rows) in batches of `batch_size`; returns the mean
+    mini-batch loss (each batch's loss at the point before its update, weighted by its size)."""
+    n = order.shape[0]
+    grad = np.empty_like(theta)
+    total = 0.0
+    t = t0
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        rows = order[start:stop]
+        loss = LOSS_GRAD(theta, X, Y, rows, alpha, spec, grad)  # noqa: F821  (bound per kernel)
+        total += loss * (stop - start)
+        if not np.isfinite(loss):
+            return total / n
+        t += 1
+        apply_rule(rule, theta, state, grad, lr, hyper, t)
+    return total / n
+
+
+_compiled = {}
+
+
+def _source_digest(*functions):
+    digest = hashlib.sha1()
+    for function in functions:
+        digest.update(inspect.getsource(sys.modules[function.__module__]).encode())
+    return digest.hexdigest()[:12]
+
+
+def epoch_for(kernel):
+    """The compiled epoch loop for `kernel` (a Numba dispatcher following the kernel contract)."""
+    key = (kernel.py_func.__module__, kernel.py_func.__qualname__)
+    if key not in _compiled:
+        namespace = dict(_epoch_template.__globals__, LOSS_GRAD=kernel)
+        function = types.FunctionType(_epoch_template.__code__, namespace, "epoch")
+        tag = f"{key[0]}.{key[1]}".replace(".", "_")
+        function.__qualname__ = f"epoch__{tag}__{_source_digest(kernel.py_func, _rules.apply_rule.py_func)}"
+        function.__module__ = __name__
+        function.__doc__ = _epoch_template.__doc__
+        _compiled[key] = njit(cache=True, nogil=True)(function)
+    return _compiled[key]

@@ -1,0 +1,180 @@
+"""The training driver: epochs of an optimizer on a problem, with the stopping tests every model shares.
+
+A problem is the data and the loss-and-gradient kernel a model hands over (`KernelProblem`); the
+optimizers know nothing else of the model. Each epoch of a first-order optimizer runs in compiled code
+(`_loop.epoch_for`); this module handles what happens between epochs: the learning-rate schedule, the
+loss curve, divergence, tolerance and early stopping.
+"""
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tunelab.optimizers._checks import ConvergenceError, check_random_state, check_scalar
+from tunelab.optimizers._loop import epoch_for
+from tunelab.optimizers.first_order import FirstOrderOptimizer
+from tunelab.optimizers.lbfgs import LBFGS, _projected_gradient, lbfgs_iterations
+
+
+class KernelProblem:
+    """f(theta) = (1/n) sum_i loss_i(theta) + alpha/2 |weights|^2, evaluated by a Numba `kernel` that follows
+    the contract loss_grad(theta, X, Y, rows, alpha, spec, grad) -> L (see OPTIMIZERS contract in __init__)."""
+
+    def __init__(self, kernel, X, Y, alpha=0.0, spec=None):
+        self.kernel = kernel
+        self.X = np.ascontiguousarray(X, dtype=np.float64)  # (n, d)
+        Y = np.asarray(Y, dtype=np.float64)
+        self.Y = np.ascontiguousarray(Y.reshape(-1, 1) if Y.ndim == 1 else Y)  # (n, k)
+        self.alpha = float(alpha)
+        self.spec = np.zeros(0, dtype=np.int64) if spec is None else np.ascontiguousarray(spec, dtype=np.int64)
+        self.all_rows = np.arange(self.X.shape[0], dtype=np.int64)
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    def loss_grad(self, theta, rows=None):
+        """(L, dL/dtheta) over `rows` (all rows by default)."""
+        grad = np.empty_like(theta)
+        rows = self.all_rows if rows is None else rows
+        loss = self.kernel(theta, self.X, self.Y, rows, self.alpha, self.spec, grad)
+        return loss, grad
+
+    def run_epoch(self, theta, order, batch_size, lr, rule, hyper, state, t0):
+        """One compiled epoch over the permutation `order`; updates theta and state in place, returns mean loss."""
+        epoch = epoch_for(self.kernel)
+        return epoch(theta, self.X, self.Y, self.alpha, self.spec, order, batch_size, lr, rule, hyper, state, t0)
+
+
+@dataclass
+class TrainState:
+    """What training needs to continue where it stopped: optimizer buffers, step and epoch counts."""
+    buffers: np.ndarray
+    step: int = 0
+    epoch: int = 0
+
+
+@dataclass
+class TrainResult:
+    theta: np.ndarray
+    loss_curve: list
+    validation_scores: list | None
+    n_epochs: int
+    converged: bool
+    state: TrainState = field(repr=False)
+
+
+class _Patience:
+    """The stopping test of scikit-learn's MLP and SGD: stop after `n_iter_no_change` epochs in which the
+    monitored value did not improve on its best by at least `tol` (tol None: never stop early)."""
+
+    def __init__(self, tol, n_iter_no_change, greater_is_better):
+        self.tol, self.patience, self.sign = tol, n_iter_no_change, (1.0 if greater_is_better else -1.0)
+        self.best, self.bad_epochs, self.improved = -np.inf, 0, False
+
+    def update(self, value):
+        """Record one epoch's value; returns True when training should stop."""
+        value = self.sign * value
+        tol = 0.0 if self.tol is None else self.tol
+        self.bad_epochs = self.bad_epochs + 1 if value < self.best + tol else 0
+        self.improved = value > self.best
+        self.best = max(self.best, value)
+        return self.tol is not None and self.bad_epochs >= self.patience
+
+
+DIVERGENCE_FACTOR = 1e10  # a loss this many times its best so far counts as diverged, as a non-finite one does
+
+
+def _check_finite(loss, epoch, optimizer, best_loss=np.inf):
+    if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(best_loss, 1e-12):
+        lr = getattr(optimizer, "lr", None)
+        hint = f"; lower the learning rate (lr={lr})" if lr is not None else ""
+        raise ConvergenceError(f"training diverged: the loss became {loss} at epoch {epoch}{hint}.")
+
+
+def train(optimizer, problem, theta0, *, max_epochs=200, tol=1e-4, n_iter_no_change=5,
+          random_state=None, validation_score=None, state=None):
+    """Fit theta by `optimizer` on `problem` for at most `max_epochs` epochs; returns a TrainResult.
+
+    Stops when the training loss (or, given `validation_score(theta) -> float`, higher is better, that
+    score, keeping the best theta seen) has not improved by `tol` for `n_iter_no_change` epochs.
+    Raises ConvergenceError as soon as the loss is not finite. `state` continues a previous run.
+    """
+    check_scalar(max_epochs, "max_epochs", numbers.Integral, low=1)
+    check_scalar(tol, "tol", low=0.0, allow_none=True)
+    check_scalar(n_iter_no_change, "n_iter_no_change", numbers.Integral, low=1)
+    rng = check_random_state(random_state)
+    theta = np.array(theta0, dtype=np.float64)
+    if isinstance(optimizer, LBFGS):
+        optimizer._check()
+        return _train_lbfgs(optimizer, problem, theta, max_epochs, tol, n_iter_no_change, validation_score, state)
+    if not isinstance(optimizer, FirstOrderOptimizer):
+        raise TypeError(
+            "`optimizer` must be one of GD, SGD, Momentum, Adam or LBFGS from tunelab.optimizers; "
+            f"got {optimizer!r}."
+        )
+    optimizer._check()
+    if state is None or state.buffers.shape != (2, theta.shape[0]):
+        state = TrainState(optimizer.init_state(theta.shape[0]))
+    n = problem.n_samples
+    batch_size = n if optimizer.batch_size is None else min(optimizer.batch_size, n)
+    hyper = optimizer._hyper()
+    monitor = _Patience(tol, n_iter_no_change, greater_is_better=validation_score is not None)
+    loss_curve, scores, best_theta = [], ([] if validation_score is not None else None), theta.copy()
+    converged = False
+    for _ in range(max_epochs):
+        order = rng.permutation(n) if batch_size < n else problem.all_rows
+        lr = optimizer.learning_rate(state.epoch)
+        loss = problem.run_epoch(theta, order, batch_size, lr, optimizer.rule, hyper, state.buffers, state.step)
+        state.step += -(-n // batch_size)
+        state.epoch += 1
+        _check_finite(loss, state.epoch, optimizer, min(loss_curve, default=np.inf))
+        loss_curve.append(float(loss))
+        value = loss
+        if validation_score is not None:
+            value = float(validation_score(theta))
+            scores.append(value)
+        stop = monitor.update(value)
+        if monitor.improved:
+            best_theta[:] = theta
+        if stop:
+            converged = True
+            break
+    if not np.isfinite(theta).all():
+        raise ConvergenceError(f"training diverged: the weights are not finite after epoch {state.epoch}.")
+    if validation_score is not None:
+        theta = best_theta
+    return TrainResult(theta, loss_curve, scores, len(loss_curve), converged, state)
+
+
+def _train_lbfgs(optimizer, problem, theta, max_epochs, tol, n_iter_no_change, validation_score, state):
+    """L-BFGS iterations until the gradient max-norm is below gtol (or the patience test stops it)."""
+    max_iter = max_epochs if optimizer.max_iter is None else optimizer.max_iter
+    no_bounds = np.full(theta.shape[0], np.inf)
+    monitor = _Patience(tol, n_iter_no_change, greater_is_better=validation_score is not None)
+    loss_curve, scores, best_theta = [], ([] if validation_score is not None else None), theta.copy()
+    converged = False
+    iterations = lbfgs_iterations(problem.loss_grad, theta, memory=optimizer.memory)
+    next(iterations)  # the starting point
+    for iteration, (theta, loss, grad, _) in enumerate(iterations, start=1):
+        _check_finite(loss, iteration, optimizer)
+        loss_curve.append(float(loss))
+        if validation_score is not None:
+            scores.append(float(validation_score(theta)))
+            if monitor.update(scores[-1]):
+                break
+            if monitor.improved:
+                best_theta = theta.copy()
+        if np.abs(_projected_gradient(theta, grad, -no_bounds, no_bounds)).max() <= optimizer.gtol:
+            converged = True
+            break
+        if iteration >= max_iter:
+            break
+    else:
+        converged = True  # no step lowers the loss: optimal to machine precision
+    if validation_score is not None and scores and max(scores) > scores[-1]:
+        theta = best_theta
+    state = state or TrainState(np.zeros((2, theta.shape[0])))
+    state.epoch += len(loss_curve)
+    return TrainResult(np.array(theta), loss_curve, scores, len(loss_curve), converged, state)
