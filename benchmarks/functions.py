@@ -1,0 +1,125 @@
+"""Standard test functions for searchers, with their known minima (Surjanovic and Bingham, "Virtual Library
+of Simulation Experiments", Simon Fraser University; Jamil and Yang, 2013).
+
+Each `TestFunction` evaluates one point given as a 1-D array inside `bounds`, and knows `f_min`, so a
+benchmark reports simple regret = best value found - f_min.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TestFunction:
+    name: str
+    dim: int
+    bounds: tuple  # ((low, high), ...) one pair per dimension
+    f_min: float
+    x_min: tuple
+    f: object
+
+    def __call__(self, x):
+        return float(self.f(np.asarray(x, dtype=np.float64)))
+
+    def space(self):
+        """The function's domain as a tunelab search space with dimensions x0, x1, ..."""
+        from tunelab.searchers import Real, Space
+
+        return Space({f"x{i}": Real(float(lo), float(hi)) for i, (lo, hi) in enumerate(self.bounds)})
+
+    def objective(self):
+        """The function as a tunelab objective over params {"x0": ..., "x1": ...}."""
+        return lambda params: self([params[f"x{i}"] for i in range(self.dim)])
+
+
+def _branin(x):
+    a, b, c, r, s, t = 1.0, 5.1 / (4 * np.pi**2), 5 / np.pi, 6.0, 10.0, 1 / (8 * np.pi)
+    return a * (x[1] - b * x[0] ** 2 + c * x[0] - r) ** 2 + s * (1 - t) * np.cos(x[0]) + s
+
+
+_H3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
+_H3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
+_H6_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
+                  [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]], dtype=float)
+_H6_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
+                         [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+_H_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+
+
+def _hartmann(A, P):
+    return lambda x: -np.sum(_H_ALPHA * np.exp(-np.sum(A * (x - P) ** 2, axis=1)))
+
+
+def _ackley(x):
+    d = x.shape[0]
+    return (-20 * np.exp(-0.2 * np.sqrt(np.sum(x**2) / d)) - np.exp(np.sum(np.cos(2 * np.pi * x)) / d)
+            + 20 + np.e)
+
+
+def _rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def _levy(x):
+    w = 1 + (x - 1) / 4
+    middle = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(np.pi * w[:-1] + 1) ** 2))
+    return np.sin(np.pi * w[0]) ** 2 + middle + (w[-1] - 1) ** 2 * (1 + np.sin(2 * np.pi * w[-1]) ** 2)
+
+
+def _rastrigin(x):
+    return 10 * x.shape[0] + np.sum(x**2 - 10 * np.cos(2 * np.pi * x))
+
+
+def _styblinski_tang(x):
+    return 0.5 * np.sum(x**4 - 16 * x**2 + 5 * x)
+
+
+def branin():
+    return TestFunction("branin", 2, ((-5.0, 10.0), (0.0, 15.0)), 0.397887357729739, (np.pi, 2.275), _branin)
+
+
+def hartmann3():
+    return TestFunction("hartmann3", 3, ((0.0, 1.0),) * 3, -3.86278214782076,
+                        (0.114614, 0.555649, 0.852547), _hartmann(_H3_A, _H3_P))
+
+
+def hartmann6():
+    return TestFunction("hartmann6", 6, ((0.0, 1.0),) * 6, -3.32236801141551,
+                        (0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573), _hartmann(_H6_A, _H6_P))
+
+
+def ackley(dim=5):
+    return TestFunction(f"ackley{dim}", dim, ((-32.768, 32.768),) * dim, 0.0, (0.0,) * dim, _ackley)
+
+
+def rosenbrock(dim=5):
+    return TestFunction(f"rosenbrock{dim}", dim, ((-5.0, 10.0),) * dim, 0.0, (1.0,) * dim, _rosenbrock)
+
+
+def levy(dim=10):
+    return TestFunction(f"levy{dim}", dim, ((-10.0, 10.0),) * dim, 0.0, (1.0,) * dim, _levy)
+
+
+def rastrigin(dim=5):
+    return TestFunction(f"rastrigin{dim}", dim, ((-5.12, 5.12),) * dim, 0.0, (0.0,) * dim, _rastrigin)
+
+
+def styblinski_tang(dim=5):
+    return TestFunction(f"styblinski_tang{dim}", dim, ((-5.0, 5.0),) * dim, -39.16616570377142 * dim,
+                        (-2.903534027771178,) * dim, _styblinski_tang)
+
+
+def get_function(name):
+    """A test function by name, e.g. "branin", "hartmann6", "ackley5", "levy10", "rosenbrock4"."""
+    fixed = {"branin": branin, "hartmann3": hartmann3, "hartmann6": hartmann6}
+    if name in fixed:
+        return fixed[name]()
+    families = {"ackley": ackley, "rosenbrock": rosenbrock, "levy": levy, "rastrigin": rastrigin,
+                "styblinski_tang": styblinski_tang}
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem):]
+    if stem in families and digits:
+        return families[stem](int(digits))
+    known = ", ".join(list(fixed) + [f"{f}<dim>" for f in families])
+    raise ValueError(f"`name` must be one of {known}; got {name!r}.")
