@@ -1,0 +1,129 @@
+"""The Searcher interface: a searcher proposes points, the study owns everything else.
+
+The study owns the loop, the trials, the storage, parallelism and the objective; a searcher owns only
+its strategy. Write one in four methods::
+
+    class MySearcher(Searcher):
+        def __init__(self, n_initial=10):  # hyperparameters only, stored under their own names
+            self.n_initial = n_initial
+        def setup(self, space, seed):      # once per study, before the first ask
+            super().setup(space, seed)     # sets self.space, self.seed; check the space suits you here
+        def ask(self, n, history):         # up to n new params dicts
+            U, y = history.observations()  # (m, d) points in [0, 1]^d and (m,) losses, lower is better
+            u = ...                        # (d,) in [0, 1]^d
+            return [self.space.decode(u)]
+        def tell(self, trial, history):    # optional: a hint after each finished trial
+            pass
+
+The contract (tests/searcher_contract.py checks it for every searcher):
+
+1. The constructor stores hyperparameters only (scikit-learn's contract: `get_params`/`set_params`
+   come from `ParamsMixin`). The study works on `clone(searcher)`, never on the caller's object.
+2. `setup(space, seed)` is called once, before any `ask`. `seed` is an int fixed for the study (kept in
+   storage, so a resumed study has the same one). Raise a ValueError there, with advice, if the space
+   does not suit the searcher (e.g. a categorical dimension given to a searcher for real vectors).
+3. `ask(n, history)` returns a list of at most n params dicts, each inside the space; the k-th becomes
+   trial number `history.next_number + k`. Returning fewer than n says the search is exhausted (the
+   study stops when nothing is running and nothing new comes). `history` holds every trial so far,
+   including the running ones (`history.pending()`): propose points that differ from those.
+4. Work in the unit cube: `history.observations()` gives encoded points and losses; decode proposals
+   with `self.space.decode(u)`. Losses are always minimised: the study flips the sign for "maximize".
+5. The state is rebuildable from the history: the proposals must be a function of (hyperparameters,
+   space, seed, history) only, so that a resumed study, or a study run with another number of parallel
+   workers, continues as if never interrupted. Draw randomness from `self.rng(key...)` keyed by e.g.
+   `history.next_number`, not from a generator carried from one call to the next. A cache is fine if it
+   is rebuilt when the history is not the one it was built from.
+6. `tell(trial, history)` is optional: it is called once per trial finished in this process, so after a
+   resume, or with several processes writing one study, a searcher that relied on it would miss trials.
+   Use it for bookkeeping only; `ask` must rebuild from `history`.
+7. `size()` may return the number of distinct points the searcher will ever propose (a grid), else None.
+"""
+
+import numpy as np
+
+from tunelab.optimizers._params import ParamsMixin
+from tunelab.searchers.trial import TrialState
+
+
+class History:
+    """A read-only view of a study's trials for a searcher: `trials[i].number == i`.
+
+    `sign` is +1 for "minimize" and -1 for "maximize": loss = sign * value, always minimised.
+    `budget` is the total number of trials the study plans (trials so far + `n_trials` of the current
+    `optimize` call), or None when unknown.
+    """
+
+    __slots__ = ("space", "trials", "sign", "budget")
+
+    def __init__(self, space, trials, sign=1.0, budget=None):
+        self.space, self.trials, self.sign, self.budget = space, trials, float(sign), budget
+
+    @property
+    def next_number(self):
+        """The number the next asked trial will get."""
+        return len(self.trials)
+
+    def __len__(self):
+        return len(self.trials)
+
+    def with_state(self, *states):
+        return [t for t in self.trials if t.state in states]
+
+    def complete(self):
+        return self.with_state(TrialState.COMPLETE)
+
+    def running(self):
+        return self.with_state(TrialState.RUNNING)
+
+    def loss(self, trial):
+        """sign * value: the quantity searchers minimise."""
+        return self.sign * trial.value
+
+    def observations(self, states=(TrialState.COMPLETE,)):
+        """U (m, d) encoded params and y (m,) losses of the trials in `states` (complete ones by default)."""
+        done = [t for t in self.trials if t.state in states and t.value is not None]
+        U = self.space.encode_many([t.params for t in done])  # (m, d)
+        y = np.array([self.sign * t.value for t in done], dtype=np.float64)  # (m,)
+        return U, y
+
+    def pending(self):
+        """Encoded params of the running trials; (r, d)."""
+        return self.space.encode_many([t.params for t in self.running()])
+
+    def best(self):
+        """The complete trial with the least loss, or None."""
+        done = self.complete()
+        return min(done, key=self.loss) if done else None
+
+    def frozen(self):
+        """A copy that no longer follows the study (sent to other processes with a trial)."""
+        return History(self.space, [t.copy() for t in self.trials], self.sign, self.budget)
+
+
+class Searcher(ParamsMixin):
+    """Base class of every searcher; see the module docstring for the contract."""
+
+    space = None
+    seed = None
+
+    def setup(self, space, seed):
+        """Called once by the study before any ask. `seed` is an int."""
+        self.space = space
+        self.seed = int(seed)
+
+    def ask(self, n, history):
+        """Up to n new params dicts; the k-th becomes trial `history.next_number + k`."""
+        raise NotImplementedError
+
+    def tell(self, trial, history):
+        """Optional hint: `trial` just finished (complete, failed or pruned)."""
+
+    def size(self):
+        """The number of distinct points this searcher will ever propose, or None if unbounded."""
+        return None
+
+    def rng(self, *key):
+        """A Generator determined by (study seed, key): the same key gives the same stream, on resume too."""
+        if self.seed is None:
+            raise RuntimeError(f"{type(self).__name__}.setup(space, seed) must be called before drawing numbers.")
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=tuple(int(k) for k in key)))

@@ -1,0 +1,88 @@
+"""Grid search: every point of the product grid once, in a fixed order, then stop."""
+
+import math
+import numbers
+
+from tunelab.searchers.base import Searcher
+
+
+class GridSearch(Searcher):
+    """The full product grid: `n_points` values per real dimension (an int, or a dict name -> int),
+    every integer, every choice. Point i is the i-th of `itertools.product` over the dimensions in the
+    space's order (the last dimension varies fastest).
+
+    Each `ask` returns the first grid points that no trial holds yet (running, finished or failed;
+    trials lost when a process died are proposed again), so the set of trials does not depend on how
+    many are asked at once, and several processes sharing one storage split the grid between them.
+    A grid larger than `max_grid_size` is refused at setup.
+    """
+
+    def __init__(self, n_points=10, max_grid_size=100_000):
+        self.n_points = n_points
+        self.max_grid_size = max_grid_size
+
+    def setup(self, space, seed):
+        super().setup(space, seed)
+        if isinstance(self.max_grid_size, bool) or not isinstance(self.max_grid_size, numbers.Integral) \
+                or self.max_grid_size < 1:
+            raise ValueError(f"`max_grid_size` must be an integer >= 1; got {self.max_grid_size!r}.")
+        self._axes = space.grid_axes(self.n_points)
+        self._radix = [len(axis) for axis in self._axes]
+        self._size = math.prod(self._radix)
+        if self._size > self.max_grid_size:
+            shape = " x ".join(str(r) for r in self._radix)
+            raise ValueError(
+                f"the grid has {self._size:,} points ({shape}), more than `max_grid_size`={self.max_grid_size:,}. "
+                "Use fewer `n_points`, raise `max_grid_size`, or use RandomSearch."
+            )
+        # value -> position on each axis (keys by repr: floats round-trip exactly, choices may be unhashable)
+        self._positions = [{repr(v): k for k, v in enumerate(axis)} for axis in self._axes]
+        self._reset()
+
+    def _reset(self):
+        self._taken = set()  # grid indices held by a trial
+        self._seen = 0  # trials of the history already scanned
+        self._cursor = 0  # every grid index below it is taken
+        self._source = None  # the trials list scanned
+
+    def size(self):
+        return self._size
+
+    def index_of(self, params):
+        """The grid index of params, or None if they are not a grid point."""
+        i = 0
+        for name, radix, positions in zip(self.space.names, self._radix, self._positions):
+            k = positions.get(repr(params[name]))
+            if k is None:
+                return None
+            i = i * radix + k
+        return i
+
+    def point(self, i):
+        """Grid point i as a params dict (mixed-radix digits of i, the last dimension fastest)."""
+        values = []
+        for radix, axis in zip(reversed(self._radix), reversed(self._axes)):
+            i, k = divmod(i, radix)
+            values.append(axis[k])
+        return dict(zip(self.space.names, reversed(values)))
+
+    def ask(self, n, history):
+        trials = history.trials
+        if trials is not self._source or len(trials) < self._seen:  # not the history the cache was built from
+            self._reset()
+            self._source = trials
+        for trial in trials[self._seen:]:
+            if not trial.lost:
+                i = self.index_of(trial.params)
+                if i is not None:
+                    self._taken.add(i)
+        self._seen = len(trials)
+        proposals = []
+        i = self._cursor
+        while len(proposals) < n and i < self._size:
+            if i not in self._taken:
+                proposals.append(self.point(i))
+            i += 1
+        while self._cursor < self._size and self._cursor in self._taken:
+            self._cursor += 1
+        return proposals

@@ -1,0 +1,299 @@
+"""A study: the trials of one search, the ask/tell loop around a searcher, and their storage.
+
+    study = Study({"lr": Real(1e-4, 1, log=True), "depth": Integer(1, 8)}, RandomSearch(), seed=0)
+    study.optimize(lambda params: loss(**params), n_trials=50)
+    study.best_params, study.best_value
+
+or by hand: `trial = study.ask(); study.tell(trial, objective(trial.params))`.
+The searcher always minimises a loss; for direction="maximize" the study gives it loss = -value.
+"""
+
+import importlib
+import json
+import numbers
+import time
+import traceback
+
+from tunelab.optimizers._checks import check_choice, check_random_state
+from tunelab.optimizers._params import clone
+from tunelab.searchers.base import History, Searcher
+from tunelab.searchers.space import Space
+from tunelab.searchers.storage import make_storage
+from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
+    Outcome, Trial, TrialState, _check_value, to_csv, to_json, trials_table, wants_trial)
+
+
+class SearchExhausted(RuntimeError):
+    """`Study.ask()` found no new point: the searcher has proposed all it can (e.g. the whole grid)."""
+
+
+def _seed_int(seed):
+    """An int seed for the study, drawn from the Generator `check_random_state(seed)` (so None -> fresh)."""
+    return int(check_random_state(seed).integers(0, 2**63 - 1))
+
+
+def _searcher_spec(searcher):
+    """{"class": "module.Name", "params": {...}} when the params are JSON values, else None."""
+    spec = {"class": f"{type(searcher).__module__}.{type(searcher).__qualname__}",
+            "params": searcher.get_params(deep=False)}
+    try:
+        json.dumps(spec)
+    except (TypeError, ValueError):
+        return None
+    return spec
+
+
+def _searcher_from_spec(spec):
+    """Rebuild a stored searcher; only tunelab's own classes are imported from a file's contents."""
+    module, _, name = spec["class"].rpartition(".")
+    if not module.startswith("tunelab."):
+        raise ValueError(f"the study was run with searcher {spec['class']}; pass it again as `searcher=`.")
+    return getattr(importlib.import_module(module), name)(**spec["params"])
+
+
+def _describe(space_config):
+    try:
+        return repr(Space.from_config(space_config))
+    except ValueError:
+        return json.dumps(space_config)
+
+
+class Study:
+    """The trials of one search over `space`, proposed by `searcher` (default `RandomSearch()`).
+
+    Parameters
+    ----------
+    space : Space or dict of name -> Real/Integer/Categorical; may be None to reopen a stored study.
+    searcher : a `Searcher`; the study works on a clone of it.
+    direction : "minimize" (default) or "maximize".
+    storage : None (in memory) or the path of an SQLite file; an existing file resumes its study
+        (same space and direction required) and continues the trial numbering.
+    seed : int, Generator or None. Fixes every random choice of the searcher; a stored study keeps
+        its seed unless another one is given.
+    pruner : an object with `should_prune(trial, history) -> bool`, consulted by `trial.should_prune()`.
+    """
+
+    def __init__(self, space=None, searcher=None, direction=None, storage=None, seed=None, pruner=None):
+        if direction is not None:
+            check_choice(direction, "direction", ("minimize", "maximize"))
+        if searcher is not None and not isinstance(searcher, Searcher):
+            raise TypeError(f"`searcher` must be a Searcher (e.g. RandomSearch()); got {searcher!r}.")
+        self.storage = make_storage(storage)
+        stored = self.storage.read_meta()
+        if not stored:
+            if space is None:
+                where = f" {self.storage.path} holds no study;" if self.storage.path else ""
+                raise ValueError(f"`space` is required for a new study;{where} give a dict of dimensions.")
+            space = Space(space)
+            from tunelab.searchers.random import RandomSearch
+            stored = self.storage.init_meta({
+                "format": 1, "space": space.config(), "direction": direction or "minimize",
+                "seed": _seed_int(seed), "searcher": _searcher_spec(searcher or RandomSearch())})
+        if space is None:
+            space = Space.from_config(stored["space"])
+        space = Space(space)
+        if space.config() != stored["space"]:
+            raise ValueError(f"the storage {self.storage.path} holds a study over another space: stored "
+                             f"{_describe(stored['space'])}, given {space}.")
+        if direction is not None and direction != stored["direction"]:
+            raise ValueError(f"the stored study has direction={stored['direction']!r}; got direction={direction!r}.")
+        self.space = space
+        self.direction = stored["direction"]
+        self.seed = stored["seed"] if seed is None else _seed_int(seed)
+        if searcher is None:
+            from tunelab.searchers.random import RandomSearch
+            searcher = _searcher_from_spec(stored["searcher"]) if stored.get("searcher") else RandomSearch()
+        elif _searcher_spec(searcher) != stored.get("searcher"):
+            self.storage.set_meta("searcher", _searcher_spec(searcher))
+        self.searcher = clone(searcher)
+        self.pruner = pruner
+        self._sign = 1.0 if self.direction == "minimize" else -1.0
+        self.storage.load(space)
+        self.searcher.setup(space, self.seed)
+        self._stop_requested = False
+        self.stop_reason = None
+
+    @classmethod
+    def load(cls, storage, searcher=None, seed=None, pruner=None):
+        """Reopen the study stored at `storage` (its space, direction, seed and searcher come from the file)."""
+        study = cls(None, searcher=searcher, storage=storage, seed=seed, pruner=pruner)
+        return study
+
+    # ---- ask / tell ----------------------------------------------------------------------------
+
+    def history(self, budget=None):
+        return History(self.space, self.storage.trials, self._sign, budget)
+
+    def _propose(self, n, budget):
+        def propose(trials):
+            history = History(self.space, trials, self._sign, budget)
+            params_list = self.searcher.ask(n, history)
+            if not isinstance(params_list, list) or len(params_list) > n:
+                raise TypeError(f"{type(self.searcher).__name__}.ask({n}, history) must return a list of at most "
+                                f"{n} params dicts; got {params_list!r:.200}.")
+            for params in params_list:
+                self.space.validate(params, who=f"{type(self.searcher).__name__} proposed params")
+            return params_list
+        return propose
+
+    def ask_many(self, n, budget=None):
+        """Up to n new running trials (fewer when the searcher is exhausted)."""
+        trials = self.storage.create_trials(self._propose(n, budget))
+        for trial in trials:
+            trial._pruner = self.pruner
+            trial._history = self.history(budget) if self.pruner is not None else None
+        return trials
+
+    def ask(self):
+        """A new running trial: `trial.number`, `trial.params`. Raises SearchExhausted when none is left."""
+        trials = self.ask_many(1)
+        if not trials:
+            raise SearchExhausted(f"{self.searcher!r} has no new point to propose (all its points are taken).")
+        return trials[0]
+
+    def _running(self, trial):
+        if isinstance(trial, Trial):
+            number = trial.number
+        elif isinstance(trial, numbers.Integral) and not isinstance(trial, bool):
+            number = int(trial)
+        else:
+            raise TypeError(f"`trial` must be a Trial or a trial number; got {trial!r}.")
+        trials = self.storage.trials
+        if not 0 <= number < len(trials):
+            raise ValueError(f"this study has no trial number {number} (it has {len(trials)} trials).")
+        record = trials[number]
+        if record.state is not TrialState.RUNNING:
+            raise ValueError(f"trial {number} is already {record.state.value}; each trial is told once.")
+        return record
+
+    def tell(self, trial, value=None, *, error=None, state=None):
+        """Finish a running trial: with its value (complete; NaN/inf -> failed), with `error` (an exception or
+        a message; failed), or with state="pruned". Returns the finished trial."""
+        trial = self._running(trial)
+        if state is not None and TrialState(state) is TrialState.PRUNED:
+            outcome = Outcome(TrialState.PRUNED, None if value is None else float(value))
+        elif state is not None and TrialState(state) is not TrialState.COMPLETE:
+            raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} (use error= for failures).")
+        elif error is not None:
+            text = ("".join(traceback.format_exception_only(type(error), error)).strip()
+                    if isinstance(error, BaseException) else str(error))
+            outcome = Outcome(TrialState.FAILED, error=text)
+        else:
+            try:
+                outcome = Outcome(TrialState.COMPLETE, _check_value(value))
+            except (TypeError, ValueError) as exc:
+                outcome = Outcome(TrialState.FAILED, error=str(exc))
+        self._record(trial, outcome)
+        return trial
+
+    def _record(self, trial, outcome, lost=None):
+        """Write an outcome into the trial record, store it, and give the searcher its hint."""
+        trial.state, trial.value, trial.error = outcome.state, outcome.value, outcome.error
+        if outcome.intermediate_values is not trial.intermediate_values:
+            trial.intermediate_values.update(outcome.intermediate_values)
+        if outcome.attrs is not trial.attrs:
+            trial.attrs.update(outcome.attrs)
+        if lost:
+            trial.system_attrs["lost"] = lost
+        trial.end_time = time.time()
+        trial._pruner = trial._history = None
+        self.storage.finish(trial)
+        self.searcher.tell(trial, self.history())
+
+    # ---- the loop --------------------------------------------------------------------------------
+
+    def optimize(self, objective, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",
+                 callbacks=(), progress=True, catch=True, pass_trial=None):
+        """Run trials until `n_trials` more are done, `timeout` seconds have passed (checked between trials),
+        the searcher is exhausted, a callback calls `study.stop()`, or KeyboardInterrupt. Returns the study;
+        `study.stop_reason` says which ("n_trials", "timeout", "exhausted", "stopped", "interrupted").
+
+        objective : `objective(params) -> float`, or `objective(trial) -> float` when its first parameter is
+            named `trial` or annotated `Trial` (or pass_trial=True): then `trial.params`, `trial.report(value,
+            step)`, `trial.should_prune()` (raise `TrialPruned` to stop) and `trial.set_attr(key, value)`.
+        n_jobs : trials evaluated at once (-1: one per CPU); backend "threads" (tunelab's kernels release the
+            GIL) or "processes" (a picklable objective, e.g. a module-level function).
+        executor : any `concurrent.futures.Executor` (e.g. Dask's `Client.get_executor()`); it runs n_jobs
+            trials at once and is not shut down here.
+        callbacks : functions `callback(study, trial)` called after each finished trial.
+        catch : True (default) records an exception of the objective as a failed trial and goes on; False
+            re-raises it (after recording); a tuple of exception classes catches only those.
+        KeyboardInterrupt ends the call cleanly: finished trials are kept; the running ones are recorded
+        as failed and lost (a GridSearch proposes their points again).
+        """
+        from tunelab.searchers.parallel import run_trials
+
+        run_trials(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, executor=executor,
+                   backend=backend, callbacks=callbacks, progress=progress, catch=catch, pass_trial=pass_trial)
+        return self
+
+    def stop(self):
+        """Ask a running `optimize` to start no new trial (call it from a callback)."""
+        self._stop_requested = True
+
+    # ---- results ---------------------------------------------------------------------------------
+
+    @property
+    def trials(self):
+        """Every trial (a copy of the list; the trials themselves are the records: read them, do not edit)."""
+        return list(self.storage.sync())
+
+    @property
+    def best_trial(self):
+        """The complete trial with the best value (the first such trial on ties)."""
+        trials = self.trials
+        complete = [t for t in trials if t.state is TrialState.COMPLETE]
+        if not complete:
+            failed = [t for t in trials if t.state is TrialState.FAILED]
+            hint = f"; first error: {failed[0].error}" if failed else ""
+            raise ValueError(f"no trial is complete yet ({len(trials)} trials, {len(failed)} failed{hint}).")
+        return min(complete, key=lambda t: (self._sign * t.value, t.number))
+
+    @property
+    def best_params(self):
+        return self.best_trial.params
+
+    @property
+    def best_value(self):
+        return self.best_trial.value
+
+    def trials_table(self):
+        """The trials as a list of row dicts (number, state, value, params_<name>..., times, duration, error)."""
+        return trials_table(self.trials, self.space.names)
+
+    def to_csv(self, path=None):
+        """The trials table as CSV (no pandas needed); also written to `path` when given."""
+        return to_csv(self.trials, self.space.names, path)
+
+    def to_json(self, path=None):
+        """Every trial as JSON records; also written to `path` when given."""
+        return to_json(self.trials, path)
+
+    def close(self):
+        self.storage.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __len__(self):
+        return len(self.storage.trials)
+
+    def __repr__(self):
+        where = f", storage={self.storage.path!r}" if self.storage.path else ""
+        return (f"Study({len(self)} trials, direction={self.direction!r}, searcher={self.searcher!r}{where})")
+
+
+def minimize(objective, space, searcher=None, n_trials=None, seed=None, **kwargs):
+    """Build a Study (direction "minimize"; `storage`, `pruner` may be given) and run `optimize`; returns it."""
+    study_kwargs = {k: kwargs.pop(k) for k in ("storage", "pruner", "direction") if k in kwargs}
+    study_kwargs.setdefault("direction", "minimize")
+    study = Study(space, searcher, seed=seed, **study_kwargs)
+    return study.optimize(objective, n_trials=n_trials, **kwargs)
+
+
+def maximize(objective, space, searcher=None, n_trials=None, seed=None, **kwargs):
+    """As `minimize`, for an objective to maximise (a score)."""
+    return minimize(objective, space, searcher, n_trials, seed, direction="maximize", **kwargs)

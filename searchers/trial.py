@@ -1,0 +1,262 @@
+"""Trials: the record of one evaluation of the objective, and the table they make together.
+
+A trial is numbered 0, 1, 2, ... in the order it was asked, and moves from `running` to one of
+`complete` (a finite value), `failed` (an exception, or a NaN/inf value; `error` says which) or
+`pruned` (the objective raised `TrialPruned`, usually after `trial.should_prune()` said so).
+"""
+
+import csv
+import datetime
+import inspect
+import io
+import json
+import math
+import numbers
+import traceback
+from enum import Enum
+
+
+class TrialState(str, Enum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    PRUNED = "pruned"
+
+    @property
+    def is_finished(self):
+        return self is not TrialState.RUNNING
+
+    def __str__(self):
+        return self.value
+
+
+class TrialPruned(Exception):
+    """Raise it from an objective to stop a trial early; the trial is recorded as pruned, not failed."""
+
+
+class Trial:
+    """One evaluation: `number`, `params`, `state`, `value`, `error`, `start_time`, `end_time` (UNIX seconds).
+
+    An objective that takes a trial (see `Study.optimize`) reads `trial.params`, may report
+    intermediate values with `trial.report(value, step)`, ask `trial.should_prune()`, and keep
+    JSON-able extra results with `trial.set_attr(key, value)`.
+    """
+
+    __slots__ = ("number", "params", "state", "value", "error", "start_time", "end_time",
+                 "intermediate_values", "attrs", "system_attrs", "_pruner", "_history")
+
+    def __init__(self, number, params, state=TrialState.RUNNING, value=None, error=None, start_time=None,
+                 end_time=None, intermediate_values=None, attrs=None, system_attrs=None):
+        self.number = number
+        self.params = params
+        self.state = TrialState(state)
+        self.value = value
+        self.error = error
+        self.start_time = start_time
+        self.end_time = end_time
+        self.intermediate_values = {} if intermediate_values is None else intermediate_values  # step -> value
+        self.attrs = {} if attrs is None else attrs  # set by the objective
+        self.system_attrs = {} if system_attrs is None else system_attrs  # set by tunelab ("lost", "worker")
+        self._pruner = None  # set by the study while the trial runs
+        self._history = None
+
+    @property
+    def duration(self):
+        """end_time - start_time in seconds, or None while running."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        return self.end_time - self.start_time
+
+    @property
+    def lost(self):
+        """True when the trial never finished because its process died or the study was interrupted."""
+        return "lost" in self.system_attrs
+
+    def report(self, value, step=None):
+        """Record an intermediate value (e.g. the validation loss after `step` epochs) for a pruner."""
+        value = _check_value(value, "report(value)")
+        if step is None:
+            step = len(self.intermediate_values)
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise ValueError(f"`step` must be an integer >= 0; got {step!r}.")
+        self.intermediate_values[int(step)] = value
+
+    def should_prune(self):
+        """Ask the study's pruner whether to stop this trial now; always False without a pruner."""
+        if self._pruner is None:
+            return False
+        return bool(self._pruner.should_prune(self, self._history))
+
+    def set_attr(self, key, value):
+        """Keep a JSON-able result with the trial (stored with it, exported with the table)."""
+        if not isinstance(key, str):
+            raise TypeError(f"attribute keys must be strings; got {key!r}.")
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"attribute {key!r} must be JSON-able (numbers, strings, lists, dicts); {exc}.") from None
+        self.attrs[key] = value
+
+    def to_dict(self):
+        return {"number": self.number, "state": self.state.value, "value": self.value, "params": self.params,
+                "error": self.error, "start_time": self.start_time, "end_time": self.end_time,
+                "intermediate_values": {str(k): v for k, v in self.intermediate_values.items()},
+                "attrs": self.attrs, "system_attrs": self.system_attrs}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(d["number"], d["params"], d["state"], d["value"], d["error"], d["start_time"], d["end_time"],
+                   {int(k): v for k, v in d.get("intermediate_values", {}).items()},
+                   d.get("attrs", {}), d.get("system_attrs", {}))
+
+    def copy(self):
+        return Trial(self.number, dict(self.params), self.state, self.value, self.error, self.start_time,
+                     self.end_time, dict(self.intermediate_values), dict(self.attrs), dict(self.system_attrs))
+
+    def __getstate__(self):  # a trial sent to another process carries its pruner and a frozen history
+        return {"record": self.to_dict(), "params": self.params, "pruner": self._pruner, "history": self._history}
+
+    def __setstate__(self, state):
+        copy = Trial.from_dict(state["record"])
+        for name in Trial.__slots__:
+            if not name.startswith("_"):
+                setattr(self, name, getattr(copy, name))
+        self.params = state["params"]  # params as given (choices that are not JSON values included)
+        self._pruner, self._history = state["pruner"], state["history"]
+
+    def __repr__(self):
+        shown = f", value={self.value!r}" if self.value is not None else ""
+        shown += f", error={self.error!r}" if self.error else ""
+        return f"Trial(number={self.number}, state={self.state.value}, params={self.params!r}{shown})"
+
+
+def _check_value(value, who="the objective"):
+    """A finite float, or a ValueError/TypeError saying what came back."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        try:
+            value = float(value)  # 0-d and size-1 numpy arrays
+        except (TypeError, ValueError):
+            raise TypeError(f"{who} must return a real number; got {value!r} of type {type(value).__name__}.") from None
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{who} returned {value!r}; a finite number is required.")
+    return value
+
+
+class Outcome:
+    """What happened when an objective ran: picklable, so it can come back from another process."""
+
+    __slots__ = ("state", "value", "error", "intermediate_values", "attrs", "exc")
+
+    def __init__(self, state, value=None, error=None, intermediate_values=None, attrs=None, exc=None):
+        self.state, self.value, self.error, self.exc = state, value, error, exc
+        self.intermediate_values = intermediate_values or {}
+        self.attrs = attrs or {}
+
+    def __getstate__(self):
+        return {"state": self.state, "value": self.value, "error": self.error,
+                "intermediate_values": self.intermediate_values, "attrs": self.attrs}  # the exception stays here
+
+    def __setstate__(self, state):
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.exc = None
+
+
+def evaluate(objective, trial, pass_trial):
+    """Run objective(trial) or objective(trial.params) and turn what happens into an Outcome.
+
+    An exception (Exception, not KeyboardInterrupt) gives a failed outcome carrying it; a NaN, inf or
+    non-number value a failed one without exception; `TrialPruned` a pruned one (its value is the last
+    reported intermediate value, if any).
+    """
+    try:
+        returned = objective(trial) if pass_trial else objective(trial.params)
+    except TrialPruned as pruned:
+        steps = trial.intermediate_values
+        outcome = Outcome(TrialState.PRUNED, steps[max(steps)] if steps else None, str(pruned) or None)
+    except Exception as exc:
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        outcome = Outcome(TrialState.FAILED, error=error, exc=exc)
+    else:
+        try:
+            outcome = Outcome(TrialState.COMPLETE, _check_value(returned))
+        except (TypeError, ValueError) as exc:
+            outcome = Outcome(TrialState.FAILED, error=str(exc))
+    outcome.intermediate_values = dict(trial.intermediate_values)
+    outcome.attrs = dict(trial.attrs)
+    return outcome
+
+
+def wants_trial(objective, pass_trial=None):
+    """The rule for what an objective receives: a `Trial` if `pass_trial` is True, or (pass_trial=None)
+    if its first parameter is named `trial` or annotated `Trial`; otherwise the params dict."""
+    if pass_trial is not None:
+        return bool(pass_trial)
+    try:
+        signature = inspect.signature(objective)
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not positional:
+        return False
+    first = positional[0]
+    return first.name == "trial" or first.annotation is Trial or first.annotation == "Trial"
+
+
+def _iso(t):
+    return "" if t is None else datetime.datetime.fromtimestamp(t).isoformat(timespec="milliseconds")
+
+
+def trials_table(trials, names):
+    """Rows (dicts) of the trials table: number, state, value, params_<name>..., times, duration, error."""
+    rows = []
+    for t in trials:
+        row = {"number": t.number, "state": t.state.value, "value": t.value}
+        for name in names:
+            row[f"params_{name}"] = t.params.get(name)
+        row.update(start_time=_iso(t.start_time), end_time=_iso(t.end_time), duration=t.duration, error=t.error)
+        rows.append(row)
+    return rows
+
+
+def _jsonable(value):
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def to_csv(trials, names, path=None):
+    """The trials table as CSV text (written to `path` when given); params that are objects appear as repr."""
+    rows = trials_table(trials, names)
+    buffer = io.StringIO()
+    fields = ["number", "state", "value", *[f"params_{n}" for n in names], "start_time", "end_time",
+              "duration", "error"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v if isinstance(v, (int, float, str)) else repr(v))
+                         for k, v in row.items()})
+    text = buffer.getvalue()
+    if path is not None:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    return text
+
+
+def to_json(trials, path=None):
+    """Every trial as a JSON list of records (Trial.to_dict); params that are not JSON values appear as repr."""
+    records = []
+    for t in trials:
+        record = t.to_dict()
+        record["params"] = {k: _jsonable(v) for k, v in t.params.items()}
+        record["duration"] = t.duration
+        records.append(record)
+    text = json.dumps(records, indent=1)
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    return text
