@@ -100,9 +100,10 @@ def confusion_matrix(y_true, y_pred, labels=None):
     label is not listed are left out, as in scikit-learn.
     """
     y_true, y_pred, classes = _check_targets(y_true, y_pred)
-    labels = classes if labels is None else _check_label_list(labels, y_true)
+    given = labels is not None
+    labels = _check_label_list(labels, y_true) if given else classes
     i, j = _positions(y_true, labels), _positions(y_pred, labels)
-    if labels is not classes and (i < 0).all():
+    if given and (i < 0).all():
         raise ValueError(f"At least one label in `labels` must occur in `y_true`; got labels={labels.tolist()}.")
     keep = (i >= 0) & (j >= 0)
     L = len(labels)
@@ -160,7 +161,8 @@ def _precision_recall_f1(y_true, y_pred, *, labels, pos_label, average, zero_div
                 f"Target is multiclass ({len(classes)} labels) but average='binary'; choose another average "
                 "setting, one of 'micro', 'macro', 'weighted' or None."
             )
-        if pos_label not in classes.tolist() and (len(classes) == 2 or isinstance(pos_label, str) != _is_text(classes)):
+        type_mismatch = isinstance(pos_label, str) != _is_text(classes)
+        if pos_label not in classes.tolist() and (len(classes) == 2 or type_mismatch):
             raise ValueError(f"`pos_label`={pos_label!r} is not a valid label; it should be one of {classes.tolist()}.")
         labels = np.asarray([pos_label])
     else:

@@ -1,0 +1,433 @@
+"""Splitting data and cross-validating an estimator, with scikit-learn's `model_selection` semantics.
+
+A splitter's `split(X, y)` yields (train, test) pairs of int64 index arrays that partition the rows.
+`cross_validate` fits a clone of the estimator on each train part and scores it on the test part;
+searchers turn that into an objective(params) -> float.
+"""
+
+import math
+import numbers
+import time
+import warnings
+
+import numpy as np
+
+from tunelab.core._validation import check_random_state, check_scalar
+from tunelab.core.base import BaseEstimator, clone, is_classifier
+from tunelab.core.metrics import check_scoring, get_scorer
+
+
+class FitFailedWarning(RuntimeWarning):
+    """A fit (or its scoring) raised during cross-validation and `error_score` was recorded instead."""
+
+
+# ----------------------------------------------------------------------------- indexing helpers
+
+
+def _num_samples(a, name="X"):
+    shape = getattr(a, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0])
+    if hasattr(a, "__len__") and not isinstance(a, (str, bytes)):
+        return len(a)
+    raise TypeError(f"`{name}` must be an array-like with a length; got {type(a).__name__}.")
+
+
+def _take(a, index):
+    """Rows `index` of an array, a pandas object (via .iloc) or a list (returned as a list)."""
+    if a is None:
+        return None
+    if isinstance(a, np.ndarray):
+        return a[index]
+    if hasattr(a, "iloc"):
+        return a.iloc[index]
+    if isinstance(a, (list, tuple)):
+        return [a[i] for i in index]
+    return np.asarray(a)[index]
+
+
+def _is_classifier(estimator):
+    """tunelab's is_classifier, plus scikit-learn >= 1.6 estimators (which declare their type in tags)."""
+    if is_classifier(estimator):
+        return True
+    tags = getattr(estimator, "__sklearn_tags__", None)
+    try:
+        return callable(tags) and tags().estimator_type == "classifier"
+    except Exception:  # foreign or partial tag implementations: not a classifier as far as we can tell
+        return False
+
+
+def _is_class_target(y):
+    """True for class labels (ints, strings, bools, integral floats), False for continuous targets."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        return False
+    if y.dtype.kind == "f":
+        return bool(np.isfinite(y).all() and np.array_equal(y, np.round(y)))
+    return y.dtype.kind in "biuUSO"
+
+
+# ----------------------------------------------------------------------------- train_test_split
+
+
+def _check_size(value, name, n):
+    """None, an int count in [1, n - 1] or a float fraction in (0, 1)."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if not 1 <= value < n:
+            raise ValueError(f"`{name}` as an int must be in [1, n_samples - 1] = [1, {n - 1}]; got {value}.")
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"`{name}` as a float must be in (0, 1); got {value}.")
+        return float(value)
+    raise TypeError(f"`{name}` must be an int, a float or None; got {value!r}.")
+
+
+def _split_sizes(n, test_size, train_size):
+    """(n_train, n_test) from float fractions (test rounds up, train down) or int counts, as scikit-learn."""
+    if test_size is None and train_size is None:
+        test_size = 0.25
+    test_size, train_size = _check_size(test_size, "test_size", n), _check_size(train_size, "train_size", n)
+    if isinstance(test_size, float) and isinstance(train_size, float) and test_size + train_size > 1:
+        raise ValueError(f"`test_size` + `train_size` must be <= 1; got {test_size} + {train_size}.")
+    n_test = (math.ceil(test_size * n) if isinstance(test_size, float) else test_size)
+    n_train = (math.floor(train_size * n) if isinstance(train_size, float) else train_size)
+    if n_test is None:
+        n_test = n - n_train
+    if n_train is None:
+        n_train = n - n_test
+    if n_train + n_test > n:
+        raise ValueError(f"train and test sizes {n_train} + {n_test} exceed n_samples={n}.")
+    if n_train == 0 or n_test == 0:
+        raise ValueError(
+            f"With n_samples={n}, test_size={test_size} and train_size={train_size} one of the sets is empty; "
+            "adjust the sizes."
+        )
+    return n_train, n_test
+
+
+def _apportion(counts, n_draws, rng):
+    """Split n_draws over classes in proportion to counts: floor(n_draws * c_k / sum c), then one more to
+    the classes with the largest remainders (ties broken at random); never more than c_k. int64 (K,)."""
+    exact = n_draws * counts / counts.sum()
+    share = np.floor(exact).astype(np.int64)
+    remainder = exact - share
+    for k in np.lexsort((rng.random(len(counts)), -remainder)):
+        if share.sum() == n_draws:
+            break
+        if share[k] < counts[k]:
+            share[k] += 1
+    return share
+
+
+def _stratified_split(y, n_train, n_test, rng):
+    classes, codes = np.unique(np.asarray(y), return_inverse=True)
+    counts = np.bincount(codes)
+    if counts.min() < 2:
+        raise ValueError(
+            f"The least populated class in `stratify` has only {counts.min()} member; every class needs at least 2."
+        )
+    for size, name in ((n_train, "train"), (n_test, "test")):
+        if size < len(classes):
+            raise ValueError(f"The {name} size {size} must be >= the number of classes {len(classes)} to stratify.")
+    train_per_class = _apportion(counts, n_train, rng)
+    test_per_class = _apportion(counts - train_per_class, n_test, rng)
+    train, test = [], []
+    for k in range(len(classes)):
+        members = rng.permutation(np.flatnonzero(codes == k))
+        train.append(members[:train_per_class[k]])
+        test.append(members[train_per_class[k]:train_per_class[k] + test_per_class[k]])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def train_test_split(*arrays, test_size=None, train_size=None, random_state=None, shuffle=True, stratify=None):
+    """Split each array into a random train part and test part (the same rows for every array).
+
+    Sizes: a float is a fraction (test rounded up, train down), an int a count; with both None the test
+    part is 25%. `stratify` (labels) keeps the class proportions in both parts. shuffle=False takes the
+    first rows for training, the next ones for testing.
+    Returns [a_train, a_test, b_train, b_test, ...].
+    """
+    if not arrays:
+        raise ValueError("train_test_split needs at least one array.")
+    n = _num_samples(arrays[0], "arrays[0]")
+    for i, a in enumerate(arrays[1:], start=1):
+        n_i = n if a is None else _num_samples(a, f"arrays[{i}]")
+        if n_i != n:
+            raise ValueError(f"All arrays must have the same length; arrays[0] has {n}, arrays[{i}] has {n_i}.")
+    if n == 0:
+        raise ValueError("Cannot split empty arrays.")
+    n_train, n_test = _split_sizes(n, test_size, train_size)
+    if not isinstance(shuffle, bool):
+        raise TypeError(f"`shuffle` must be True or False; got {shuffle!r}.")
+    if not shuffle:
+        if stratify is not None:
+            raise ValueError("Stratified splitting needs shuffle=True.")
+        train, test = np.arange(n_train), np.arange(n_train, n_train + n_test)
+    else:
+        rng = check_random_state(random_state)
+        if stratify is not None:
+            if _num_samples(stratify, "stratify") != n:
+                raise ValueError(f"`stratify` must have {n} labels; got {_num_samples(stratify)}.")
+            train, test = _stratified_split(stratify, n_train, n_test, rng)
+        else:
+            perm = rng.permutation(n)
+            train, test = perm[:n_train], perm[n_train:n_train + n_test]
+    out = []
+    for a in arrays:
+        out += [_take(a, train), _take(a, test)]
+    return out
+
+
+# ----------------------------------------------------------------------------- K-fold splitters
+
+
+class KFold(BaseEstimator):
+    """K consecutive folds (after a seeded shuffle if `shuffle`); each fold is the test set once.
+
+    The first n % K folds get n // K + 1 samples, the others n // K. With an int `random_state` every call
+    of `split` gives the same folds.
+    """
+
+    def __init__(self, n_splits=5, shuffle=False, random_state=None):
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self._check_params()
+
+    def _check_params(self):
+        check_scalar(self.n_splits, "n_splits", numbers.Integral, low=2)
+        if not isinstance(self.shuffle, bool):
+            raise TypeError(f"`shuffle` must be True or False; got {self.shuffle!r}.")
+        if not self.shuffle and self.random_state is not None:
+            raise ValueError("Setting `random_state` has no effect since `shuffle` is False; "
+                             "set shuffle=True or leave random_state=None.")
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.n_splits
+
+    def _check_n(self, X):
+        n = _num_samples(X)
+        if self.n_splits > n:
+            raise ValueError(f"Cannot have `n_splits`={self.n_splits} greater than the number of samples "
+                             f"n_samples={n}.")
+        return n
+
+    def _test_folds(self, X, y):
+        """fold[i] = index of the fold whose test set holds sample i; int64 (n,)."""
+        n = self._check_n(X)
+        order = check_random_state(self.random_state).permutation(n) if self.shuffle else np.arange(n)
+        sizes = np.full(self.n_splits, n // self.n_splits)
+        sizes[: n % self.n_splits] += 1
+        fold = np.empty(n, dtype=np.int64)
+        fold[order] = np.repeat(np.arange(self.n_splits), sizes)
+        return fold
+
+    def split(self, X, y=None, groups=None):
+        """Yield (train, test) int64 index arrays, each sorted, for k = 0..n_splits-1."""
+        self._check_params()
+        fold = self._test_folds(X, y)
+        for k in range(self.n_splits):
+            yield np.flatnonzero(fold != k).astype(np.int64), np.flatnonzero(fold == k).astype(np.int64)
+
+
+class StratifiedKFold(KFold):
+    """K folds that keep each class's share: a class with c members has floor or ceil of c/K in each fold.
+
+    Scikit-learn's allocation: deal the label-sorted samples round robin over the folds to get the count of
+    each class per fold; within a class, samples go to folds in data order (in a seeded random order when
+    `shuffle`). A class with fewer than K members gives a warning; all classes below K, an error.
+    """
+
+    def _test_folds(self, X, y):
+        n = self._check_n(X)
+        if y is None:
+            raise ValueError("StratifiedKFold.split needs the class labels `y`.")
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1 or len(y) != n:
+            raise ValueError(f"`y` must be 1-D with one label per row of X ({n}); got shape {y.shape}.")
+        if not _is_class_target(y):
+            raise ValueError("StratifiedKFold needs class labels; `y` looks continuous. Use KFold for regression.")
+        _, first_index, inverse = np.unique(y, return_index=True, return_inverse=True)
+        code = np.argsort(np.argsort(first_index))[inverse]  # classes numbered by first appearance
+        counts = np.bincount(code)
+        K = self.n_splits
+        if (counts < K).all():
+            raise ValueError(f"`n_splits`={K} cannot be greater than the number of members in each class "
+                             f"(largest class: {counts.max()}).")
+        if counts.min() < K:
+            warnings.warn(f"The least populated class in y has only {counts.min()} members, which is less than "
+                          f"n_splits={K}.", UserWarning)
+        y_sorted = np.sort(code)
+        allocation = np.array([np.bincount(y_sorted[k::K], minlength=len(counts)) for k in range(K)])  # (K, C)
+        rng = check_random_state(self.random_state)
+        fold = np.empty(n, dtype=np.int64)
+        for c in range(len(counts)):
+            folds_for_class = np.repeat(np.arange(K), allocation[:, c])
+            if self.shuffle:
+                folds_for_class = rng.permutation(folds_for_class)
+            fold[code == c] = folds_for_class
+        return fold
+
+
+class _FixedSplits:
+    """A list of (train, test) index pairs given by the user, used as a splitter."""
+
+    def __init__(self, pairs):
+        self.pairs = []
+        for i, pair in enumerate(pairs):
+            try:
+                train, test = pair
+            except (TypeError, ValueError):
+                raise ValueError(f"`cv` entry {i} must be a (train, test) pair of index arrays; "
+                                 f"got {pair!r}.") from None
+            train, test = np.asarray(train), np.asarray(test)
+            for part, name in ((train, "train"), (test, "test")):
+                if part.ndim != 1 or part.size == 0 or part.dtype.kind not in "iu":
+                    raise ValueError(f"`cv` entry {i}: the {name} indices must be a non-empty 1-D integer array; "
+                                     f"got {part!r}.")
+            self.pairs.append((train.astype(np.int64), test.astype(np.int64)))
+        if not self.pairs:
+            raise ValueError("`cv` is an empty iterable; give at least one (train, test) pair.")
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return len(self.pairs)
+
+    def split(self, X=None, y=None, groups=None):
+        n = None if X is None else _num_samples(X)
+        for i, (train, test) in enumerate(self.pairs):
+            if n is not None and (max(train.max(), test.max()) >= n or min(train.min(), test.min()) < -n):
+                raise ValueError(f"`cv` entry {i} has indices out of range for {n} samples.")
+            yield train, test
+
+    def __repr__(self):
+        return f"_FixedSplits(n_splits={len(self.pairs)})"
+
+
+def check_cv(cv=5, y=None, classifier=False):
+    """A splitter from `cv`: an int K (StratifiedKFold(K) for a classifier with class labels y, else
+    KFold(K)); None means 5; an object with split/get_n_splits as is; an iterable of (train, test) pairs."""
+    if cv is None:
+        cv = 5
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if classifier and y is not None and _is_class_target(y):
+            return StratifiedKFold(cv)
+        return KFold(cv)
+    if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
+        return cv
+    if hasattr(cv, "__iter__") and not isinstance(cv, (str, bytes, dict)):
+        return _FixedSplits(cv)
+    raise TypeError(f"`cv` must be an int, a splitter with split/get_n_splits, or an iterable of "
+                    f"(train, test) pairs; got {cv!r}.")
+
+
+# ----------------------------------------------------------------------------- cross-validation
+
+
+def _check_scorers(estimator, scoring):
+    """(dict name -> scorer, multimetric?) from None, a name, a callable, a list of names or a dict."""
+    if scoring is None or isinstance(scoring, str) or callable(scoring):
+        return {"score": check_scoring(estimator, scoring)}, False
+    if isinstance(scoring, dict):
+        if not scoring:
+            raise ValueError("`scoring` is an empty dict; give at least one name -> scorer.")
+        return {str(k): get_scorer(v) for k, v in scoring.items()}, True
+    if isinstance(scoring, (list, tuple, set)):
+        names = list(scoring)
+        if not names or not all(isinstance(s, str) for s in names):
+            raise ValueError(f"`scoring` as a list must hold scorer names (use a dict for callables); got {scoring!r}.")
+        if len(set(names)) != len(names):
+            raise ValueError(f"`scoring` repeats a name: {names}.")
+        return {s: get_scorer(s) for s in names}, True
+    raise TypeError(f"`scoring` must be None, a name, a callable, a list of names or a dict; got {scoring!r}.")
+
+
+def _check_error_score(error_score):
+    if isinstance(error_score, str) and error_score == "raise":
+        return error_score
+    if isinstance(error_score, numbers.Real) and not isinstance(error_score, bool):
+        return float(error_score)
+    raise ValueError(f"`error_score` must be 'raise' or a number (e.g. nan); got {error_score!r}.")
+
+
+def _score_all(scorers, estimator, X, y, error_score, fold):
+    scores = {}
+    for name, scorer in scorers.items():
+        try:
+            value = scorer(estimator, X, y)
+        except Exception as exc:
+            if error_score == "raise":
+                raise
+            warnings.warn(f"Scoring {name!r} failed on fold {fold} ({type(exc).__name__}: {exc}); "
+                          f"recorded error_score={error_score}.", FitFailedWarning)
+            value = error_score
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(f"Scorer {name!r} must return a real number; got {value!r}.")
+        scores[name] = float(value)
+    return scores
+
+
+def cross_validate(estimator, X, y=None, *, cv=5, scoring=None, return_train_score=False,
+                   return_estimator=False, error_score="raise"):
+    """Fit clone(estimator) on each train part of `cv` and score it on the test part.
+
+    Returns a dict of arrays, one entry per fold: "fit_time", "score_time" (seconds), "test_score"
+    (or "test_<name>" for each scorer when `scoring` is a list or dict), "train_*" with
+    `return_train_score`, and "estimator" (a list of fitted clones) with `return_estimator`.
+    scoring=None uses estimator.score. error_score: "raise" re-raises a failing fit or scorer; a number
+    (e.g. nan) is recorded instead, with a FitFailedWarning.
+    """
+    scorers, multimetric = _check_scorers(estimator, scoring)
+    error_score = _check_error_score(error_score)
+    n = _num_samples(X)
+    if y is not None and _num_samples(y, "y") != n:
+        raise ValueError(f"`X` and `y` must have the same number of rows; got {n} and {_num_samples(y, 'y')}.")
+    splitter = check_cv(cv, y, classifier=_is_classifier(estimator))
+    results = {"fit_time": [], "score_time": []}
+    test_scores, train_scores, estimators = [], [], []
+    for fold, (train, test) in enumerate(splitter.split(X, y)):
+        model = clone(estimator)
+        X_train, y_train = _take(X, train), _take(y, train)
+        start = time.perf_counter()
+        try:
+            model.fit(X_train, y_train) if y is not None else model.fit(X_train)
+            fit_failed = False
+        except Exception as exc:
+            if error_score == "raise":
+                raise
+            warnings.warn(f"Fit failed on fold {fold} ({type(exc).__name__}: {exc}); "
+                          f"recorded error_score={error_score}.", FitFailedWarning)
+            fit_failed = True
+        results["fit_time"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        if fit_failed:
+            test_scores.append(dict.fromkeys(scorers, error_score))
+            train_scores.append(dict.fromkeys(scorers, error_score))
+        else:
+            test_scores.append(_score_all(scorers, model, _take(X, test), _take(y, test), error_score, fold))
+            if return_train_score:
+                train_scores.append(_score_all(scorers, model, X_train, y_train, error_score, fold))
+        results["score_time"].append(time.perf_counter() - start)
+        estimators.append(model)
+    if not estimators:
+        raise ValueError(f"`cv`={cv!r} produced no splits.")
+    out = {key: np.asarray(values, dtype=np.float64) for key, values in results.items()}
+    for prefix, per_fold in (("test", test_scores), ("train", train_scores if return_train_score else [])):
+        for name in scorers if per_fold else ():
+            key = f"{prefix}_{name}" if multimetric else f"{prefix}_score"
+            out[key] = np.array([scores[name] for scores in per_fold], dtype=np.float64)
+    if return_estimator:
+        out["estimator"] = estimators
+    return out
+
+
+def cross_val_score(estimator, X, y=None, *, cv=5, scoring=None, error_score="raise"):
+    """The test scores of `cross_validate` with a single scorer: float64 (n_splits,)."""
+    if scoring is not None and not (isinstance(scoring, str) or callable(scoring)):
+        raise TypeError(f"cross_val_score takes one scorer (a name or a callable); got {scoring!r}. "
+                        "Use cross_validate for several.")
+    return cross_validate(estimator, X, y, cv=cv, scoring=scoring, error_score=error_score)["test_score"]
