@@ -1,0 +1,419 @@
+"""Fused loss-and-gradient kernels of the linear models (least squares, binary logistic, softmax).
+
+Kernel contract (see tunelab.optimizers): ``loss_grad(theta, X, Y, rows, alpha, spec, grad) -> L`` with
+
+    L = (1/m) sum_{i in rows} loss_i(theta) + (alpha/2) |W|^2        (the intercept b is not regularised)
+
+theta layout: W (d, k) row-major flattened, then b (k,), so W[j, c] = theta[j*k + c] and
+b[c] = theta[d*k + c]; d = X.shape[1], k = Y.shape[1]. `spec` is unused by the linear models.
+
+The rows are taken in blocks of BLOCK: the scores z_i = x_i W + b of a block are formed, the residuals
+dL_i/dz_i are computed for the whole block at once (so exp and log run as vector loops), and
+x_i^T dL_i/dz_i is added to the gradient while the block's rows are still in cache. X is read from
+memory once: there is no second pass for X^T r. Inside a kernel W is held transposed, WT (k, d), so
+both the scores (dot products) and the gradient update (axpy) run over contiguous memory.
+
+Each model also has a loss-only kernel (`*_loss`, for line searches and validation) and a
+Hessian-vector product ``*_hvp(theta, X, Y, rows, alpha, spec, v, out)`` writing H v into `out`
+(for implicit differentiation of the optimum with respect to hyperparameters).
+Sources: Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, sections 3.4 and 4.4;
+Bishop, Pattern Recognition and Machine Learning, section 4.3 (softmax, Hessians).
+"""
+
+import numpy as np
+from numba import njit
+
+# error_model="numpy": x / 0 gives inf as in numpy. Numba's default ("python") puts a zero check on every
+# float division, and that check stops LLVM from vectorising any loop that divides.
+KERNEL = dict(cache=True, nogil=True, error_model="numpy")
+# Reassociation lets LLVM vectorise reductions (dot products, sums); no flag assumes away NaN or inf.
+FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+BLOCK = 64  # rows per block: 64 rows of 100 float64 features stay in the 32 KiB L1 cache
+
+LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two (fdlibm): k * LN2_HI is exact for |k| < 2^20
+LN2_LO = 1.90821492927058770002e-10
+INV_LN2 = 1.44269504088896338700e00
+
+
+# --------------------------------------------------------------------------------------------------
+# elementary functions as vector loops (libm's exp/log1p are scalar calls that block vectorisation)
+# --------------------------------------------------------------------------------------------------
+@njit(fastmath={"contract"}, **KERNEL)  # no reassociation: it would undo the Cody-Waite split
+def exp_nonpositive(x, n, out, kbits):
+    """out[t] = e^{x[t]} for x[t] <= 0, t < n, to ~1 ulp (results below e^-708 ~ 3e-308 are clamped there;
+    `out` must not alias `x`, or LLVM's overlap check falls back to scalar code).
+
+    e^x = 2^q e^r with q = round(x / ln 2), |r| <= ln(2)/2 (Cody-Waite reduction) and e^r by its Taylor
+    polynomial of degree 13 (truncation error < 6e-18); 2^q is built from its exponent bits in
+    `kbits` (int64 scratch, length >= n). Source: Muller, Elementary Functions, chapter 11.
+    """
+    for t in range(n):
+        a = max(x[t], -708.0)
+        q = np.floor(a * INV_LN2 + 0.5)
+        r = (a - q * LN2_HI) - q * LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        out[t] = p * r + 1.0
+        kbits[t] = (np.int64(q) + 1023) << 52  # the bits of the float64 2^q, -1022 <= q <= 0
+    two_q = kbits.view(np.float64)
+    for t in range(n):
+        out[t] *= two_q[t]
+
+
+@njit(fastmath={"contract"}, **KERNEL)
+def log1p_unit(e, n, out):
+    """out[t] = log(1 + e[t]) for 0 <= e[t] <= 1, t < n, to ~1 ulp (`out` must not alias `e`).
+
+    log(1 + e) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = e / (2 + e) <= 1/3: 17 terms leave an
+    error below 2e-18 relative, and s is formed without cancellation for tiny e.
+    """
+    for t in range(n):
+        s = e[t] / (2.0 + e[t])
+        u = s * s
+        p = 1.0 / 33.0
+        p = p * u + 1.0 / 31.0
+        p = p * u + 1.0 / 29.0
+        p = p * u + 1.0 / 27.0
+        p = p * u + 1.0 / 25.0
+        p = p * u + 1.0 / 23.0
+        p = p * u + 1.0 / 21.0
+        p = p * u + 1.0 / 19.0
+        p = p * u + 1.0 / 17.0
+        p = p * u + 1.0 / 15.0
+        p = p * u + 1.0 / 13.0
+        p = p * u + 1.0 / 11.0
+        p = p * u + 1.0 / 9.0
+        p = p * u + 1.0 / 7.0
+        p = p * u + 1.0 / 5.0
+        p = p * u + 1.0 / 3.0
+        out[t] = 2.0 * s * (p * u + 1.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# shared pieces
+# --------------------------------------------------------------------------------------------------
+@njit(fastmath=FASTMATH, **KERNEL)
+def dot(x, w):
+    """x . w over contiguous memory."""
+    s = 0.0
+    for j in range(x.shape[0]):
+        s += x[j] * w[j]
+    return s
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def axpy(a, x, g):
+    """g += a * x over contiguous memory."""
+    for j in range(x.shape[0]):
+        g[j] += a * x[j]
+
+
+@njit(**KERNEL)
+def _transposed_weights(theta, d, k):
+    """WT[c, j] = W[j, c] = theta[j*k + c]; returns WT (k, d) contiguous."""
+    WT = np.empty((k, d))
+    for j in range(d):
+        for c in range(k):
+            WT[c, j] = theta[j * k + c]
+    return WT
+
+
+@njit(**KERNEL)
+def _store_gradient(GT, gb, theta, alpha, inv_m, d, k, grad):
+    """grad = [GT^T / m + alpha W, gb / m] in theta's layout."""
+    for j in range(d):
+        for c in range(k):
+            grad[j * k + c] = GT[c, j] * inv_m + alpha * theta[j * k + c]
+    for c in range(k):
+        grad[d * k + c] = gb[c] * inv_m
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def _weight_norm2(theta, d, k):
+    """|W|^2 over the weights (the intercept excluded)."""
+    s = 0.0
+    for q in range(d * k):
+        s += theta[q] * theta[q]
+    return s
+
+
+@njit(**KERNEL)
+def _inv_len(rows):
+    m = rows.shape[0]
+    return 1.0 / m if m > 0 else 0.0
+
+
+@njit(**KERNEL)
+def _block_scores(X, block, WT, b, Z):
+    """Z[t*k + c] = x_{block[t]} . WT[c] + b[c]: the scores of a block, Z (nb*k,) flat."""
+    k = WT.shape[0]
+    for t in range(block.shape[0]):
+        x = X[block[t]]
+        for c in range(k):
+            Z[t * k + c] = dot(x, WT[c]) + b[c]
+
+
+@njit(**KERNEL)
+def _block_gradient(X, block, R, GT, gb):
+    """GT[c] += R[t*k + c] x_{block[t]} and gb[c] += R[t*k + c]: X_block^T R accumulated, GT (k, d)."""
+    k = GT.shape[0]
+    for t in range(block.shape[0]):
+        x = X[block[t]]
+        for c in range(k):
+            gb[c] += R[t * k + c]
+            axpy(R[t * k + c], x, GT[c])
+
+
+# --------------------------------------------------------------------------------------------------
+# least squares, k outputs
+# --------------------------------------------------------------------------------------------------
+@njit(**KERNEL)
+def _squared_block(Z, Y, block, k):
+    """Z <- Z - Y_block (the residuals r); returns 1/2 sum |r|^2 over the block."""
+    L = 0.0
+    for t in range(block.shape[0]):
+        i = block[t]
+        for c in range(k):
+            r = Z[t * k + c] - Y[i, c]
+            Z[t * k + c] = r
+            L += 0.5 * r * r
+    return L
+
+
+@njit(**KERNEL)
+def squared_loss_grad(theta, X, Y, rows, alpha, spec, grad):
+    """L = 1/(2m) sum_i |x_i W + b - y_i|^2 + alpha/2 |W|^2;  dL/dW = X^T R / m + alpha W, dL/db = sum_i r_i / m.
+
+    X (n, d), Y (n, k), rows (m,), theta and grad (d*k + k,). Without exp or log nothing is gained by
+    blocks: each row's residual r_ic = x_i . WT[c] + b_c - y_ic goes at once into the gradient.
+    """
+    d, k = X.shape[1], Y.shape[1]
+    WT, b = _transposed_weights(theta, d, k), theta[d * k:]  # (k, d), (k,)
+    GT, gb = np.zeros((k, d)), np.zeros(k)
+    L = 0.0
+    for i in rows:
+        x = X[i]
+        for c in range(k):
+            r = dot(x, WT[c]) + b[c] - Y[i, c]
+            L += 0.5 * r * r
+            gb[c] += r
+            axpy(r, x, GT[c])
+    inv_m = _inv_len(rows)
+    _store_gradient(GT, gb, theta, alpha, inv_m, d, k, grad)
+    return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, k)
+
+
+@njit(**KERNEL)
+def squared_loss(theta, X, Y, rows, alpha, spec):
+    """L = 1/(2m) sum_i |x_i W + b - y_i|^2 + alpha/2 |W|^2 (loss only)."""
+    d, k, m = X.shape[1], Y.shape[1], rows.shape[0]
+    WT, b = _transposed_weights(theta, d, k), theta[d * k:]
+    Z = np.empty(BLOCK * k)
+    L = 0.0
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        _block_scores(X, block, WT, b, Z)
+        L += _squared_block(Z, Y, block, k)
+    return L * _inv_len(rows) + 0.5 * alpha * _weight_norm2(theta, d, k)
+
+
+@njit(**KERNEL)
+def squared_hvp(theta, X, Y, rows, alpha, spec, v, out):
+    """out = H v, H = (1/m) sum_i x~_i^T x~_i (per output) + alpha diag(1_W, 0), x~_i = (x_i, 1):
+    per row u = x_i V + v_b is accumulated as x~_i^T u. H depends on neither theta nor Y."""
+    d, k, m = X.shape[1], Y.shape[1], rows.shape[0]
+    VT, vb = _transposed_weights(v, d, k), v[d * k:]
+    GT, gb = np.zeros((k, d)), np.zeros(k)
+    U = np.empty(BLOCK * k)
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        _block_scores(X, block, VT, vb, U)
+        _block_gradient(X, block, U, GT, gb)
+    _store_gradient(GT, gb, v, alpha, _inv_len(rows), d, k, out)
+
+
+# --------------------------------------------------------------------------------------------------
+# binary logistic regression, Y (n, 1) in {0, 1}
+# --------------------------------------------------------------------------------------------------
+@njit(fastmath=FASTMATH, **KERNEL)
+def _logistic_block(Z, Y, block, A, E, L1P, kbits):
+    """Z <- sigmoid(z) - y (the residuals); returns sum_t log(1 + e^{z_t}) - y_t z_t over the block.
+
+    With e = e^{-|z|} <= 1: log(1 + e^z) = max(z, 0) + log1p(e) and sigmoid(z) = (1 or e) / (1 + e),
+    finite for every finite z.
+    """
+    nb = block.shape[0]
+    for t in range(nb):
+        A[t] = -abs(Z[t])
+    exp_nonpositive(A, nb, E, kbits)  # E <- e^{-|z|}
+    log1p_unit(E, nb, L1P)
+    L = 0.0
+    for t in range(nb):
+        z, y = Z[t], Y[block[t], 0]
+        L += max(z, 0.0) + L1P[t] - y * z
+        Z[t] = (1.0 if z >= 0.0 else E[t]) / (1.0 + E[t]) - y
+    return L
+
+
+@njit(**KERNEL)
+def logistic_loss_grad(theta, X, Y, rows, alpha, spec, grad):
+    """L = (1/m) sum_i [log(1 + e^{z_i}) - y_i z_i] + alpha/2 |w|^2, z_i = x_i w + b;
+    dL/dz_i = sigmoid(z_i) - y_i.  X (n, d), Y (n, 1), theta and grad (d + 1,)."""
+    d, m = X.shape[1], rows.shape[0]
+    WT, b = theta[:d].reshape(1, d), theta[d:]  # k = 1: W (d, 1) flattened is its own transpose
+    GT, gb = np.zeros((1, d)), np.zeros(1)
+    Z, A, E, L1P = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK)
+    kbits = np.empty(BLOCK, np.int64)
+    L = 0.0
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        _block_scores(X, block, WT, b, Z)
+        L += _logistic_block(Z, Y, block, A, E, L1P, kbits)
+        _block_gradient(X, block, Z, GT, gb)
+    inv_m = _inv_len(rows)
+    _store_gradient(GT, gb, theta, alpha, inv_m, d, 1, grad)
+    return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, 1)
+
+
+@njit(**KERNEL)
+def logistic_loss(theta, X, Y, rows, alpha, spec):
+    """L = (1/m) sum_i [log(1 + e^{z_i}) - y_i z_i] + alpha/2 |w|^2 (loss only)."""
+    d, m = X.shape[1], rows.shape[0]
+    WT, b = theta[:d].reshape(1, d), theta[d:]
+    Z, A, E, L1P = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK)
+    kbits = np.empty(BLOCK, np.int64)
+    L = 0.0
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        _block_scores(X, block, WT, b, Z)
+        L += _logistic_block(Z, Y, block, A, E, L1P, kbits)
+    return L * _inv_len(rows) + 0.5 * alpha * _weight_norm2(theta, d, 1)
+
+
+@njit(**KERNEL)
+def logistic_hvp(theta, X, Y, rows, alpha, spec, v, out):
+    """out = H v, H = (1/m) sum_i p_i (1 - p_i) x~_i^T x~_i + alpha diag(1_w, 0), p_i = sigmoid(z_i);
+    p (1 - p) = e / (1 + e)^2 with e = e^{-|z|}."""
+    d, m = X.shape[1], rows.shape[0]
+    WT, b = theta[:d].reshape(1, d), theta[d:]
+    VT, vb = v[:d].reshape(1, d), v[d:]
+    GT, gb = np.zeros((1, d)), np.zeros(1)
+    Z, E, U, kbits = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK, np.int64)
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        nb = block.shape[0]
+        _block_scores(X, block, WT, b, Z)
+        _block_scores(X, block, VT, vb, U)  # u_i = x_i v_w + v_b
+        for t in range(nb):
+            Z[t] = -abs(Z[t])
+        exp_nonpositive(Z, nb, E, kbits)  # e = e^{-|z|}
+        for t in range(nb):
+            U[t] *= E[t] / ((1.0 + E[t]) * (1.0 + E[t]))
+        _block_gradient(X, block, U, GT, gb)
+    _store_gradient(GT, gb, v, alpha, _inv_len(rows), d, 1, out)
+
+
+# --------------------------------------------------------------------------------------------------
+# multinomial logistic regression, Y one-hot (n, K)
+# --------------------------------------------------------------------------------------------------
+@njit(**KERNEL)
+def _softmax_block(Z, Y, block, k, A, E, kbits):
+    """Z <- s_i softmax(z_i) - y_i (the residuals, s_i = sum_c y_ic); E <- softmax(z_i);
+    returns sum_i sum_c y_ic (lse(z_i) - z_ic) over the block, lse by the max-shift."""
+    nb = block.shape[0]
+    lse = np.empty(nb)
+    for t in range(nb):
+        zmax = Z[t * k]
+        for c in range(1, k):
+            zmax = max(zmax, Z[t * k + c])
+        lse[t] = zmax
+        for c in range(k):
+            A[t * k + c] = Z[t * k + c] - zmax
+    exp_nonpositive(A, nb * k, E, kbits)
+    L = 0.0
+    for t in range(nb):
+        i = block[t]
+        total, s = 0.0, 0.0
+        for c in range(k):
+            total += E[t * k + c]
+            s += Y[i, c]
+        lse[t] += np.log(total)
+        for c in range(k):
+            E[t * k + c] /= total
+            L += Y[i, c] * (lse[t] - Z[t * k + c])
+            Z[t * k + c] = s * E[t * k + c] - Y[i, c]
+    return L
+
+
+@njit(**KERNEL)
+def softmax_loss_grad(theta, X, Y, rows, alpha, spec, grad):
+    """L = (1/m) sum_i sum_c y_ic [lse(z_i) - z_ic] + alpha/2 |W|^2, z_i = x_i W + b;
+    dL/dz_ic = s_i p_ic - y_ic with p_i = softmax(z_i), s_i = sum_c y_ic (= 1 for one-hot rows).
+    X (n, d), Y (n, K), theta and grad (d*K + K,)."""
+    d, k, m = X.shape[1], Y.shape[1], rows.shape[0]
+    WT, b = _transposed_weights(theta, d, k), theta[d * k:]  # (K, d), (K,)
+    GT, gb = np.zeros((k, d)), np.zeros(k)
+    Z, A, E = np.empty(BLOCK * k), np.empty(BLOCK * k), np.empty(BLOCK * k)
+    kbits = np.empty(BLOCK * k, np.int64)
+    L = 0.0
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        _block_scores(X, block, WT, b, Z)
+        L += _softmax_block(Z, Y, block, k, A, E, kbits)
+        _block_gradient(X, block, Z, GT, gb)
+    inv_m = _inv_len(rows)
+    _store_gradient(GT, gb, theta, alpha, inv_m, d, k, grad)
+    return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, k)
+
+
+@njit(**KERNEL)
+def softmax_loss(theta, X, Y, rows, alpha, spec):
+    """L = (1/m) sum_i sum_c y_ic [lse(z_i) - z_ic] + alpha/2 |W|^2 (loss only)."""
+    d, k, m = X.shape[1], Y.shape[1], rows.shape[0]
+    WT, b = _transposed_weights(theta, d, k), theta[d * k:]
+    Z, A, E = np.empty(BLOCK * k), np.empty(BLOCK * k), np.empty(BLOCK * k)
+    kbits = np.empty(BLOCK * k, np.int64)
+    L = 0.0
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        _block_scores(X, block, WT, b, Z)
+        L += _softmax_block(Z, Y, block, k, A, E, kbits)
+    return L * _inv_len(rows) + 0.5 * alpha * _weight_norm2(theta, d, k)
+
+
+@njit(**KERNEL)
+def softmax_hvp(theta, X, Y, rows, alpha, spec, v, out):
+    """out = H v, H = (1/m) sum_i s_i (x~_i^T x~_i) kron (diag(p_i) - p_i p_i^T) + alpha diag(1_W, 0):
+    per row u = x_i V + v_b and t_c = s_i p_c (u_c - p.u), accumulated as x~_i^T t."""
+    d, k, m = X.shape[1], Y.shape[1], rows.shape[0]
+    WT, b = _transposed_weights(theta, d, k), theta[d * k:]
+    VT, vb = _transposed_weights(v, d, k), v[d * k:]
+    GT, gb = np.zeros((k, d)), np.zeros(k)
+    Z, A, P, U = np.empty(BLOCK * k), np.empty(BLOCK * k), np.empty(BLOCK * k), np.empty(BLOCK * k)
+    kbits = np.empty(BLOCK * k, np.int64)
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        _block_scores(X, block, WT, b, Z)
+        _block_scores(X, block, VT, vb, U)
+        _softmax_block(Z, Y, block, k, A, P, kbits)  # P <- softmax(z_i)
+        for t in range(block.shape[0]):
+            i = block[t]
+            s, pu = 0.0, 0.0
+            for c in range(k):
+                s += Y[i, c]
+                pu += P[t * k + c] * U[t * k + c]
+            for c in range(k):
+                U[t * k + c] = s * P[t * k + c] * (U[t * k + c] - pu)
+        _block_gradient(X, block, U, GT, gb)
+    _store_gradient(GT, gb, v, alpha, _inv_len(rows), d, k, out)
