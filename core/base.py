@@ -32,9 +32,14 @@ class RegressorMixin:
 
 
 def is_classifier(estimator):
-    return getattr(estimator, "_estimator_type", None) == "classifier" or (
-        hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_")
-    )
+    """True for tunelab's classifiers and scikit-learn's (which declare their type in tags since 1.6)."""
+    if getattr(estimator, "_estimator_type", None) == "classifier":
+        return True
+    tags = getattr(estimator, "__sklearn_tags__", None)
+    try:
+        return callable(tags) and tags().estimator_type == "classifier"
+    except Exception:  # foreign or partial tag implementations: not a classifier as far as we can tell
+        return False
 
 
 def encode_labels(y):

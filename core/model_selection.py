@@ -46,17 +46,6 @@ def _take(a, index):
     return np.asarray(a)[index]
 
 
-def _is_classifier(estimator):
-    """tunelab's is_classifier, plus scikit-learn >= 1.6 estimators (which declare their type in tags)."""
-    if is_classifier(estimator):
-        return True
-    tags = getattr(estimator, "__sklearn_tags__", None)
-    try:
-        return callable(tags) and tags().estimator_type == "classifier"
-    except Exception:  # foreign or partial tag implementations: not a classifier as far as we can tell
-        return False
-
-
 def _is_class_target(y):
     """True for class labels (ints, strings, bools, integral floats), False for continuous targets."""
     y = np.asarray(y)
@@ -386,7 +375,7 @@ def cross_validate(estimator, X, y=None, *, cv=5, scoring=None, return_train_sco
     n = _num_samples(X)
     if y is not None and _num_samples(y, "y") != n:
         raise ValueError(f"`X` and `y` must have the same number of rows; got {n} and {_num_samples(y, 'y')}.")
-    splitter = check_cv(cv, y, classifier=_is_classifier(estimator))
+    splitter = check_cv(cv, y, classifier=is_classifier(estimator))
     results = {"fit_time": [], "score_time": []}
     test_scores, train_scores, estimators = [], [], []
     for fold, (train, test) in enumerate(splitter.split(X, y)):
