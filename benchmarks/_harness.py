@@ -1,0 +1,84 @@
+"""What every tunelab benchmark shares: interleaved timing with medians, markdown tables, JSON records.
+
+Timing rule: the cases being compared run in turn within each repetition (A B C, A B C, ...), so slow
+drifts of the machine hit all of them alike; the figure reported is the median over repetitions.
+"""
+
+import importlib
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+
+
+def time_interleaved(cases, repeats=7, warmup=1):
+    """Median seconds per call of each zero-argument callable in `cases` (name -> callable)."""
+    for _ in range(warmup):
+        for run in cases.values():
+            run()
+    samples = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, run in cases.items():
+            start = time.perf_counter()
+            run()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def peer(module_name):
+    """Import a peer library if installed, else None (the benchmark then says it skipped it)."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError:
+        return None
+
+
+def machine_info():
+    import numba
+    import numpy
+
+    info = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or "unknown",
+        "cpus": os.cpu_count(),
+        "numpy": numpy.__version__,
+        "numba": numba.__version__,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
+    for name in ("sklearn", "optuna", "skopt", "cma"):
+        module = peer(name)
+        if module is not None:
+            info[name] = getattr(module, "__version__", "installed")
+    return info
+
+
+def markdown_table(rows, columns):
+    """rows: list of dicts; columns: list of keys. Floats are shown with 4 significant digits."""
+    def show(value):
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return "" if value is None else str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(show(row.get(column)) for column in columns) + " |")
+    return "\n".join(lines)
+
+
+def save_json(path, name, results, notes=()):
+    """Write {"benchmark", "command", "machine", "results", "notes"} to `path` and return the record."""
+    record = {
+        "benchmark": name,
+        "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        "machine": machine_info(),
+        "results": results,
+        "notes": list(notes),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(record, handle, indent=2, default=float)
+    return record

@@ -1,0 +1,232 @@
+"""Searchers on standard test functions: simple regret (best found - known minimum) over seeds and budgets,
+and the time a searcher takes to suggest one point.
+
+    python -m tunelab.benchmarks bench functions [--suite bayes|evolution] [--quick] [--seeds K] [--out DIR]
+
+tunelab's searchers run through `tunelab.searchers.minimize`; the peers (Optuna's TPE, GP and CMA-ES
+samplers, scikit-optimize's gp_minimize, pycma) run on the same functions and budgets when installed,
+and are listed as skipped otherwise. Each run of a seed gets the same seed for every method.
+"""
+
+import os
+import time
+import warnings
+
+import numpy as np
+
+from tunelab.benchmarks._harness import markdown_table, peer, save_json
+from tunelab.benchmarks.functions import get_function
+
+SUITES = {
+    # name: (functions, budgets, methods)
+    "bayes": (["branin", "hartmann6", "ackley5", "levy10"], [25, 50, 100],
+              ["random", "bayes", "optuna-tpe", "optuna-gp", "skopt-gp"]),
+    "evolution": (["rosenbrock5", "ackley5", "rastrigin5", "levy5", "rosenbrock10", "ackley10", "rastrigin10", "levy10"],
+                  [100, 500, 2000], ["random", "evolution", "cmaes", "optuna-cmaes", "pycma"]),
+    "evolution-peers": (["levy10", "rosenbrock4", "hartmann6", "branin"], [100],
+                        ["random", "cmaes", "cmaes-random-start", "optuna-cmaes", "pycma"]),
+}
+QUICK = {"bayes": (["branin", "hartmann6"], [25, 50]), "evolution": (["rosenbrock5", "ackley5"], [100, 300]),
+         "evolution-peers": (["branin", "hartmann6"], [100])}
+
+
+def _tunelab_searcher(method):
+    from tunelab import searchers
+
+    names = {"random": ("RandomSearch", {}), "bayes": ("BayesSearch", {}), "evolution": ("EvolutionSearch", {}),
+             "cmaes": ("CMAES", {}), "cmaes-random-start": ("CMAES", {"x0": "random"})}
+    class_name, kwargs = names[method]
+    searcher_class = getattr(searchers, class_name, None)
+    return None if searcher_class is None else searcher_class(**kwargs)
+
+
+def _run_tunelab(method, function, budget, seed):
+    from tunelab.searchers import minimize
+
+    searcher = _tunelab_searcher(method)
+    study = minimize(function.objective(), function.space(), searcher=searcher, n_trials=budget, seed=seed,
+                     progress=False)
+    return [t.value for t in study.trials if t.value is not None]
+
+
+def _run_optuna(method, function, budget, seed):
+    optuna = peer("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    samplers = {"optuna-tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+                "optuna-gp": lambda: optuna.samplers.GPSampler(seed=seed, n_startup_trials=10),
+                "optuna-cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed)}
+    study = optuna.create_study(sampler=samplers[method]())
+    bounds = function.bounds
+
+    def objective(trial):
+        return function([trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(objective, n_trials=budget)
+    return [t.value for t in study.trials if t.value is not None]
+
+
+def _run_skopt(method, function, budget, seed):
+    skopt = peer("skopt")
+    values = []
+
+    def objective(x):
+        values.append(function(x))
+        return values[-1]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        skopt.gp_minimize(objective, list(function.bounds), n_calls=budget, n_initial_points=10, random_state=seed)
+    return values
+
+
+def _run_pycma(method, function, budget, seed):
+    """pycma from a uniformly random start, sigma0 = 0.3 of the range, in the box scaled to [0, 1]^d."""
+    cma = peer("cma")
+    low, high = np.array(function.bounds).T
+    rng = np.random.default_rng(seed)
+    es = cma.CMAEvolutionStrategy(rng.random(function.dim), 0.3,
+                                  {"bounds": [0, 1], "seed": seed + 1, "verbose": -9, "maxfevals": budget})
+    values = []
+    while len(values) < budget and not es.stop():
+        X = es.ask()
+        fitness = [function(low + (high - low) * np.asarray(x)) for x in X]
+        values.extend(fitness)
+        es.tell(X, fitness)
+    return values[:budget]
+
+
+PEERS = {"optuna-tpe": ("optuna", _run_optuna), "optuna-gp": ("optuna", _run_optuna),
+         "optuna-cmaes": ("optuna", _run_optuna), "skopt-gp": ("skopt", _run_skopt), "pycma": ("cma", _run_pycma)}
+
+
+def _runner(method):
+    """(run function, reason it is unavailable or None)."""
+    if method in PEERS:
+        module, run = PEERS[method]
+        return (run, None) if peer(module) is not None else (None, f"{module} not installed")
+    if _tunelab_searcher(method) is None:
+        return None, "not in this version of tunelab.searchers"
+    return _run_tunelab, None
+
+
+def regret_table(functions, budgets, methods, seeds, compare=True):
+    rows, skipped = [], {}
+    for name in functions:
+        function = get_function(name)
+        for method in methods:
+            if method in PEERS and not compare:
+                skipped[method] = "--compare not given"
+                continue
+            run, reason = _runner(method)
+            if run is None:
+                skipped[method] = reason
+                continue
+            regrets = {b: [] for b in budgets}
+            started = time.perf_counter()
+            for seed in range(seeds):
+                values = np.asarray(run(method, function, max(budgets), seed), dtype=float)
+                for b in budgets:
+                    regrets[b].append(float(np.min(values[:b])) - function.f_min)
+            elapsed = time.perf_counter() - started
+            for b in budgets:
+                q1, median, q3 = np.percentile(regrets[b], [25, 50, 75])
+                rows.append({"function": name, "method": method, "evals": b, "median_regret": float(median),
+                             "q1": float(q1), "q3": float(q3), "seconds_per_run": elapsed / seeds})
+    return rows, skipped
+
+
+def suggestion_times(n_observations, dim=6, repeats=3, compare=True):
+    """Seconds for one suggestion with n observed points of Hartmann6 (random points), per method."""
+    function = get_function("hartmann6")
+    rows = []
+    for n in n_observations:
+        rng = np.random.default_rng(n)
+        X = rng.random((n, dim))
+        y = np.array([function(x) for x in X])
+        for method, timer in _suggestion_timers(compare).items():
+            seconds = timer(function, X, y, repeats)
+            if seconds is not None:
+                rows.append({"observations": n, "method": method, "ms_per_suggestion": seconds * 1e3})
+    return rows
+
+
+def _time_tunelab_bayes(function, X, y, repeats):
+    from tunelab.searchers import BayesSearch, Study
+
+    times = []
+    for r in range(repeats):
+        study = Study(function.space(), BayesSearch(), seed=r)
+        for x, value in zip(X, y):
+            trial = study.ask()  # the searcher's proposal is replaced by the given point (told below)
+            trial.params.update({f"x{i}": float(v) for i, v in enumerate(x)})
+            study.tell(trial, float(value))
+        start = time.perf_counter()
+        study.ask()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def _time_optuna_gp(function, X, y, repeats):
+    optuna = peer("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    distributions = {f"x{i}": optuna.distributions.FloatDistribution(0.0, 1.0) for i in range(X.shape[1])}
+    times = []
+    for r in range(repeats):
+        study = optuna.create_study(sampler=optuna.samplers.GPSampler(seed=r, n_startup_trials=10))
+        study.add_trials([optuna.trial.create_trial(params={f"x{i}": float(v) for i, v in enumerate(x)},
+                                                    distributions=distributions, value=float(value))
+                          for x, value in zip(X, y)])
+        start = time.perf_counter()
+        trial = study.ask(distributions)
+        times.append(time.perf_counter() - start)
+        study.tell(trial, 0.0)
+    return float(np.median(times))
+
+
+def _time_skopt(function, X, y, repeats):
+    """skopt fits its GP and optimises the acquisition inside `tell`; one suggestion = tell(all) + ask."""
+    skopt = peer("skopt")
+    times = []
+    for r in range(repeats):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            optimizer = skopt.Optimizer([(0.0, 1.0)] * X.shape[1], base_estimator="GP", n_initial_points=10,
+                                        random_state=r)
+            start = time.perf_counter()
+            optimizer.tell(X.tolist(), y.tolist())
+            optimizer.ask()
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def _suggestion_timers(compare):
+    timers = {}
+    if _tunelab_searcher("bayes") is not None:
+        timers["bayes"] = _time_tunelab_bayes
+    if compare and peer("optuna") is not None:
+        timers["optuna-gp"] = _time_optuna_gp
+    if compare and peer("skopt") is not None:
+        timers["skopt-gp"] = _time_skopt
+    return timers
+
+
+def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True):
+    functions, budgets, methods = SUITES[suite]
+    if quick:
+        functions, budgets = QUICK[suite]
+        seeds = min(seeds, 3)
+    rows, skipped = regret_table(functions, budgets, methods, seeds, compare)
+    notes = [f"{method} skipped: {reason}" for method, reason in skipped.items()]
+    print(markdown_table(rows, ["function", "method", "evals", "median_regret", "q1", "q3", "seconds_per_run"]))
+    results = {"regret": rows, "seeds": seeds}
+    if suite == "bayes":
+        sizes = [50, 100] if quick else [50, 100, 200, 400]
+        timing = suggestion_times(sizes, repeats=1 if quick else 3, compare=compare)
+        print()
+        print(markdown_table(timing, ["observations", "method", "ms_per_suggestion"]))
+        results["suggestion_time"] = timing
+    for note in notes:
+        print(f"note: {note}")
+    return save_json(os.path.join(out, f"functions-{suite}.json"), f"functions-{suite}", results, notes)
