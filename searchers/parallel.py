@@ -64,10 +64,16 @@ def _check_catch(catch):
 
 
 def _caught(outcome, catch):
-    """Whether a failed outcome lets the search go on."""
-    if catch is True or outcome.exc is None and catch is not False:
-        return True  # a NaN/inf value, or an exception from another process that catch=tuple cannot inspect
-    return catch is not False and isinstance(outcome.exc, catch)
+    """Whether a failed outcome lets the search go on: always for a bad value (NaN, inf, not a number);
+    for an exception raised by the objective, as `catch` says (matched by class name when the exception
+    itself stayed in another process)."""
+    if not outcome.exc_types or catch is True:
+        return True
+    if catch is False:
+        return False
+    if outcome.exc is not None:
+        return isinstance(outcome.exc, catch)
+    return any(c.__name__ in outcome.exc_types for c in catch)
 
 
 def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",

@@ -146,15 +146,16 @@ def _check_value(value, who="the objective"):
 class Outcome:
     """What happened when an objective ran: picklable, so it can come back from another process."""
 
-    __slots__ = ("state", "value", "error", "intermediate_values", "attrs", "exc")
+    __slots__ = ("state", "value", "error", "intermediate_values", "attrs", "exc", "exc_types")
 
     def __init__(self, state, value=None, error=None, intermediate_values=None, attrs=None, exc=None):
         self.state, self.value, self.error, self.exc = state, value, error, exc
         self.intermediate_values = intermediate_values or {}
         self.attrs = attrs or {}
+        self.exc_types = () if exc is None else tuple(c.__name__ for c in type(exc).__mro__)  # survive pickling
 
     def __getstate__(self):
-        return {"state": self.state, "value": self.value, "error": self.error,
+        return {"state": self.state, "value": self.value, "error": self.error, "exc_types": self.exc_types,
                 "intermediate_values": self.intermediate_values, "attrs": self.attrs}  # the exception stays here
 
     def __setstate__(self, state):
