@@ -1,0 +1,137 @@
+"""The `tunelab` command line (also `python -m tunelab.benchmarks`).
+
+    tunelab demo  [--quick] [--budget N] [--seed S] [--searchers grid,random,bayes,evolution] [--out DIR]
+    tunelab tune  DATA.csv --target COLUMN [--model linear|logistic|mlp] [--searcher NAME] [--trials N]
+                  [--cv K] [--metric NAME] [--storage study.db] [--seed S] [--out DIR]
+    tunelab bench fit|search|functions|hyper [--quick] [--compare] [--seeds K] [--suite NAME] [--out DIR]
+
+Exit codes: 0 success, 2 usage error, 1 failure (one line on stderr; the traceback with --debug).
+"""
+
+import argparse
+import os
+import sys
+
+SINGLE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _searcher_list(text):
+    from tunelab.benchmarks.tuning import SEARCHER_NAMES
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SEARCHER_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown searcher(s) {', '.join(unknown) or text!r}; "
+                                         f"choose from {', '.join(SEARCHER_NAMES)}")
+    return tuple(names)
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="tunelab", description="Parameter and hyperparameter tuning, from scratch.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,tune,bench}")
+
+    demo = commands.add_parser("demo", help="tune an MLP on the shipped digits data with every searcher")
+    demo.add_argument("--quick", action="store_true", help="a smaller run (about 20 s), used by the tests")
+    demo.add_argument("--budget", type=_positive, default=None, help="trials per searcher (default 20; 6 with --quick)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--searchers", type=_searcher_list, default=("grid", "random", "bayes", "evolution"),
+                      help="comma-separated: grid,random,bayes,evolution")
+    demo.add_argument("--jobs", type=_positive, default=1, help="trials evaluated at once (threads)")
+    demo.add_argument("--out", default="tunelab-report", help="report folder (default ./tunelab-report)")
+    demo.add_argument("--no-progress", action="store_true")
+
+    tune = commands.add_parser("tune", help="tune a model on your own CSV file")
+    tune.add_argument("data", help="CSV file with a header row")
+    tune.add_argument("--target", required=True, help="the column to predict")
+    tune.add_argument("--model", choices=("linear", "logistic", "mlp"), default="logistic")
+    tune.add_argument("--searcher", choices=("grid", "random", "bayes", "evolution"), default="random")
+    tune.add_argument("--trials", type=_positive, default=20)
+    tune.add_argument("--cv", type=_positive, default=5)
+    tune.add_argument("--metric", default=None, help="a scorer name such as accuracy, f1_macro, r2")
+    tune.add_argument("--storage", default=None, help="SQLite file: the study is kept there and resumed")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--jobs", type=_positive, default=1)
+    tune.add_argument("--out", default="tunelab-report")
+    tune.add_argument("--no-progress", action="store_true")
+
+    bench = commands.add_parser("bench", help="run a benchmark suite; prints markdown tables, writes JSON")
+    bench.add_argument("suite", choices=("fit", "search", "functions", "hyper"))
+    bench.add_argument("--quick", action="store_true", help="small sizes, for a check in seconds")
+    bench.add_argument("--compare", action="store_true",
+                       help="add the peers (scikit-learn, Optuna, scikit-optimize, pycma) that are installed")
+    bench.add_argument("--seeds", type=_positive, default=10)
+    bench.add_argument("--functions-suite", choices=("bayes", "evolution", "evolution-peers"), default="bayes",
+                       help="which test-function suite `bench functions` runs")
+    bench.add_argument("--out", default="bench-results")
+    return parser
+
+
+def _run(args):
+    if args.command == "demo":
+        from tunelab.benchmarks.demo import run_demo
+
+        budget = args.budget or (6 if args.quick else 20)
+        run_demo(budget=budget, seed=args.seed, searchers=args.searchers, out=args.out, quick=args.quick,
+                 n_jobs=args.jobs, progress=not args.no_progress)
+    elif args.command == "tune":
+        from tunelab.benchmarks.tune import run_tune
+
+        run_tune(args.data, args.target, model=args.model, searcher=args.searcher, trials=args.trials, cv=args.cv,
+                 metric=args.metric, storage=args.storage, seed=args.seed, out=args.out, n_jobs=args.jobs,
+                 progress=not args.no_progress)
+    else:
+        _missing_peers(args.compare)
+        if args.suite == "fit":
+            from tunelab.benchmarks.bench_fit import run
+            run(quick=args.quick, out=args.out, compare=args.compare)
+        elif args.suite == "search":
+            from tunelab.benchmarks.bench_search import run
+            run(quick=args.quick, out=args.out, compare=args.compare)
+        elif args.suite == "functions":
+            from tunelab.benchmarks.bench_functions import run
+            run(suite=args.functions_suite, quick=args.quick, seeds=args.seeds, out=args.out, compare=args.compare)
+        else:
+            from tunelab.benchmarks.bench_hyper import run
+            run(quick=args.quick, out=args.out, seeds=args.seeds)
+
+
+def _missing_peers(compare):
+    if not compare:
+        print("note: peers are not compared (add --compare to include those installed)")
+        return
+    from tunelab.benchmarks._harness import peer
+
+    missing = [name for module, name in (("sklearn", "scikit-learn"), ("optuna", "optuna"), ("skopt", "scikit-optimize"),
+                                         ("cma", "cma (pycma)")) if peer(module) is None]
+    if missing:
+        print(f"note: not installed, so not compared: {', '.join(missing)} (pip install 'tunelab[compare]')")
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args.command == "bench":  # single-threaded comparisons; only effective before numpy is imported
+        for name in SINGLE_THREAD:
+            os.environ.setdefault(name, "1")
+    try:
+        _run(args)
+    except KeyboardInterrupt:
+        print("tunelab: interrupted", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"tunelab: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
