@@ -1,0 +1,207 @@
+"""SQLite storage: resume, JSON rows, lost trials, a study killed with SIGKILL, several processes at once."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tunelab.searchers.grid import GridSearch
+from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.space import Categorical, Integer, Real, Space
+from tunelab.searchers.storage import worker_id, worker_is_dead
+from tunelab.searchers.study import Study
+from tunelab.searchers.trial import TrialPruned, TrialState
+
+SPACE = {"x": Real(0.0, 1.0), "n": Integer(1, 5), "kind": ["a", "b"]}
+
+
+def objective(trial):
+    trial.report(trial.params["x"], 0)
+    if trial.params["kind"] == "b" and trial.params["n"] == 5:
+        raise ValueError("no b5")
+    if trial.params["n"] == 4:
+        raise TrialPruned()
+    trial.set_attr("twice", 2 * trial.params["x"])
+    return trial.params["x"] * trial.params["n"]
+
+
+def test_a_stored_study_reopens_with_every_trial_and_continues(tmp_path):
+    path = tmp_path / "study.db"
+    first = Study(SPACE, RandomSearch(sampler="sobol"), direction="maximize", storage=path, seed=3)
+    first.optimize(objective, n_trials=20, progress=False)
+    before = [t.to_dict() for t in first.trials]
+    first.close()
+    again = Study.load(path)
+    assert [t.to_dict() for t in again.trials] == before
+    assert again.direction == "maximize" and again.space == Space(SPACE) and again.seed == first.seed
+    assert again.searcher.get_params() == {"sampler": "sobol", "lhs_size": None}
+    states = {t.state for t in again.trials}
+    assert states == {TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED}
+    again.optimize(objective, n_trials=5, progress=False)
+    assert [t.number for t in again.trials] == list(range(25))
+    reference = Study(SPACE, RandomSearch(sampler="sobol"), seed=3).optimize(objective, n_trials=25, progress=False)
+    assert [t.params for t in again.trials] == [t.params for t in reference.trials]
+    same_call = Study(SPACE, RandomSearch(sampler="sobol"), direction="maximize", storage=f"sqlite:///{path}")
+    assert len(same_call.trials) == 25 and same_call.seed == first.seed
+
+
+def test_rows_are_json_never_pickles(tmp_path):
+    path = tmp_path / "study.db"
+    Study(SPACE, storage=path, seed=0).optimize(objective, n_trials=6, progress=False).close()
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT params, intermediate_values, attrs, system_attrs FROM trials").fetchall()
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+    for row in rows:
+        params, steps, attrs, system = (json.loads(text) for text in row)
+        assert set(params) == {"x", "n", "kind"} and isinstance(system["worker"], str)
+    assert json.loads(meta["space"])[0] == {"name": "x", "type": "real", "low": 0.0, "high": 1.0, "log": False}
+    assert json.loads(meta["searcher"])["class"] == "tunelab.searchers.random.RandomSearch"
+
+
+def test_object_choices_are_stored_by_index(tmp_path):
+    space = {"f": Categorical([min, max]), "x": Real(-1.0, 1.0)}
+    path = tmp_path / "study.db"
+    Study(space, GridSearch(n_points=3), storage=path).optimize(lambda p: p["f"](p["x"], 0.0), progress=False)
+    with sqlite3.connect(path) as db:
+        stored = [json.loads(p)["f"] for (p,) in db.execute("SELECT params FROM trials ORDER BY number")]
+    assert stored == [0, 0, 0, 1, 1, 1]
+    with pytest.raises(ValueError, match="not JSON values; pass the `space`"):
+        Study.load(path)
+    again = Study(space, storage=path)
+    assert [t.params["f"] for t in again.trials] == [min] * 3 + [max] * 3
+    assert again.best_value == -1.0
+
+
+def test_a_different_space_or_direction_is_refused(tmp_path):
+    path = tmp_path / "study.db"
+    Study(SPACE, storage=path).close()
+    with pytest.raises(ValueError, match=r"holds a study over another space: stored Space\(\{'x': Real\(0.0, 1.0\)"):
+        Study({"x": Real(0.0, 2.0)}, storage=path)
+    with pytest.raises(ValueError, match="the stored study has direction='minimize'; got direction='maximize'"):
+        Study(SPACE, direction="maximize", storage=path)
+    with pytest.raises(ValueError, match="holds no study"):
+        Study.load(tmp_path / "empty.db")
+    with pytest.raises(TypeError, match="`storage` must be None, a file path"):
+        Study(SPACE, storage=3)
+
+
+def _dead_worker():
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = worker_id().rsplit(":", 2)[0]
+    return f"{host}:{int(done.stdout)}:1"
+
+
+def test_running_trials_of_a_dead_process_are_marked_lost_and_regridded(tmp_path):
+    path = tmp_path / "study.db"
+    study = Study({"n": Integer(0, 3)}, GridSearch(), storage=path)
+    mine, theirs = study.ask(), study.ask()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE trials SET system_attrs = ? WHERE number = ?", (json.dumps({"worker": _dead_worker()}),
+                                                                           theirs.number))
+    reopened = Study.load(path)
+    trials = reopened.trials
+    assert trials[mine.number].state is TrialState.RUNNING  # its process (this one) is alive
+    assert trials[theirs.number].state is TrialState.FAILED and trials[theirs.number].lost
+    assert "ended while the trial was running" in trials[theirs.number].error
+    reopened.optimize(lambda p: float(p["n"]), progress=False)
+    assert [t.params["n"] for t in reopened.trials] == [0, 1, 1, 2, 3]  # the lost point is tried again, first
+    assert not worker_is_dead("otherhost:1:1") and not worker_is_dead(None) and not worker_is_dead(worker_id())
+
+
+KILLED_STUDY = textwrap.dedent("""
+    import sys, time
+    from tunelab.searchers.random import RandomSearch
+    from tunelab.searchers.space import Integer, Real
+    from tunelab.searchers.study import Study
+
+    def objective(params):
+        time.sleep(0.02)
+        return params["x"] * params["n"]
+
+    study = Study({"x": Real(0.0, 1.0), "n": Integer(1, 5)}, RandomSearch(), storage=sys.argv[1], seed=7)
+    study.optimize(objective, n_trials=100_000, progress=False)
+""")
+
+
+def _count(path, state):
+    try:
+        with sqlite3.connect(path, timeout=10) as db:
+            return db.execute("SELECT COUNT(*) FROM trials WHERE state = ?", (state,)).fetchone()[0]
+    except sqlite3.OperationalError:  # the table does not exist yet
+        return 0
+
+
+def test_a_study_killed_with_sigkill_resumes_without_losing_a_finished_trial(tmp_path):
+    path = tmp_path / "killed.db"
+    script = tmp_path / "run.py"
+    script.write_text(KILLED_STUDY)
+    process = subprocess.Popen([sys.executable, str(script), str(path)])
+    try:
+        deadline = time.monotonic() + 60
+        while _count(path, "complete") < 10:
+            assert process.poll() is None and time.monotonic() < deadline, "the study did not start"
+            time.sleep(0.05)
+        with sqlite3.connect(path) as db:
+            seen = dict(db.execute("SELECT number, value FROM trials WHERE state = 'complete'").fetchall())
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    study = Study.load(path)
+    trials = study.trials
+    n = len(trials)
+    complete = {t.number: t.value for t in trials if t.state is TrialState.COMPLETE}
+    assert all(complete.get(number) == value for number, value in seen.items())  # no finished trial lost
+    assert set(complete) | {t.number for t in trials if t.lost} == set(range(n))  # the running one is lost
+    assert sum(t.lost for t in trials) <= 1
+    study.optimize(lambda p: p["x"] * p["n"], n_trials=5, progress=False)
+    assert [t.number for t in study.trials] == list(range(n + 5))  # numbering continues
+    reference = Study(study.space, RandomSearch(), seed=7).optimize(lambda p: 0.0, n_trials=n + 5, progress=False)
+    assert [t.params for t in study.trials] == [t.params for t in reference.trials]
+
+
+CONCURRENT_STUDY = textwrap.dedent("""
+    import os, sys, time
+    from tunelab.searchers.grid import GridSearch
+    from tunelab.searchers.random import RandomSearch
+    from tunelab.searchers.space import Integer, Real
+    from tunelab.searchers.study import Study
+
+    path, kind, me, n_processes = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    searcher = GridSearch(n_points=3) if kind == "grid" else RandomSearch()
+    study = Study({"a": Real(0.0, 1.0), "b": Integer(1, 4), "c": ["x", "y", "z"]}, searcher, storage=path, seed=5)
+    open(path + ".ready" + me, "w").close()
+    while sum(os.path.exists(path + ".ready" + str(i)) for i in range(n_processes)) < n_processes:
+        time.sleep(0.01)  # start together
+    study.optimize(lambda p: time.sleep(0.02) or p["a"], n_trials=None if kind == "grid" else 8, progress=False)
+""")
+
+
+@pytest.mark.parametrize("kind", ["grid", "random"])
+def test_several_processes_write_one_study(tmp_path, kind):
+    path = tmp_path / "shared.db"
+    script = tmp_path / "run.py"
+    script.write_text(CONCURRENT_STUDY)
+    n_processes = 3
+    processes = [subprocess.Popen([sys.executable, str(script), str(path), kind, str(i), str(n_processes)])
+                 for i in range(n_processes)]
+    assert [p.wait(timeout=120) for p in processes] == [0] * n_processes
+    study = Study.load(path)
+    trials = study.trials
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+    assert len({t.system_attrs["worker"] for t in trials}) >= 2
+    keys = [tuple(t.params.values()) for t in trials]
+    assert len(set(keys)) == len(keys)  # no point taken twice
+    if kind == "grid":
+        assert sorted(keys) == sorted(tuple(p.values()) for p in study.space.grid(3))
+    else:
+        assert len(trials) == 8 * n_processes
+        reference = Study(study.space, RandomSearch(), seed=5).optimize(lambda p: 0.0, n_trials=len(trials),
+                                                                          progress=False)
+        assert [t.params for t in trials] == [t.params for t in reference.trials]
