@@ -1,0 +1,142 @@
+"""Parallel trials: threads, processes, any Executor and Dask give the serial set of trials."""
+
+import concurrent.futures as cf
+import os
+import threading
+import time
+
+import pytest
+
+from tunelab.searchers.grid import GridSearch
+from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.space import Integer, Real, Space
+from tunelab.searchers.study import Study
+from tunelab.searchers.trial import TrialPruned, TrialState
+
+SPACE = Space({"x": Real(-1.0, 1.0), "n": Integer(1, 3), "kind": ["a", "b"]})
+
+
+def loss(params):
+    """Module level, so that worker processes can unpickle it."""
+    time.sleep(0.005)
+    return params["x"] ** 2 + params["n"] + (params["kind"] == "b")
+
+
+def worker_facts(trial):
+    trial.set_attr("pid", os.getpid())
+    trial.set_attr("numba_threads", os.environ.get("NUMBA_NUM_THREADS"))
+    trial.report(1.0, 0)
+    if trial.should_prune():
+        raise TrialPruned()
+    return loss(trial.params)
+
+
+class PruneOddTrials:
+    """Picklable pruner: prunes trials with an odd number, and checks that it sees a history."""
+
+    def should_prune(self, trial, history):
+        assert history.trials[trial.number].number == trial.number
+        return trial.number % 2 == 1
+
+
+def trial_set(study):
+    return sorted(repr(sorted(t.params.items())) for t in study.trials)
+
+
+def grid_study(**optimize_kwargs):
+    study = Study(SPACE, GridSearch(n_points=4), seed=0)
+    return study.optimize(loss, progress=False, **optimize_kwargs)
+
+
+@pytest.mark.parametrize("n_jobs", [2, 3, -1])
+def test_threads_try_the_serial_grid(n_jobs):
+    serial = grid_study()
+    parallel = grid_study(n_jobs=n_jobs)
+    assert len(serial.trials) == 24 and trial_set(parallel) == trial_set(serial)
+    assert parallel.stop_reason == "exhausted" and parallel.best_value == serial.best_value
+    assert all(t.state is TrialState.COMPLETE for t in parallel.trials)
+
+
+def test_threads_run_trials_at_once_and_random_search_keeps_its_trials():
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def slow(params):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.02)
+        with lock:
+            active[0] -= 1
+        return params["x"]
+
+    serial = Study(SPACE, RandomSearch(sampler="lhs"), seed=3).optimize(slow, n_trials=12, progress=False)
+    threaded = Study(SPACE, RandomSearch(sampler="lhs"), seed=3).optimize(slow, n_trials=12, n_jobs=4, progress=False)
+    assert peak[0] == 4
+    assert trial_set(threaded) == trial_set(serial)
+
+
+def test_failures_in_threads_are_recorded():
+    def objective(params):
+        if params["kind"] == "b":
+            raise ValueError("no b")
+        return 0.0
+
+    study = Study(SPACE, GridSearch(n_points=2)).optimize(objective, n_jobs=3, progress=False)
+    failed = [t for t in study.trials if t.state is TrialState.FAILED]
+    assert len(failed) == 6 and all(t.error == "ValueError: no b" for t in failed)
+    with pytest.raises(ValueError, match="no b"):
+        Study(SPACE, GridSearch(n_points=2)).optimize(objective, n_jobs=3, catch=False, progress=False)
+
+
+def test_interrupt_with_threads_keeps_finished_trials_and_records_running_ones():
+    seen = []
+
+    def interrupt(study, trial):  # Ctrl-C arrives in the main thread, where callbacks run
+        seen.append(trial.number)
+        if len(seen) == 6:
+            raise KeyboardInterrupt
+
+    def objective(trial):  # trials 0-4 quick, 5 slower, the rest still running when Ctrl-C comes
+        time.sleep(0.005 if trial.number < 5 else 0.1 if trial.number == 5 else 1.0)
+        return 0.0
+
+    study = Study(SPACE, seed=0).optimize(objective, n_trials=50, n_jobs=3, callbacks=[interrupt], progress=False)
+    assert study.stop_reason == "interrupted"
+    trials = study.trials
+    complete = {t.number for t in trials if t.state is TrialState.COMPLETE}
+    lost = [t for t in trials if t.state is TrialState.FAILED]
+    assert set(seen) <= complete and len(complete) + len(lost) == len(trials) < 50
+    assert seen[-1] == 5 and [t.number for t in lost] == [6, 7]
+    assert all(t.lost and "interrupted" in t.error for t in lost)
+
+
+def test_any_executor_and_it_stays_open():
+    with cf.ThreadPoolExecutor(2) as executor:
+        study = grid_study(executor=executor, n_jobs=2)
+        assert executor.submit(lambda: 7).result() == 7
+    assert trial_set(study) == trial_set(grid_study())
+
+
+def test_processes_backend_runs_the_serial_grid_in_other_processes():
+    study = Study(SPACE, GridSearch(n_points=2), seed=0, pruner=PruneOddTrials())
+    study.optimize(worker_facts, n_jobs=2, backend="processes", progress=False)
+    trials = study.trials
+    assert trial_set(study) == trial_set(Study(SPACE, GridSearch(n_points=2)).optimize(loss, progress=False))
+    assert all(t.attrs["pid"] != os.getpid() for t in trials)
+    assert {t.attrs["numba_threads"] for t in trials} == {str(max(1, (os.cpu_count() or 1) // 2))}
+    assert [t.state is TrialState.PRUNED for t in trials] == [t.number % 2 == 1 for t in trials]
+    assert trials[0].end_time <= trials[1].start_time  # the first trial runs alone (one writer of Numba's cache)
+
+
+def test_processes_backend_refuses_an_objective_it_cannot_send():
+    with pytest.raises(TypeError, match="backend='processes' needs an objective that can be pickled"):
+        Study(SPACE).optimize(lambda p: 0.0, n_trials=2, n_jobs=2, backend="processes")
+
+
+def test_dask_executor_tries_the_serial_grid():
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        study = grid_study(executor=client.get_executor(), n_jobs=2)
+    assert trial_set(study) == trial_set(grid_study())
+    assert all(t.state is TrialState.COMPLETE for t in study.trials)
