@@ -12,7 +12,6 @@ import importlib
 import json
 import numbers
 import time
-import traceback
 
 from tunelab.optimizers._checks import check_choice, check_random_state
 from tunelab.optimizers._params import clone
@@ -20,7 +19,7 @@ from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.space import Space
 from tunelab.searchers.storage import make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
-    Outcome, Trial, TrialState, _check_value, to_csv, to_json, trials_table, wants_trial)
+    Outcome, Trial, TrialState, _check_value, error_text, to_csv, to_json, trials_table, wants_trial)
 
 
 class SearchExhausted(RuntimeError):
@@ -175,8 +174,7 @@ class Study:
         elif state is not None and TrialState(state) is not TrialState.COMPLETE:
             raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} (use error= for failures).")
         elif error is not None:
-            text = ("".join(traceback.format_exception_only(type(error), error)).strip()
-                    if isinstance(error, BaseException) else str(error))
+            text = error_text(error) if isinstance(error, BaseException) else str(error)
             outcome = Outcome(TrialState.FAILED, error=text)
         else:
             try:

@@ -12,7 +12,6 @@ import io
 import json
 import math
 import numbers
-import traceback
 from enum import Enum
 
 
@@ -164,6 +163,12 @@ class Outcome:
         self.exc = None
 
 
+def error_text(exc):
+    """'ValueError: message' (the class name without its module, as a user reads it)."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def evaluate(objective, trial, pass_trial):
     """Run objective(trial) or objective(trial.params) and turn what happens into an Outcome.
 
@@ -177,8 +182,7 @@ def evaluate(objective, trial, pass_trial):
         steps = trial.intermediate_values
         outcome = Outcome(TrialState.PRUNED, steps[max(steps)] if steps else None, str(pruned) or None)
     except Exception as exc:
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        outcome = Outcome(TrialState.FAILED, error=error, exc=exc)
+        outcome = Outcome(TrialState.FAILED, error=error_text(exc), exc=exc)
     else:
         try:
             outcome = Outcome(TrialState.COMPLETE, _check_value(returned))

@@ -1,0 +1,196 @@
+"""Tuning an estimator by cross-validation, with scikit-learn's GridSearchCV interface on top of a Study.
+
+The objective of each trial is the mean cross-validated score of clone(estimator).set_params(**params),
+always on the same folds: the (train, test) indices are computed once in `fit` and reused by every
+trial, so trials differ only by their hyperparameters. The study maximises that score.
+"""
+
+import numbers
+import time
+
+import numpy as np
+
+from tunelab.core.base import BaseEstimator, clone, is_classifier
+from tunelab.core.metrics import check_scoring
+from tunelab.core.model_selection import check_cv, cross_validate
+from tunelab.core._validation import check_is_fitted
+from tunelab.searchers.space import Space
+from tunelab.searchers.study import Study
+from tunelab.searchers.trial import TrialState
+
+_DEFAULT_TRIALS = 10  # for searchers without a finite size, as scikit-learn's RandomizedSearchCV(n_iter=10)
+
+
+class _CrossValidationObjective:
+    """trial -> mean test score over fixed folds; picklable, so the processes backend can send it."""
+
+    def __init__(self, estimator, X, y, splits, scoring):
+        self.estimator, self.X, self.y, self.splits, self.scoring = estimator, X, y, splits, scoring
+
+    def __call__(self, trial):
+        model = clone(self.estimator).set_params(**trial.params)
+        result = cross_validate(model, self.X, self.y, cv=self.splits, scoring=self.scoring)
+        scores = result["test_score"]  # (n_splits,)
+        trial.set_attr("split_test_scores", scores.tolist())
+        trial.set_attr("fit_times", result["fit_time"].tolist())
+        trial.set_attr("score_times", result["score_time"].tolist())
+        return float(np.mean(scores))
+
+
+class SearchCV(BaseEstimator):
+    """Search hyperparameters of `estimator` over `space` by cross-validation (like GridSearchCV).
+
+    Parameters
+    ----------
+    estimator : any object with get_params/set_params/fit (tunelab's or scikit-learn's).
+    space : Space or dict name -> Real/Integer/Categorical/list; names are estimator parameters
+        (nested ones as `step__param`).
+    searcher : a Searcher; None means RandomSearch().
+    n_trials : trials to run; None means every point for a searcher with a finite size (a grid), else 10.
+    cv : int (K folds, stratified for a classifier), a splitter, or a list of (train, test) pairs.
+    scoring : None (the estimator's `score`), a scorer name of tunelab.core.metrics, or a callable
+        scorer(estimator, X, y) -> float; higher is better.
+    refit : refit the best parameters on all of X, y (`best_estimator_`, used by predict/score).
+    n_jobs, backend : trials evaluated at once, on threads or processes (see `Study.optimize`).
+    random_state : seed of the searcher.
+    timeout, storage, progress : passed to the Study and `optimize`.
+
+    A trial whose fit or scoring raises (e.g. tunelab's ConvergenceError for a diverging learning
+    rate) is recorded as failed, with its error in `cv_results_["error"]`; the search goes on.
+
+    Attributes
+    ----------
+    cv_results_ : dict of arrays, one entry per trial: params, param_<name>, split<k>_test_score,
+        mean/std_test_score, rank_test_score, mean/std_fit_time, mean/std_score_time, state, error.
+    best_index_, best_params_, best_score_, best_estimator_ (refit=True), refit_time_, n_splits_,
+    scorer_, study_ (the Study, with every trial).
+    """
+
+    def __init__(self, estimator, space, searcher=None, n_trials=None, cv=5, scoring=None, refit=True, n_jobs=1,
+                 backend="threads", random_state=None, timeout=None, storage=None, progress=False):
+        self.estimator = estimator
+        self.space = space
+        self.searcher = searcher
+        self.n_trials = n_trials
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.random_state = random_state
+        self.timeout = timeout
+        self.storage = storage
+        self.progress = progress
+
+    def _check_space(self):
+        for method in ("fit", "get_params", "set_params"):
+            if not callable(getattr(self.estimator, method, None)):
+                raise TypeError(f"`estimator` must have get_params, set_params and fit; "
+                                f"{type(self.estimator).__name__} has no {method}.")
+        space = Space(self.space)
+        valid = self.estimator.get_params(deep=True)
+        unknown = [name for name in space.names if name not in valid]
+        if unknown:
+            raise ValueError(f"{unknown} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of "
+                             f"{type(self.estimator).__name__}; its parameters are {', '.join(sorted(valid))}.")
+        return space
+
+    def fit(self, X, y=None):
+        """Run the search, fill `cv_results_` and the best_* attributes, refit the best model; returns self."""
+        from tunelab.searchers.random import RandomSearch
+
+        space = self._check_space()
+        if self.n_trials is not None and (isinstance(self.n_trials, bool) or not isinstance(self.n_trials, numbers.Integral)
+                                          or self.n_trials < 1):
+            raise ValueError(f"`n_trials` must be None or an integer >= 1; got {self.n_trials!r}.")
+        if not isinstance(self.refit, bool):
+            raise TypeError(f"`refit` must be True or False; got {self.refit!r}.")
+        splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(splitter.split(X, y))  # computed once: every trial uses the same folds
+        self.n_splits_ = len(splits)
+        self.scorer_ = check_scoring(self.estimator, self.scoring)
+        study = Study(space, self.searcher if self.searcher is not None else RandomSearch(), direction="maximize",
+                      storage=self.storage, seed=self.random_state)
+        n_trials = self.n_trials
+        if n_trials is None:
+            n_trials = study.searcher.size() or _DEFAULT_TRIALS
+        objective = _CrossValidationObjective(self.estimator, X, y, splits, self.scoring)
+        study.optimize(objective, n_trials=n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
+                       backend=self.backend, progress=self.progress, pass_trial=True)
+        self.study_ = study
+        trials = study.trials
+        self.cv_results_ = _cv_results(trials, space.names, self.n_splits_)
+        if not any(t.state is TrialState.COMPLETE for t in trials):
+            first = next((t.error for t in trials if t.error), "no trial ran")
+            raise ValueError(f"all {len(trials)} trials failed; the first error was: {first}")
+        best = study.best_trial
+        self.best_index_ = best.number
+        self.best_params_ = dict(best.params)
+        self.best_score_ = best.value
+        if self.refit:
+            start = time.perf_counter()
+            model = clone(self.estimator).set_params(**self.best_params_)
+            self.best_estimator_ = model.fit(X, y) if y is not None else model.fit(X)
+            self.refit_time_ = time.perf_counter() - start
+        return self
+
+    # ---- the refitted best estimator -------------------------------------------------------------
+
+    def _best(self, method):
+        check_is_fitted(self, "cv_results_")
+        if not self.refit:
+            raise AttributeError(f"{method} needs the refitted best estimator; this SearchCV has refit=False.")
+        return self.best_estimator_
+
+    def predict(self, X):
+        return self._best("predict").predict(X)
+
+    def predict_proba(self, X):
+        return self._best("predict_proba").predict_proba(X)
+
+    def decision_function(self, X):
+        return self._best("decision_function").decision_function(X)
+
+    def transform(self, X):
+        return self._best("transform").transform(X)
+
+    def score(self, X, y=None):
+        """The search's scorer (higher is better) on X, y for the refitted best estimator."""
+        return float(self.scorer_(self._best("score"), X, y))
+
+    @property
+    def _estimator_type(self):  # a search over a classifier is a classifier (stratified folds when nested)
+        return getattr(self.estimator, "_estimator_type", None)
+
+    @property
+    def classes_(self):
+        return self._best("classes_").classes_
+
+
+def _cv_results(trials, names, n_splits):
+    """scikit-learn's cv_results_ layout, one entry per trial (failed trials have NaN scores and times)."""
+    m = len(trials)
+    results = {"params": [dict(t.params) for t in trials]}
+    for name in names:
+        column = np.empty(m, dtype=object)
+        column[:] = [t.params[name] for t in trials]
+        results[f"param_{name}"] = column
+    split_scores = np.full((m, n_splits), np.nan)  # (m, k)
+    for i, t in enumerate(trials):
+        if t.state is TrialState.COMPLETE and "split_test_scores" in t.attrs:
+            split_scores[i] = t.attrs["split_test_scores"]
+    for k in range(n_splits):
+        results[f"split{k}_test_score"] = split_scores[:, k]
+    results["mean_test_score"] = split_scores.mean(axis=1)
+    results["std_test_score"] = split_scores.std(axis=1)
+    mean = results["mean_test_score"]
+    # rank 1 is best; ties share the lowest rank (scikit-learn's "min" method); failed trials rank last
+    order = np.where(np.isnan(mean), -np.inf, mean)
+    results["rank_test_score"] = np.array([1 + np.sum(order > v) for v in order], dtype=np.int64)
+    for what, key in (("fit", "fit_times"), ("score", "score_times")):
+        times = [t.attrs.get(key) for t in trials]
+        results[f"mean_{what}_time"] = np.array([np.mean(x) if x else np.nan for x in times])
+        results[f"std_{what}_time"] = np.array([np.std(x) if x else np.nan for x in times])
+    results["state"] = np.array([t.state.value for t in trials], dtype=object)
+    results["error"] = np.array([t.error or "" for t in trials], dtype=object)
+    return results
