@@ -1,0 +1,257 @@
+"""Successive halving, Hyperband and ASHA: who survives each rung, how many epochs are trained, what is recorded."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tunelab.searchers.grid import GridSearch
+from tunelab.searchers.pruners import ASHA, Hyperband, SuccessiveHalving
+from tunelab.searchers.space import Real
+from tunelab.searchers.study import Study
+from tunelab.searchers.trial import TrialPruned, TrialState
+
+
+class Recorder:
+    """A resumable objective over one real `x`: loss(x, e) = (x - 0.3)^2 + c(x)/e after e epochs, so the
+    ranking changes between rungs; the state is (epochs so far, x). Logs every call."""
+
+    def __init__(self, fail_above=None, sign=1.0):
+        self.calls = []  # (trial number, epochs asked, epochs before)
+        self.fail_above, self.sign = fail_above, sign
+
+    def __call__(self, trial, state, epochs):
+        x = trial.params["x"]
+        before = 0 if state is None else state[0]
+        if state is not None:
+            assert state[1] == x  # training continues the same configuration
+        self.calls.append((trial.number, epochs, before))
+        if self.fail_above is not None and x > self.fail_above:
+            raise FloatingPointError("diverged")
+        e = before + epochs
+        loss = (x - 0.3) ** 2 + 0.05 * math.cos(40 * x) / e
+        return self.sign * loss, (e, x)
+
+    def epochs(self):
+        return sum(e for _, e, _ in self.calls)
+
+
+def study(seed=0, direction="minimize", searcher=None):
+    return Study({"x": Real(0.0, 1.0)}, searcher, direction=direction, seed=seed)
+
+
+def rung_members(trials, rung):
+    return {t.number: t.intermediate_values[rung] for t in trials if rung in t.intermediate_values}
+
+
+# ---- rungs --------------------------------------------------------------------------------------
+
+def test_rungs_are_powers_of_eta_below_max_resource():
+    assert SuccessiveHalving(1, 27, eta=3).rungs() == [1, 3, 9, 27]
+    assert SuccessiveHalving(1, 100, eta=3).rungs() == [1, 4, 11, 33, 100]
+    assert SuccessiveHalving(2, 16, eta=2).rungs() == [2, 4, 8, 16]
+    assert SuccessiveHalving(5, 5).rungs() == [5]
+
+
+@given(r=st.integers(1, 20), ratio=st.integers(1, 400), eta=st.sampled_from([2, 3, 4, 2.5]))
+@settings(max_examples=30, deadline=None)
+def test_rungs_increase_from_min_to_max_resource(r, ratio, eta):
+    R = r * ratio
+    rungs = SuccessiveHalving(r, R, eta).rungs()
+    assert rungs[-1] == R and rungs[0] >= r
+    assert all(a < b for a, b in zip(rungs, rungs[1:]))
+    assert len(rungs) == 1 + math.floor(math.log(R / r) / math.log(eta) + 1e-9) or len(rungs) < 4
+
+
+# ---- synchronous successive halving --------------------------------------------------------------
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_successive_halving_keeps_the_top_third_at_each_rung(direction):
+    sign = 1.0 if direction == "minimize" else -1.0
+    s = study(direction=direction)
+    sh = SuccessiveHalving(1, 27, eta=3)
+    sh.optimize(s, Recorder(sign=sign))
+    trials = s.trials
+    assert len(trials) == 27
+    rungs = sh.rungs()
+    for k, r in enumerate(rungs[:-1]):
+        members = rung_members(trials, r)
+        ranked = sorted(members, key=lambda n: (sign * members[n], n))
+        assert set(rung_members(trials, rungs[k + 1])) == set(ranked[:len(members) // 3])
+    states = [t.state for t in trials]
+    assert states.count(TrialState.COMPLETE) == 1 and states.count(TrialState.PRUNED) == 26
+    for t in trials:  # a pruned trial keeps the value of the last rung it reached
+        assert t.value == t.intermediate_values[max(t.intermediate_values)]
+        assert t.attrs["epochs"] == max(t.intermediate_values)
+
+
+@given(r=st.integers(1, 4), ratio=st.integers(1, 30), eta=st.sampled_from([2, 3, 4]),
+       n_configs=st.one_of(st.none(), st.integers(1, 30)))
+@settings(max_examples=25, deadline=None)
+def test_successive_halving_trains_exactly_the_stated_resource(r, ratio, eta, n_configs):
+    recorder = Recorder()
+    sh = SuccessiveHalving(r, r * ratio, eta, n_configs=n_configs)
+    sh.optimize(study(), recorder)
+    assert recorder.epochs() == sh.total_resource() == sh.total_epochs_
+
+
+def test_a_pruned_trial_is_never_trained_again_and_training_continues():
+    recorder = Recorder()
+    s = study()
+    Hyperband(1, 27, eta=3).optimize(s, recorder)
+    finished_at = {t.number: max(t.intermediate_values) for t in s.trials}
+    trained = {}
+    for number, epochs, before in recorder.calls:
+        assert before == trained.get(number, 0)  # continues from where it stopped, never from zero again
+        trained[number] = before + epochs
+    assert trained == finished_at  # nobody trained past the rung where it was stopped
+
+
+def test_hyperband_runs_each_bracket_with_its_stated_budget():
+    hb = Hyperband(1, 27, eta=3)
+    assert [(n, rungs[0]) for n, rungs in hb.brackets()] == [(27, 1), (12, 3), (6, 9), (4, 27)]
+    recorder = Recorder()
+    s = study()
+    hb.optimize(s, recorder)
+    assert len(s.trials) == 27 + 12 + 6 + 4
+    by_bracket = [27 * 1 + 9 * 2 + 3 * 6 + 1 * 18, 12 * 3 + 4 * 6 + 1 * 18, 6 * 9 + 2 * 18, 4 * 27]
+    assert recorder.epochs() == hb.total_resource() == sum(by_bracket)
+    complete = [t for t in s.trials if t.state is TrialState.COMPLETE]
+    assert len(complete) == 1 + 1 + 2 + 4 and all(t.attrs["epochs"] == 27 for t in complete)
+
+
+def test_failed_and_pruned_trials_are_recorded_and_the_search_goes_on():
+    recorder = Recorder(fail_above=0.5)
+    s = study(seed=1)
+    sh = SuccessiveHalving(1, 9, eta=3)
+    sh.optimize(s, recorder)
+    failed = [t for t in s.trials if t.state is TrialState.FAILED]
+    assert failed and all(t.params["x"] > 0.5 and "diverged" in t.error for t in failed)
+    assert all(n not in {t.number for t in failed} for n, e, before in recorder.calls if before > 0)
+    assert sum(t.state is TrialState.COMPLETE for t in s.trials) == 1
+    assert all(t.params["x"] <= 0.5 for t in s.trials if t.state is not TrialState.FAILED)
+
+
+def test_configurations_come_from_the_study_searcher():
+    s = study(searcher=GridSearch(n_points=9))
+    SuccessiveHalving(1, 9, eta=3).optimize(s, Recorder())
+    assert sorted(t.params["x"] for t in s.trials) == pytest.approx(np.linspace(0, 1, 9))
+
+
+@pytest.mark.parametrize("make", [lambda: SuccessiveHalving(1, 27), lambda: Hyperband(1, 9),
+                                  lambda: ASHA(1, 27)])
+def test_same_seed_same_trials(make):
+    def run(seed):
+        s = study(seed=seed)
+        kwargs = {"n_trials": 20} if isinstance(make(), ASHA) else {}
+        make().optimize(s, Recorder(), **kwargs)
+        return [(t.params["x"], t.state, t.value) for t in s.trials]
+    assert run(5) == run(5)
+    assert run(5) != run(6)
+
+
+def test_parallel_rungs_give_the_serial_result():
+    def run(n_jobs):
+        s = study(seed=2)
+        SuccessiveHalving(1, 27).optimize(s, Recorder(), n_jobs=n_jobs)
+        return [(t.params["x"], t.state, t.value) for t in s.trials]
+    assert run(3) == run(1)
+
+
+# ---- ASHA ---------------------------------------------------------------------------------------
+
+def test_asha_promotes_only_from_the_top_of_each_rung():
+    recorder = Recorder()
+    s = study(seed=3)
+    asha = ASHA(1, 9, eta=3)
+    asha.optimize(s, recorder, n_trials=30)
+    trials = s.trials
+    assert len(trials) == 30 and recorder.epochs() == asha.total_epochs_
+    rungs = asha.rungs()
+    value = {t.number: t.intermediate_values for t in trials}
+    seen = {r: {} for r in rungs}  # rung -> trial -> loss, as the serial run saw them
+    for number, epochs, before in recorder.calls:  # each promotion picks one of the top m // 3 at that time
+        if before > 0:
+            members = seen[before]
+            ranked = sorted(members, key=lambda n: (members[n], n))
+            assert number in ranked[:len(members) // 3]
+        seen[before + epochs][number] = value[number][before + epochs]
+    for k, r in enumerate(rungs[:-1]):  # at the end nothing promotable is left behind
+        members = rung_members(trials, r)
+        ranked = sorted(members, key=lambda n: (members[n], n))
+        promoted = set(rung_members(trials, rungs[k + 1]))
+        assert set(ranked[:len(members) // 3]) <= promoted
+    assert {t.state for t in trials} == {TrialState.COMPLETE, TrialState.PRUNED}
+    assert all(t.attrs["epochs"] == 9 for t in trials if t.state is TrialState.COMPLETE)
+
+
+def test_asha_with_threads_trains_every_trial_once_per_rung():
+    recorder = Recorder()
+    s = study(seed=4)
+    ASHA(1, 9).optimize(s, recorder, n_trials=18, n_jobs=3)
+    steps = [(n, before) for n, _, before in recorder.calls]
+    assert len(steps) == len(set(steps))
+    assert all(t.state is not TrialState.RUNNING for t in s.trials)
+
+
+# ---- the study's pruner hook ----------------------------------------------------------------------
+
+def epoch_objective(trial):
+    """Ordinary objective for the hook: trains epoch by epoch, reports, stops when told."""
+    x = trial.params["x"]
+    loss = None
+    for epoch in range(1, 10):
+        loss = (x - 0.3) ** 2 + 0.05 * math.cos(40 * x) / epoch
+        trial.report(loss, epoch)
+        if trial.should_prune():
+            raise TrialPruned()
+    return loss
+
+
+@pytest.mark.parametrize("pruner", [SuccessiveHalving(1, 9), ASHA(1, 9), Hyperband(1, 9)])
+def test_the_hook_stops_trials_outside_the_top_of_their_rung(pruner):
+    s = Study({"x": Real(0.0, 1.0)}, seed=0, pruner=pruner)
+    s.optimize(epoch_objective, n_trials=25, progress=False)
+    trials = s.trials
+    pruned = [t for t in trials if t.state is TrialState.PRUNED]
+    assert pruned and any(t.state is TrialState.COMPLETE for t in trials)
+    for t in pruned:  # pruned at a rung, ranked outside the top max(1, m // 3) of the trials before it
+        last = max(t.intermediate_values)
+        assert t.value == t.intermediate_values[last]
+        rungs, key = pruner._hook_group(t)
+        assert last in rungs[:-1]
+        earlier = [o.intermediate_values[last] for o in trials[:t.number]
+                   if last in o.intermediate_values and pruner._hook_group(o)[1] == key]
+        rank = sum(v < t.value for v in earlier)
+        assert rank >= max(1, (len(earlier) + 1) // 3)
+    for t in trials:
+        if t.state is TrialState.COMPLETE:
+            assert max(t.intermediate_values) == 9
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"min_resource": 0}, "`min_resource` must be >= 1"),
+    ({"min_resource": 1.5}, "min_resource"),
+    ({"max_resource": 0}, "`max_resource` must be >= 1"),
+    ({"min_resource": 9, "max_resource": 3}, "`max_resource` must be >= `min_resource`=9; got 3"),
+    ({"eta": 1}, "`eta` must be > 1"),
+    ({"eta": "3"}, "eta"),
+])
+def test_bad_settings_are_named(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        SuccessiveHalving(**kwargs).optimize(study(), Recorder())
+
+
+def test_bad_arguments_of_optimize_are_named():
+    with pytest.raises(ValueError, match="`n_configs` must be >= 1"):
+        SuccessiveHalving(1, 9, n_configs=0).optimize(study(), Recorder())
+    with pytest.raises(ValueError, match="`n_jobs` must be an integer >= 1; got 0"):
+        SuccessiveHalving(1, 9).optimize(study(), Recorder(), n_jobs=0)
+    with pytest.raises(TypeError, match=r"objective\(trial, state, epochs\)"):
+        Hyperband(1, 9).optimize(study(), "not callable")
+    with pytest.raises(ValueError, match="`n_trials` must be >= 1"):
+        ASHA(1, 9).optimize(study(), Recorder(), n_trials=0)
