@@ -11,11 +11,13 @@ The searcher always minimises a loss; for direction="maximize" the study gives i
 import importlib
 import json
 import numbers
+import threading
 import time
 
 from tunelab.optimizers._checks import check_choice, check_random_state
 from tunelab.optimizers._params import clone
 from tunelab.searchers.base import History, Searcher
+from tunelab.searchers.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.storage import make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
@@ -84,7 +86,6 @@ class Study:
                 where = f" {self.storage.path} holds no study;" if self.storage.path else ""
                 raise ValueError(f"`space` is required for a new study;{where} give a dict of dimensions.")
             space = Space(space)
-            from tunelab.searchers.random import RandomSearch
             stored = self.storage.init_meta({
                 "format": 1, "space": space.config(), "direction": direction or "minimize",
                 "seed": _seed_int(seed), "searcher": _searcher_spec(searcher or RandomSearch())})
@@ -100,7 +101,6 @@ class Study:
         self.direction = stored["direction"]
         self.seed = stored["seed"] if seed is None else _seed_int(seed)
         if searcher is None:
-            from tunelab.searchers.random import RandomSearch
             searcher = _searcher_from_spec(stored["searcher"]) if stored.get("searcher") else RandomSearch()
         elif _searcher_spec(searcher) != stored.get("searcher"):
             self.storage.set_meta("searcher", _searcher_spec(searcher))
@@ -111,6 +111,7 @@ class Study:
         self.searcher.setup(space, self.seed)
         self._stop_requested = False
         self.stop_reason = None
+        self._lock = threading.RLock()  # ask and tell may come from several threads
 
     @classmethod
     def load(cls, storage, searcher=None, seed=None, pruner=None):
@@ -137,11 +138,12 @@ class Study:
 
     def ask_many(self, n, budget=None):
         """Up to n new running trials (fewer when the searcher is exhausted)."""
-        trials = self.storage.create_trials(self._propose(n, budget))
-        for trial in trials:
-            trial._pruner = self.pruner
-            trial._history = self.history(budget) if self.pruner is not None else None
-        return trials
+        with self._lock:
+            trials = self.storage.create_trials(self._propose(n, budget))
+            for trial in trials:
+                trial._pruner = self.pruner
+                trial._history = self.history(budget) if self.pruner is not None else None
+            return trials
 
     def ask(self):
         """A new running trial: `trial.number`, `trial.params`. Raises SearchExhausted when none is left."""
@@ -168,35 +170,37 @@ class Study:
     def tell(self, trial, value=None, *, error=None, state=None):
         """Finish a running trial: with its value (complete; NaN/inf -> failed), with `error` (an exception or
         a message; failed), or with state="pruned". Returns the finished trial."""
-        trial = self._running(trial)
-        if state is not None and TrialState(state) is TrialState.PRUNED:
-            outcome = Outcome(TrialState.PRUNED, None if value is None else float(value))
-        elif state is not None and TrialState(state) is not TrialState.COMPLETE:
-            raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} (use error= for failures).")
-        elif error is not None:
-            text = error_text(error) if isinstance(error, BaseException) else str(error)
-            outcome = Outcome(TrialState.FAILED, error=text)
-        else:
-            try:
-                outcome = Outcome(TrialState.COMPLETE, _check_value(value))
-            except (TypeError, ValueError) as exc:
-                outcome = Outcome(TrialState.FAILED, error=str(exc))
-        self._record(trial, outcome)
-        return trial
+        with self._lock:
+            trial = self._running(trial)
+            if state is not None and TrialState(state) is TrialState.PRUNED:
+                outcome = Outcome(TrialState.PRUNED, None if value is None else float(value))
+            elif state is not None and TrialState(state) is not TrialState.COMPLETE:
+                raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} (use error= for failures).")
+            elif error is not None:
+                text = error_text(error) if isinstance(error, BaseException) else str(error)
+                outcome = Outcome(TrialState.FAILED, error=text)
+            else:
+                try:
+                    outcome = Outcome(TrialState.COMPLETE, _check_value(value))
+                except (TypeError, ValueError) as exc:
+                    outcome = Outcome(TrialState.FAILED, error=str(exc))
+            self._record(trial, outcome)
+            return trial
 
     def _record(self, trial, outcome, lost=None):
         """Write an outcome into the trial record, store it, and give the searcher its hint."""
-        trial.state, trial.value, trial.error = outcome.state, outcome.value, outcome.error
-        if outcome.intermediate_values is not trial.intermediate_values:
-            trial.intermediate_values.update(outcome.intermediate_values)
-        if outcome.attrs is not trial.attrs:
-            trial.attrs.update(outcome.attrs)
-        if lost:
-            trial.system_attrs["lost"] = lost
-        trial.end_time = time.time()
-        trial._pruner = trial._history = None
-        self.storage.finish(trial)
-        self.searcher.tell(trial, self.history())
+        with self._lock:
+            trial.state, trial.value, trial.error = outcome.state, outcome.value, outcome.error
+            if outcome.intermediate_values is not trial.intermediate_values:
+                trial.intermediate_values.update(outcome.intermediate_values)
+            if outcome.attrs is not trial.attrs:
+                trial.attrs.update(outcome.attrs)
+            if lost:
+                trial.system_attrs["lost"] = lost
+            trial.end_time = time.time()
+            trial._pruner = trial._history = None
+            self.storage.finish(trial)
+            self.searcher.tell(trial, self.history())
 
     # ---- the loop --------------------------------------------------------------------------------
 

@@ -205,3 +205,15 @@ def test_several_processes_write_one_study(tmp_path, kind):
         reference = Study(study.space, RandomSearch(), seed=5).optimize(lambda p: 0.0, n_trials=len(trials),
                                                                           progress=False)
         assert [t.params for t in trials] == [t.params for t in reference.trials]
+
+
+class OwnSearcher(RandomSearch):
+    """A searcher from outside tunelab: its class is not imported from a file's contents."""
+
+
+def test_a_searcher_from_outside_tunelab_must_be_given_again(tmp_path):
+    path = tmp_path / "study.db"
+    Study(SPACE, OwnSearcher(), storage=path, seed=0).optimize(objective, n_trials=3, progress=False).close()
+    with pytest.raises(ValueError, match=r"run with searcher test_storage.OwnSearcher; pass it again as `searcher=`"):
+        Study.load(path)
+    assert len(Study.load(path, searcher=OwnSearcher()).trials) == 3

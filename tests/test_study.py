@@ -287,3 +287,25 @@ def test_minimize_one_call_and_repr():
     assert study.best_params["n"] == 0
     assert repr(study).startswith("Study(64 trials, direction='minimize', searcher=RandomSearch(")
     assert Space(SPACE) == study.space
+
+
+def test_ask_and_tell_from_several_threads():
+    import threading
+
+    study = Study(SPACE, seed=0)
+
+    def work():
+        for _ in range(25):
+            trial = study.ask()
+            study.tell(trial, quadratic(trial.params))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(100))
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+    reference = Study(SPACE, seed=0).optimize(quadratic, n_trials=100, progress=False)
+    assert [t.params for t in trials] == [t.params for t in reference.trials]  # point t depends on t only
