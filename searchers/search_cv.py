@@ -14,6 +14,7 @@ from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv, cross_validate
 from tunelab.core._validation import check_is_fitted
+from tunelab.searchers.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.study import Study
 from tunelab.searchers.trial import TrialState
@@ -97,11 +98,10 @@ class SearchCV(BaseEstimator):
 
     def fit(self, X, y=None):
         """Run the search, fill `cv_results_` and the best_* attributes, refit the best model; returns self."""
-        from tunelab.searchers.random import RandomSearch
-
         space = self._check_space()
-        if self.n_trials is not None and (isinstance(self.n_trials, bool) or not isinstance(self.n_trials, numbers.Integral)
-                                          or self.n_trials < 1):
+        n_trials = self.n_trials
+        if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral)
+                                     or n_trials < 1):
             raise ValueError(f"`n_trials` must be None or an integer >= 1; got {self.n_trials!r}.")
         if not isinstance(self.refit, bool):
             raise TypeError(f"`refit` must be True or False; got {self.refit!r}.")
@@ -111,7 +111,6 @@ class SearchCV(BaseEstimator):
         self.scorer_ = check_scoring(self.estimator, self.scoring)
         study = Study(space, self.searcher if self.searcher is not None else RandomSearch(), direction="maximize",
                       storage=self.storage, seed=self.random_state)
-        n_trials = self.n_trials
         if n_trials is None:
             n_trials = study.searcher.size() or _DEFAULT_TRIALS
         objective = _CrossValidationObjective(self.estimator, X, y, splits, self.scoring)

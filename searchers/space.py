@@ -122,7 +122,8 @@ class Integer(Dimension):
     def __init__(self, low, high, log=False):
         for value, name in ((low, "low"), (high, "high")):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"`{name}` of Integer must be an integer; got {value!r} of type {type(value).__name__}.")
+                raise TypeError(f"`{name}` of Integer must be an integer; "
+                                f"got {value!r} of type {type(value).__name__}.")
         if not low < high:
             raise ValueError(f"Integer needs `low` < `high`; got low={low!r}, high={high!r}.")
         if log and low < 1:
@@ -260,7 +261,8 @@ class Space:
             dimensions = dict(zip(dimensions.names, dimensions.dims))
         if not hasattr(dimensions, "items"):
             raise TypeError(
-                f"`space` must be a dict of name -> Real/Integer/Categorical (or a Space); got {type(dimensions).__name__}."
+                "`space` must be a dict of name -> Real/Integer/Categorical (or a Space); "
+                f"got {type(dimensions).__name__}."
             )
         if len(dimensions) == 0:
             raise ValueError("`space` must have at least one dimension; got an empty dict.")
@@ -302,7 +304,8 @@ class Space:
         if len(params) != len(self.names) or any(name not in params for name in self.names):
             missing = [n for n in self.names if n not in params]
             extra = [n for n in params if n not in self._index]
-            raise ValueError(f"{who} must have exactly the names {list(self.names)}; missing {missing}, unknown {extra}.")
+            raise ValueError(f"{who} must have exactly the names {list(self.names)}; "
+                             f"missing {missing}, unknown {extra}.")
         for name, dim in zip(self.names, self.dims):
             if not dim.contains(params[name]):
                 raise ValueError(f"{who}[{name!r}] = {params[name]!r} is not inside {dim!r}.")

@@ -175,7 +175,8 @@ class Study:
             if state is not None and TrialState(state) is TrialState.PRUNED:
                 outcome = Outcome(TrialState.PRUNED, None if value is None else float(value))
             elif state is not None and TrialState(state) is not TrialState.COMPLETE:
-                raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} (use error= for failures).")
+                raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} "
+                                 "(use error= for failures).")
             elif error is not None:
                 text = error_text(error) if isinstance(error, BaseException) else str(error)
                 outcome = Outcome(TrialState.FAILED, error=text)

@@ -1,0 +1,275 @@
+"""Bayesian optimisation: a Gaussian process fitted to the finished trials chooses the next ones.
+
+    trials 0 .. n_initial-1       a scrambled Sobol design (RandomSearch(sampler="sobol"))
+    then, for each new trial      y <- standardised losses; GP with hyperparameters fitted every few
+                                  trials; u <- argmax acquisition(mu(u), sigma(u)); params <- decode(u)
+
+Mixed spaces (Garrido-Merchan & Hernandez-Lobato, "Dealing with categorical and integer-valued
+variables in Bayesian optimization with Gaussian processes", Neurocomputing 2020): the model's input
+transform rounds each integer dimension to its value and one-hot encodes each categorical one, so the
+GP only ever sees points that the space can hold; the acquisition is flat in between.
+
+Batches (Ginsbourger, Le Riche & Carraro, "Kriging is well-suited to parallelize optimization", 2010):
+running trials and the points already chosen in the same `ask` enter the model with a fantasised loss,
+the posterior mean ("kriging_believer") or a constant ("constant_liar_min" / "_mean" / "_max" of the
+observed losses), so that parallel workers get different points.
+
+The proposals are a function of (hyperparameters, space, seed, history) only: the GP hyperparameters
+are fitted at "refit points" m_r of the number of finished trials (every trial up to 40, then about
+every m/20), on the first m_r finished trials from starts drawn from a generator keyed by m_r; the
+Cholesky factor is computed afresh there and extended by one bordered row per later trial, in O(n^2).
+A cache keeps the last factor and is used only when the history extends the one it was built from.
+"""
+
+import numbers
+
+import numpy as np
+
+from tunelab.optimizers._checks import check_choice, check_scalar
+from tunelab.searchers import _lowdiscrepancy as qmc
+from tunelab.searchers._gp import KERNELS, GPFactor, GPPosterior, Prior, fit_hyperparameters
+from tunelab.searchers.acquisition import ACQUISITIONS, acquisition, maximize
+from tunelab.searchers.base import Searcher
+from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.space import Categorical, Integer, Real
+
+BATCH_STRATEGIES = ("kriging_believer", "constant_liar_min", "constant_liar_mean", "constant_liar_max")
+_FIT_KEY, _ACQ_KEY = 101, 102  # generator keys (the initial design uses RandomSearch's own keys)
+_N_REFINE = 5  # candidates refined by L-BFGS per proposal
+_N_LOCAL_CENTRES = 5  # best observed points around which local candidates are drawn
+_PRIOR = Prior()
+
+
+class FeatureMap:
+    """Unit-cube points U (c, d) -> model inputs X (c, p): reals as they are, integers rounded to their
+    value (encoded back to the unit interval), categoricals one-hot.
+
+    `groups` (p,) gives the lengthscale of each feature (the one-hot block of a categorical shares one);
+    `continuous` (d,) marks the dimensions the acquisition's gradient may move, `columns` their features.
+    """
+
+    def __init__(self, space):
+        self.blocks = []  # (dimension index j, first feature, dimension)
+        groups = []
+        for j, dim in enumerate(space.dims):
+            self.blocks.append((j, len(groups), dim))
+            groups += [j] * (dim.n_values if isinstance(dim, Categorical) else 1)
+        self.groups = np.array(groups, dtype=np.int64)
+        self.p = len(groups)
+        self.continuous = np.array([isinstance(dim, Real) for dim in space.dims])
+        self.columns = np.array([start for _, start, dim in self.blocks if isinstance(dim, Real)], dtype=np.int64)
+
+    def __call__(self, U):
+        U = np.clip(np.atleast_2d(U), 0.0, 1.0)
+        X = np.zeros((U.shape[0], self.p))  # (c, p)
+        for j, start, dim in self.blocks:
+            u = U[:, j]
+            if isinstance(dim, Real):
+                X[:, start] = u
+            elif isinstance(dim, Integer) and dim.log:  # as Integer.from_unit, then to_unit
+                a, b = np.log(dim.low - 0.5), np.log(dim.high + 0.5)
+                x = np.clip(np.floor(np.exp(a + u * (b - a)) + 0.5), dim.low, dim.high)
+                X[:, start] = (np.log(x) - a) / (b - a)
+            else:
+                m = dim.n_values
+                k = np.minimum((u * m).astype(np.int64), m - 1)  # the value's bin
+                if isinstance(dim, Integer):
+                    X[:, start] = (k + 0.5) / m
+                else:
+                    X[np.arange(U.shape[0]), start + k] = 1.0
+        return X
+
+
+class _Model:
+    """The GP posterior of one `ask`: observed trials plus fantasies for running and just-chosen points."""
+
+    def __init__(self, searcher, factor, y_std):
+        self.searcher, self.factor, self.y = searcher, factor, y_std
+        self.n_observed = y_std.shape[0]
+        self.posterior = GPPosterior(factor, y_std)
+
+    def add_fantasy(self, U):
+        """Condition on points U (r, d) with the batch strategy's loss, one after the other."""
+        strategy = self.searcher.batch_strategy
+        observed = self.y[:self.n_observed]
+        for u in np.atleast_2d(U):
+            x = self.searcher._features(u)  # (1, p)
+            if strategy == "kriging_believer":
+                lie = float(self.posterior.predict(x)[0][0])
+            else:
+                lie = {"constant_liar_min": observed.min, "constant_liar_mean": observed.mean,
+                       "constant_liar_max": observed.max}[strategy]()
+            self.factor = self.factor.copy().extend(x[0])
+            self.y = np.append(self.y, lie)
+            self.posterior = GPPosterior(self.factor, self.y)
+
+    def f_best(self):
+        return float(self.posterior.train_mean().min())
+
+
+class BayesSearch(Searcher):
+    """Gaussian-process Bayesian optimisation, for small budgets (tens to a few hundred trials).
+
+    Parameters
+    ----------
+    n_initial : trials drawn from the initial design before the model takes over (default 10).
+    acquisition : "log_ei" (default, expected improvement in a stable log form), "ei", "pi" or "ucb".
+    kernel : "matern52" (default, ARD) or "rbf" (ARD).
+    kappa : the width of "ucb", mu - kappa sigma (default 2).
+    batch_strategy : how running trials and points chosen in one `ask(n)` enter the model:
+        "kriging_believer" (default), "constant_liar_min", "constant_liar_mean" or "constant_liar_max".
+    initial_design : "sobol" (default), "lhs" or "uniform" (see RandomSearch).
+    n_candidates : quasi-random points scored per proposal before the best 5 are refined (default 1024;
+        a quarter of them are drawn near the best trials).
+    refit_every : refit the GP hyperparameters every this many finished trials; None (default) refits
+        after every trial up to 40, then about every m/20 trials (m finished trials).
+    """
+
+    def __init__(self, n_initial=10, acquisition="log_ei", kernel="matern52", kappa=2.0,
+                 batch_strategy="kriging_believer", initial_design="sobol", n_candidates=1024, refit_every=None):
+        self.n_initial = n_initial
+        self.acquisition = acquisition
+        self.kernel = kernel
+        self.kappa = kappa
+        self.batch_strategy = batch_strategy
+        self.initial_design = initial_design
+        self.n_candidates = n_candidates
+        self.refit_every = refit_every
+
+    def setup(self, space, seed):
+        super().setup(space, seed)
+        check_scalar(self.n_initial, "n_initial", numbers.Integral, low=0)
+        check_choice(self.acquisition, "acquisition", tuple(ACQUISITIONS))
+        check_choice(self.kernel, "kernel", KERNELS)
+        check_scalar(self.kappa, "kappa", low=0.0)
+        check_choice(self.batch_strategy, "batch_strategy", BATCH_STRATEGIES)
+        check_choice(self.initial_design, "initial_design", ("sobol", "lhs", "uniform"))
+        check_scalar(self.n_candidates, "n_candidates", numbers.Integral, low=1)
+        check_scalar(self.refit_every, "refit_every", numbers.Integral, low=1, allow_none=True)
+        d = len(space)
+        sampler = self.initial_design if d <= qmc.MAX_SOBOL_DIMENSIONS else "lhs"
+        self._design = RandomSearch(sampler=sampler)
+        self._design.setup(space, seed)
+        self._features = FeatureMap(space)
+        self._sobol = qmc.sobol_directions(d) if d <= qmc.MAX_SOBOL_DIMENSIONS else None
+        self._grid = self._small_grid(space)
+        self._fit = (None, None)  # (keys of the trials fitted on, theta)
+        self._cache = (None, None, None)  # (fit keys, keys of the factored trials, GPFactor)
+
+    def _small_grid(self, space):
+        """Every point (bin centres) of a space of integers and categoricals with <= n_candidates points."""
+        if any(isinstance(dim, Real) for dim in space.dims) or space.grid_size() > self.n_candidates:
+            return None
+        return space.encode_many(space.grid())
+
+    # ---- the model ------------------------------------------------------------------------------
+
+    def _is_refit(self, m):
+        step = self.refit_every or max(1, m // 20)
+        return m < step or m % step == 0
+
+    def refit_point(self, m):
+        """The number of finished trials at which the hyperparameters used with m trials were fitted."""
+        while m > 1 and not self._is_refit(m):
+            m -= 1
+        return m
+
+    def _factor(self, keys, X, y):
+        """The GPFactor of the observed trials: fitted and factored at the refit point, then extended."""
+        m = len(keys)
+        r = self.refit_point(m)
+        fit_keys = tuple(keys[:r])
+        if self._fit[0] != fit_keys:
+            y_r = _standardise(y[:r])
+            theta = fit_hyperparameters(X[:r], y_r, self._features.groups, self.kernel == "matern52",
+                                        self.rng(_FIT_KEY, r), prior=_PRIOR)
+            self._fit = (fit_keys, theta)
+        cached_fit, cached_keys, factor = self._cache
+        if cached_fit != fit_keys or len(cached_keys) > m or tuple(keys[:len(cached_keys)]) != cached_keys:
+            factor = GPFactor(self._fit[1], self._features.groups, self.kernel == "matern52", X[:r])
+        else:
+            factor = factor.copy()
+        for i in range(factor.n, m):
+            factor.extend(X[i])
+        self._cache = (fit_keys, tuple(keys), factor)
+        return factor
+
+    def model(self, history, extra=()):
+        """The posterior `_Model` for `history`, with fantasies at its running trials and at `extra` (r, d)."""
+        done = [t for t in history.complete() if t.value is not None]
+        keys = [(t.number, history.loss(t)) for t in done]
+        U, y = history.observations()
+        X = self._features(U)
+        model = _Model(self, self._factor(keys, X, y), _standardise(y))
+        pending = [history.pending(), np.reshape(np.asarray(extra, dtype=np.float64), (-1, len(self.space)))]
+        model.add_fantasy(np.vstack(pending))
+        return model
+
+    # ---- proposals ------------------------------------------------------------------------------
+
+    def _candidates(self, rng, U_obs, y):
+        """Points to score, (c, d): the whole space if small, else Sobol points and points near the best."""
+        if self._grid is not None:
+            return self._grid
+        d = len(self.space)
+        n_local = self.n_candidates // 4 if len(y) else 0
+        n_global = self.n_candidates - n_local
+        if self._sobol is not None:
+            V, shift = qmc.scramble(self._sobol, rng)
+            glob = qmc.sobol_points(V, shift, 0, n_global)
+        else:
+            glob = rng.random((n_global, d))
+        centres = U_obs[np.argsort(y, kind="stable")[:_N_LOCAL_CENTRES]]
+        which = rng.integers(0, centres.shape[0], n_local) if n_local else np.zeros(0, dtype=np.int64)
+        scale = 10.0 ** rng.uniform(-3.0, -0.7, (n_local, 1))  # steps from 0.001 to 0.2 of the cube
+        local = np.clip(centres[which] + scale * rng.standard_normal((n_local, d)), 0.0, 1.0)
+        return np.vstack([glob, local])
+
+    def _propose(self, model, number, U_obs, y, taken):
+        """Params maximising the acquisition that are not in `taken` (encoded tuples), or None."""
+        posterior, f_best, fmap = model.posterior, model.f_best(), self._features
+
+        def score(U, grad):
+            X = fmap(U)
+            if not grad:
+                return acquisition(posterior, X, self.acquisition, f_best, self.kappa)
+            a, dX = acquisition(posterior, X, self.acquisition, f_best, self.kappa, grad=True)
+            dU = np.zeros(U.shape)
+            dU[:, fmap.continuous] = dX[:, fmap.columns]
+            return a, dU
+
+        candidates = self._candidates(self.rng(_ACQ_KEY, number), U_obs, y)
+        U, _ = maximize(score, candidates, fmap.continuous, n_refine=_N_REFINE)
+        for u in U:
+            params = self.space.decode(u)
+            if tuple(self.space.encode(params)) not in taken:
+                return params
+        return None
+
+    def ask(self, n, history):
+        U_obs, y = history.observations()
+        taken = {tuple(u) for u in U_obs} | {tuple(u) for u in history.pending()}
+        chosen, proposals, model = [], [], None
+        for k in range(n):
+            number = history.next_number + k
+            if number < self.n_initial or len(y) == 0:
+                params = self.space.decode(self._design.points(number, 1, history.budget)[0])
+            else:
+                if model is None:
+                    model = self.model(history, chosen)
+                else:
+                    model.add_fantasy(chosen[-1])
+                params = self._propose(model, number, U_obs, y, taken)
+                if params is None:  # every point of a finite space is taken
+                    break
+            u = self.space.encode(params)
+            taken.add(tuple(u))
+            chosen.append(u)
+            proposals.append(params)
+        return proposals
+
+
+def _standardise(y):
+    """(y - mean) / std, with std = 1 when y is constant."""
+    std = y.std()
+    return (y - y.mean()) / (std if std > 0 else 1.0)

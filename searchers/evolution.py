@@ -1,0 +1,337 @@
+"""Evolutionary search: trials in generations, and a genetic algorithm for mixed spaces.
+
+A generational searcher hands out generation g as trials start_g, ..., start_g + lambda_g - 1 and
+breeds generation g + 1 only once every member of g has finished (a failed or pruned member counts as
+the worst fitness, +inf). Generation g's members are drawn from `self.rng(g, ...)` and the state
+after g is a function of the members' losses only, so replaying the complete generations of a history
+rebuilds the state exactly: a resumed study, a study run with n_jobs workers and a serial one propose
+the same point for every trial number. The replay is cached and extended trial by trial; it starts
+over when the history is not an extension of the cached one.
+
+`EvolutionSearch` is a real-coded genetic algorithm over the unit cube of the `Space`: binary
+tournaments, simulated binary crossover (SBX) and polynomial mutation for real and integer genes
+(Deb & Agrawal 1995, "Simulated binary crossover for continuous search space"; Deb & Goyal 1996, "A
+combined genetic adaptive search (GeneAS) for engineering design"; bounded forms as in Deb's NSGA-II
+code), uniform crossover and resampling for categorical genes, and elitism.
+"""
+
+import copy
+import math
+import numbers
+
+import numpy as np
+
+from tunelab.optimizers._checks import check_scalar
+from tunelab.searchers.base import Searcher
+from tunelab.searchers.space import Categorical, Integer
+from tunelab.searchers.trial import TrialState
+
+REAL, INTEGER, CATEGORICAL = 0, 1, 2
+
+
+class Generation:
+    """The members of generation `index`: trial numbers start, ..., start + len(params) - 1.
+
+    `params`: the proposals (params dicts); `extra`: what the searcher needs to tell them (e.g. the
+    continuous samples behind rounded integers).
+    """
+
+    __slots__ = ("index", "start", "params", "extra")
+
+    def __init__(self, index, start, params, extra=None):
+        self.index, self.start, self.params, self.extra = index, start, params, extra
+
+    @property
+    def end(self):
+        return self.start + len(self.params)
+
+
+class _Replay:
+    """What replaying a history has given so far: the state after `n_generations` complete generations,
+    the trials they used (`members`), and the generation now being handed out (None: none is left)."""
+
+    __slots__ = ("sign", "members", "state", "n_generations", "current")
+
+    def __init__(self, sign, state):
+        self.sign, self.members, self.state, self.n_generations, self.current = sign, [], state, 0, None
+
+
+def member_losses(trials, sign):
+    """Losses of a generation's trials; failed and pruned trials get the worst fitness, +inf.  (lam,)"""
+    return np.array([sign * t.value if t.state is TrialState.COMPLETE and t.value is not None else np.inf
+                     for t in trials], dtype=np.float64)
+
+
+class GenerationalSearcher(Searcher):
+    """A searcher whose trials come in generations (see the module docstring). Subclasses write
+
+        _initial_state()                        -> the state before generation 0
+        _breed(state, index, start)             -> a Generation, or None when the search is over
+        _select(state, generation, trials, losses) -> the state after telling the generation's losses
+
+    and must draw every random number of generation `index` from `self.rng(index, ...)`.
+    """
+
+    def setup(self, space, seed):
+        super().setup(space, seed)
+        self._replay_cache = None
+
+    def _initial_state(self):
+        raise NotImplementedError
+
+    def _breed(self, state, index, start):
+        raise NotImplementedError
+
+    def _select(self, state, generation, trials, losses):
+        raise NotImplementedError
+
+    def _extends_cache(self, history):
+        """Whether the cached replay was built from a prefix of this history."""
+        cache = self._replay_cache
+        if cache is None or cache.sign != history.sign:
+            return False
+        n = len(cache.members)
+        trials = history.trials
+        if len(trials) < n:
+            return False
+        prefix = trials[:n]
+        if prefix == cache.members:  # the same trial objects (Trial has no __eq__: identity)
+            return True
+        same = all(a.number == b.number and a.state is b.state and a.value == b.value and a.params == b.params
+                   for a, b in zip(prefix, cache.members))
+        if same:  # the same records, read again (e.g. from storage)
+            cache.members = prefix
+        return same
+
+    def replay(self, history):
+        """Tell every complete generation of `history` (from the cache when it still applies); returns the
+        replay, whose `current` is the generation being handed out."""
+        if self.space is None:
+            raise RuntimeError(f"{type(self).__name__}.setup(space, seed) must be called before ask.")
+        if not self._extends_cache(history):
+            self._replay_cache = _Replay(history.sign, self._initial_state())
+        cache = self._replay_cache
+        trials = history.trials
+        while True:
+            if cache.current is None:
+                cache.current = self._breed(cache.state, cache.n_generations, len(cache.members))
+                if cache.current is None:
+                    break
+            generation = cache.current
+            members = trials[generation.start:generation.end]
+            if len(members) < len(generation.params) or any(t.state is TrialState.RUNNING for t in members):
+                break
+            cache.state = self._select(cache.state, generation, members, member_losses(members, history.sign))
+            cache.members.extend(members)
+            cache.n_generations += 1
+            cache.current = None
+        return cache
+
+    def ask(self, n, history):
+        """The next members of the current generation (none while its last members are still running)."""
+        generation = self.replay(history).current
+        if generation is None:
+            return []
+        k = history.next_number - generation.start
+        return [dict(params) for params in generation.params[k:k + n]]
+
+    def state(self, history):
+        """A copy of the state after the complete generations of `history` (for inspection)."""
+        return copy.deepcopy(self.replay(history).state)
+
+
+# ---- variation operators on the unit cube --------------------------------------------------------------
+
+def sbx(x1, x2, eta, u, cross):
+    """Bounded simulated binary crossover on [0, 1] (Deb & Agrawal 1995, bounded as in Deb's NSGA-II code).
+
+    For parents y1 < y2 with spread dy = y2 - y1, children are (y1 + y2 -/+ beta_q dy) / 2, where beta_q
+    has the polynomial density of index eta, truncated so that each child stays in [0, 1]:
+    beta = 1 + 2 (distance to the bound) / dy, alpha = 2 - beta^-(eta+1),
+    beta_q = (u alpha)^(1/(eta+1)) if u <= 1/alpha else (1 / (2 - u alpha))^(1/(eta+1)).
+    x1, x2, u: (p, d); cross: (p, d) bool, the genes that cross. Returns the two children, (p, d) each.
+    """
+    y1, y2 = np.minimum(x1, x2), np.maximum(x1, x2)
+    dy = y2 - y1
+    cross = cross & (dy > 1e-14)
+    dy_safe = np.where(cross, dy, 1.0)
+    power = 1.0 / (eta + 1.0)
+
+    def beta_q(beta):
+        alpha = 2.0 - beta ** -(eta + 1.0)
+        return np.where(u <= 1.0 / alpha, (u * alpha) ** power, (1.0 / (2.0 - u * alpha)) ** power)
+
+    c1 = 0.5 * (y1 + y2 - beta_q(1.0 + 2.0 * y1 / dy_safe) * dy)
+    c2 = 0.5 * (y1 + y2 + beta_q(1.0 + 2.0 * (1.0 - y2) / dy_safe) * dy)
+    c1, c2 = np.clip(c1, 0.0, 1.0), np.clip(c2, 0.0, 1.0)
+    low_first = x1 <= x2  # the child near parent 1 goes to child 1
+    child1 = np.where(cross, np.where(low_first, c1, c2), x1)
+    child2 = np.where(cross, np.where(low_first, c2, c1), x2)
+    return child1, child2
+
+
+def polynomial_mutation(x, eta, u):
+    """Bounded polynomial mutation on [0, 1] (Deb & Goyal 1996, bounded as in Deb's NSGA-II code).
+
+    x + delta_q with delta_q = (2u + (1 - 2u)(1 - x)^(eta+1))^(1/(eta+1)) - 1 for u < 1/2 and
+    1 - (2(1 - u) + 2(u - 1/2) x^(eta+1))^(1/(eta+1)) otherwise, so x + delta_q stays in [0, 1].
+    x, u: same shape. Returns the mutated genes.
+    """
+    power = 1.0 / (eta + 1.0)
+    low = u < 0.5
+    val_low = 2.0 * u + (1.0 - 2.0 * u) * (1.0 - x) ** (eta + 1.0)
+    val_high = 2.0 * (1.0 - u) + 2.0 * (u - 0.5) * x ** (eta + 1.0)
+    delta_q = np.where(low, val_low ** power - 1.0, 1.0 - val_high ** power)
+    return np.clip(x + delta_q, 0.0, 1.0)
+
+
+class EvolutionSearch(GenerationalSearcher):
+    """A genetic algorithm for mixed spaces (real, integer and categorical genes in the unit cube).
+
+    Generation 0: a Latin hypercube of `population_size` points. Each later generation breeds
+    `population_size - n_elite` children from the population by binary tournaments (size
+    `tournament_size`), SBX crossover of the real and integer genes with probability `crossover_prob`
+    (each gene crosses with probability 1/2; index `eta_crossover`) and uniform crossover of the
+    categorical genes, then polynomial mutation (index `eta_mutation`) of each real or integer gene and
+    resampling of each categorical gene with probability `mutation_prob`. Integer genes are rounded
+    to their value (a mutated integer that rounds back to its old value moves one step, so that small
+    mutations do not freeze it). A child equal to a point of the population is mutated again. The next
+    population is the `n_elite` best of the old one plus the children.
+
+    Defaults from the number of genes d: population_size = 10 + 2 d, n_elite = max(1, population_size
+    // 10), mutation_prob = 1 / d. `n_generations` (None: no limit) ends the search after that many
+    generations. Failed and pruned trials count as the worst fitness.
+    """
+
+    def __init__(self, population_size=None, n_elite=None, tournament_size=2, crossover_prob=0.9,
+                 mutation_prob=None, eta_crossover=15.0, eta_mutation=20.0, n_generations=None):
+        self.population_size = population_size
+        self.n_elite = n_elite
+        self.tournament_size = tournament_size
+        self.crossover_prob = crossover_prob
+        self.mutation_prob = mutation_prob
+        self.eta_crossover = eta_crossover
+        self.eta_mutation = eta_mutation
+        self.n_generations = n_generations
+
+    def setup(self, space, seed):
+        super().setup(space, seed)
+        d = len(space)
+        self._N = check_scalar(self.population_size, "population_size", numbers.Integral, low=2, allow_none=True) \
+            or 10 + 2 * d
+        self._n_elite = check_scalar(self.n_elite, "n_elite", numbers.Integral, low=0, high=self._N - 1,
+                                     allow_none=True)
+        if self._n_elite is None:
+            self._n_elite = max(1, self._N // 10)
+        check_scalar(self.tournament_size, "tournament_size", numbers.Integral, low=1)
+        check_scalar(self.crossover_prob, "crossover_prob", low=0.0, high=1.0)
+        self._p_mutation = check_scalar(self.mutation_prob, "mutation_prob", low=0.0, high=1.0, allow_none=True)
+        if self._p_mutation is None:
+            self._p_mutation = 1.0 / d
+        check_scalar(self.eta_crossover, "eta_crossover", low=0.0)
+        check_scalar(self.eta_mutation, "eta_mutation", low=0.0)
+        check_scalar(self.n_generations, "n_generations", numbers.Integral, low=1, allow_none=True)
+        self._kind = np.array([CATEGORICAL if isinstance(dim, Categorical) else INTEGER if isinstance(dim, Integer)
+                               else REAL for dim in space.dims])  # (d,)
+        self._n_values = np.array([getattr(dim, "n_values", 0) for dim in space.dims])  # (d,)
+
+    # ---- genes ---------------------------------------------------------------------------------
+
+    def _snap(self, U):
+        """Round integer and categorical genes to the unit-cube point of their value.  U: (p, d), in place."""
+        for j, dim in enumerate(self.space.dims):
+            if self._kind[j] == REAL:
+                continue
+            if isinstance(dim, Integer) and dim.log:
+                U[:, j] = [dim.to_unit(dim.from_unit(u)) for u in U[:, j]]
+            else:  # m equal bins: bin k has centre (k + 1/2) / m
+                m = self._n_values[j]
+                U[:, j] = (np.minimum(np.floor(U[:, j] * m), m - 1) + 0.5) / m
+        return U
+
+    def _integer_step(self, j, old, new, direction):
+        """An integer gene mutated from `old` to `new` (unit points): one value further if it rounded back."""
+        dim = self.space.dims[j]
+        value = dim.from_unit(old)
+        if dim.from_unit(new) != value:
+            return new
+        step = 1 if direction > 0 else -1
+        if not dim.low <= value + step <= dim.high:
+            step = -step
+        return dim.to_unit(value + step)
+
+    def _mutate(self, child, rng, force=False):
+        """Mutate each gene with probability mutation_prob (one random gene at least when `force`).  (d,)"""
+        d = child.shape[0]
+        mutate = rng.random(d) < self._p_mutation
+        if force:
+            mutate[rng.integers(d)] = True
+        u = rng.random(d)
+        for j in np.flatnonzero(mutate):
+            if self._kind[j] == CATEGORICAL:
+                m = self._n_values[j]
+                if m > 1:
+                    k = min(int(child[j] * m), m - 1)
+                    k = (k + 1 + int(u[j] * (m - 1))) % m  # one of the other m - 1 choices, uniformly
+                    child[j] = (k + 0.5) / m
+            else:
+                new = float(polynomial_mutation(child[j], self.eta_mutation, u[j]))
+                if self._kind[j] == INTEGER:
+                    new = self._integer_step(j, child[j], new, new - child[j] if new != child[j] else u[j] - 0.5)
+                child[j] = new
+        return child
+
+    def _tournament(self, losses, rng, n):
+        """Indices of n winners of tournaments among `tournament_size` members drawn at random.  (n,)"""
+        entrants = rng.integers(0, losses.shape[0], size=(n, self.tournament_size))  # (n, k)
+        best = np.argmin(losses[entrants], axis=1)  # ties: the first entrant
+        return entrants[np.arange(n), best]
+
+    # ---- generations ---------------------------------------------------------------------------
+
+    def _initial_state(self):
+        return None  # no population before generation 0
+
+    def _breed(self, state, index, start):
+        if self.n_generations is not None and index >= self.n_generations:
+            return None
+        rng = self.rng(index)
+        d, N = len(self.space), self._N
+        if state is None:  # generation 0: a Latin hypercube, one point in each of N strata per gene
+            U = (np.argsort(rng.random((d, N)), axis=1).T + rng.random((N, d))) / N  # (N, d)
+            U = self._snap(U)
+        else:
+            U = self._children(state, rng, N - self._n_elite)
+        return Generation(index, start, [self.space.decode(u) for u in U], U)
+
+    def _children(self, state, rng, n_children):
+        """n_children new points bred from the population (U, losses).  (n_children, d)"""
+        U, losses = state
+        d = U.shape[1]
+        n_pairs = (n_children + 1) // 2
+        parents = self._tournament(losses, rng, 2 * n_pairs).reshape(n_pairs, 2)
+        x1, x2 = U[parents[:, 0]], U[parents[:, 1]]  # (n_pairs, d)
+        crossing = (rng.random(n_pairs) < self.crossover_prob)[:, None]  # (n_pairs, 1)
+        genes = crossing & (rng.random((n_pairs, d)) < 0.5)  # (n_pairs, d)
+        numeric = self._kind != CATEGORICAL
+        c1, c2 = sbx(x1, x2, self.eta_crossover, rng.random((n_pairs, d)), genes & numeric)
+        swap = genes & ~numeric  # uniform crossover of the categorical genes
+        c1, c2 = np.where(swap, x2, c1), np.where(swap, x1, c2)
+        children = self._snap(np.concatenate([c1, c2])[:n_children])  # (n_children, d)
+        seen = {tuple(u) for u in U}
+        for child in children:
+            self._mutate(child, rng)
+            for _ in range(10):  # a copy of a known point would waste a trial
+                if tuple(child) not in seen:
+                    break
+                self._mutate(child, rng, force=True)
+            seen.add(tuple(child))
+        return children
+
+    def _select(self, state, generation, trials, losses):
+        U = self.space.encode_many([t.params for t in trials])  # (lam, d): the points evaluated
+        if state is not None and self._n_elite > 0:
+            U_old, losses_old = state
+            elite = np.argsort(losses_old, kind="stable")[:self._n_elite]
+            U, losses = np.concatenate([U_old[elite], U]), np.concatenate([losses_old[elite], losses])
+        return U, losses
