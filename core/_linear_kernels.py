@@ -179,7 +179,7 @@ def _block_gradient(X, block, R, GT, gb):
 # least squares, k outputs
 # --------------------------------------------------------------------------------------------------
 @njit(**KERNEL)
-def _squared_block(Z, Y, block, k):
+def squared_block(Z, Y, block, k):
     """Z <- Z - Y_block (the residuals r); returns 1/2 sum |r|^2 over the block."""
     L = 0.0
     for t in range(block.shape[0]):
@@ -224,7 +224,7 @@ def squared_loss(theta, X, Y, rows, alpha, spec):
     for start in range(0, m, BLOCK):
         block = rows[start:start + BLOCK]
         _block_scores(X, block, WT, b, Z)
-        L += _squared_block(Z, Y, block, k)
+        L += squared_block(Z, Y, block, k)
     return L * _inv_len(rows) + 0.5 * alpha * _weight_norm2(theta, d, k)
 
 
@@ -247,7 +247,7 @@ def squared_hvp(theta, X, Y, rows, alpha, spec, v, out):
 # binary logistic regression, Y (n, 1) in {0, 1}
 # --------------------------------------------------------------------------------------------------
 @njit(fastmath=FASTMATH, **KERNEL)
-def _logistic_block(Z, Y, block, A, E, L1P, kbits):
+def logistic_block(Z, Y, block, A, E, L1P, kbits):
     """Z <- sigmoid(z) - y (the residuals); returns sum_t log(1 + e^{z_t}) - y_t z_t over the block.
 
     With e = e^{-|z|} <= 1: log(1 + e^z) = max(z, 0) + log1p(e) and sigmoid(z) = (1 or e) / (1 + e),
@@ -279,7 +279,7 @@ def logistic_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     for start in range(0, m, BLOCK):
         block = rows[start:start + BLOCK]
         _block_scores(X, block, WT, b, Z)
-        L += _logistic_block(Z, Y, block, A, E, L1P, kbits)
+        L += logistic_block(Z, Y, block, A, E, L1P, kbits)
         _block_gradient(X, block, Z, GT, gb)
     inv_m = _inv_len(rows)
     _store_gradient(GT, gb, theta, alpha, inv_m, d, 1, grad)
@@ -297,7 +297,7 @@ def logistic_loss(theta, X, Y, rows, alpha, spec):
     for start in range(0, m, BLOCK):
         block = rows[start:start + BLOCK]
         _block_scores(X, block, WT, b, Z)
-        L += _logistic_block(Z, Y, block, A, E, L1P, kbits)
+        L += logistic_block(Z, Y, block, A, E, L1P, kbits)
     return L * _inv_len(rows) + 0.5 * alpha * _weight_norm2(theta, d, 1)
 
 
@@ -328,7 +328,7 @@ def logistic_hvp(theta, X, Y, rows, alpha, spec, v, out):
 # multinomial logistic regression, Y one-hot (n, K)
 # --------------------------------------------------------------------------------------------------
 @njit(**KERNEL)
-def _softmax_block(Z, Y, block, k, A, E, kbits):
+def softmax_block(Z, Y, block, k, A, E, kbits):
     """Z <- s_i softmax(z_i) - y_i (the residuals, s_i = sum_c y_ic); E <- softmax(z_i);
     returns sum_i sum_c y_ic (lse(z_i) - z_ic) over the block, lse by the max-shift."""
     nb = block.shape[0]
@@ -370,7 +370,7 @@ def softmax_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     for start in range(0, m, BLOCK):
         block = rows[start:start + BLOCK]
         _block_scores(X, block, WT, b, Z)
-        L += _softmax_block(Z, Y, block, k, A, E, kbits)
+        L += softmax_block(Z, Y, block, k, A, E, kbits)
         _block_gradient(X, block, Z, GT, gb)
     inv_m = _inv_len(rows)
     _store_gradient(GT, gb, theta, alpha, inv_m, d, k, grad)
@@ -388,7 +388,7 @@ def softmax_loss(theta, X, Y, rows, alpha, spec):
     for start in range(0, m, BLOCK):
         block = rows[start:start + BLOCK]
         _block_scores(X, block, WT, b, Z)
-        L += _softmax_block(Z, Y, block, k, A, E, kbits)
+        L += softmax_block(Z, Y, block, k, A, E, kbits)
     return L * _inv_len(rows) + 0.5 * alpha * _weight_norm2(theta, d, k)
 
 
@@ -406,7 +406,7 @@ def softmax_hvp(theta, X, Y, rows, alpha, spec, v, out):
         block = rows[start:start + BLOCK]
         _block_scores(X, block, WT, b, Z)
         _block_scores(X, block, VT, vb, U)
-        _softmax_block(Z, Y, block, k, A, P, kbits)  # P <- softmax(z_i)
+        softmax_block(Z, Y, block, k, A, P, kbits)  # P <- softmax(z_i)
         for t in range(block.shape[0]):
             i = block[t]
             s, pu = 0.0, 0.0

@@ -1,0 +1,378 @@
+"""Loss-and-gradient kernel of a multi-layer perceptron, backpropagation written out by hand.
+
+spec = int64 [activation_code, output_code, n_0, n_1, ..., n_L]: n_0 inputs, L layers, n_L outputs.
+theta = [W_0, b_0, W_1, b_1, ..., W_{L-1}, b_{L-1}], W_l (n_l, n_{l+1}) row-major, b_l (n_{l+1},);
+`layer_offsets(spec)[l]` is where W_l starts, b_l follows it.
+
+Forward (per row x):  a_0 = x;  z_{l+1} = a_l W_l + b_l;  a_{l+1} = act(z_{l+1}) for hidden layers;
+the output z_L goes through the loss of `output_code`:
+    OUTPUT_IDENTITY  squared error   loss_i = 1/2 |z_L - y_i|^2          (regression, Y (n, k))
+    OUTPUT_SOFTMAX   cross-entropy   loss_i = lse(z_L) - y_i . z_L       (Y one-hot (n, K), K >= 2)
+    OUTPUT_SIGMOID   binary log-loss loss_i = log(1 + e^z) - y_i z       (one unit, Y (n, 1) in {0, 1})
+Binary classification uses the single sigmoid unit (as scikit-learn does): half the output weights of a
+2-unit softmax, and the same function of the inputs.
+L = (1/m) sum_{i in rows} loss_i + (alpha/2) sum_l |W_l|^2 (biases not regularised).
+
+Backward:  delta_L = dloss/dz_L;  dW_l = a_l^T delta_{l+1};  db_l = sum_i delta_{l+1};
+           delta_l = (delta_{l+1} W_l^T) * act'(z_l), with act' written through a = act(z):
+           relu 1[a > 0], tanh 1 - a^2, sigmoid a (1 - a).
+Source: Goodfellow, Bengio & Courville, Deep Learning, section 6.5 (back-propagation).
+
+Rows go through in chunks of CHUNK. Every matrix product is `gemm_nt`, C = P Q^T with both factors
+read along contiguous rows and 4 x 4 blocks of C summed in registers: forward a_l W_l = a_l (W_l^T)^T
+(W^T copied once per call), dW_l^T = delta^T (a_l^T)^T and delta W_l^T (both on transposed copies of
+the chunk's activations, cheap next to the product).
+"""
+
+import numpy as np
+from numba import njit
+
+from tunelab.core._linear_kernels import (
+    FASTMATH,
+    KERNEL,
+    exp_nonpositive,
+    logistic_block,
+    softmax_block,
+    squared_block,
+)
+
+ACTIVATION_RELU, ACTIVATION_TANH, ACTIVATION_SIGMOID = 0, 1, 2
+OUTPUT_IDENTITY, OUTPUT_SOFTMAX, OUTPUT_SIGMOID = 0, 1, 2
+ACTIVATIONS = {"relu": ACTIVATION_RELU, "tanh": ACTIVATION_TANH, "sigmoid": ACTIVATION_SIGMOID}
+CHUNK = 128  # rows per forward/backward chunk: activations of a chunk stay in cache
+
+
+# --------------------------------------------------------------------------------------------------
+# matrix product
+# --------------------------------------------------------------------------------------------------
+@njit(fastmath=FASTMATH, **KERNEL)
+def _dot_rows(P, p, Q, q):
+    s = 0.0
+    for j in range(P.shape[1]):
+        s += P[p, j] * Q[q, j]
+    return s
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def gemm_nt(P, Q, C, accumulate):
+    """C = P Q^T, or C += P Q^T when `accumulate`: C[p, q] = sum_r P[p, r] Q[q, r].  P (a, r), Q (b, r), C (a, b).
+
+    4 x 4 blocks of C are summed in 16 scalars that LLVM keeps in vector registers, so each load of a
+    row element feeds four multiply-adds (register blocking, Goto & van de Geijn, ACM TOMS 34(3), 2008).
+    """
+    a, r, b = P.shape[0], P.shape[1], Q.shape[0]
+    if r == 1:  # an outer product (a network with one output unit): vectorise along the rows of C
+        for p in range(a):
+            x, row = P[p, 0], C[p]
+            for q in range(b):
+                row[q] = row[q] + x * Q[q, 0] if accumulate else x * Q[q, 0]
+        return
+    a4, b4 = a - a % 4, b - b % 4
+    for p in range(0, a4, 4):
+        p0, p1, p2, p3 = P[p], P[p + 1], P[p + 2], P[p + 3]
+        for q in range(0, b4, 4):
+            q0, q1, q2, q3 = Q[q], Q[q + 1], Q[q + 2], Q[q + 3]
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = 0.0
+            s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = 0.0
+            for j in range(r):
+                x0, x1, x2, x3 = p0[j], p1[j], p2[j], p3[j]
+                y0, y1, y2, y3 = q0[j], q1[j], q2[j], q3[j]
+                s00 += x0 * y0
+                s01 += x0 * y1
+                s02 += x0 * y2
+                s03 += x0 * y3
+                s10 += x1 * y0
+                s11 += x1 * y1
+                s12 += x1 * y2
+                s13 += x1 * y3
+                s20 += x2 * y0
+                s21 += x2 * y1
+                s22 += x2 * y2
+                s23 += x2 * y3
+                s30 += x3 * y0
+                s31 += x3 * y1
+                s32 += x3 * y2
+                s33 += x3 * y3
+            if not accumulate:
+                C[p:p + 4, q:q + 4] = 0.0
+            C[p, q] += s00
+            C[p, q + 1] += s01
+            C[p, q + 2] += s02
+            C[p, q + 3] += s03
+            C[p + 1, q] += s10
+            C[p + 1, q + 1] += s11
+            C[p + 1, q + 2] += s12
+            C[p + 1, q + 3] += s13
+            C[p + 2, q] += s20
+            C[p + 2, q + 1] += s21
+            C[p + 2, q + 2] += s22
+            C[p + 2, q + 3] += s23
+            C[p + 3, q] += s30
+            C[p + 3, q + 1] += s31
+            C[p + 3, q + 2] += s32
+            C[p + 3, q + 3] += s33
+    # the edges: rows of C below a4 (all columns) and columns from b4 (rows above a4)
+    for p in range(a):
+        for q in range(b4 if p < a4 else 0, b):
+            s = _dot_rows(P, p, Q, q)
+            C[p, q] = C[p, q] + s if accumulate else s
+
+
+@njit(**KERNEL)
+def _transpose(M, MT):
+    """MT = M^T; M (a, b), MT (b, a). Four rows of M at a time, so that each row of MT is written
+    four neighbouring elements at once (three times faster than element by element)."""
+    a, b = M.shape
+    a4 = a - a % 4
+    for p in range(0, a4, 4):
+        m0, m1, m2, m3 = M[p], M[p + 1], M[p + 2], M[p + 3]
+        for q in range(b):
+            row = MT[q]
+            row[p] = m0[q]
+            row[p + 1] = m1[q]
+            row[p + 2] = m2[q]
+            row[p + 3] = m3[q]
+    for p in range(a4, a):
+        for q in range(b):
+            MT[q, p] = M[p, q]
+
+
+# --------------------------------------------------------------------------------------------------
+# layout and activations
+# --------------------------------------------------------------------------------------------------
+@njit(**KERNEL)
+def layer_offsets(spec):
+    """off[l] is where W_l starts in theta (b_l at off[l] + n_l n_{l+1}); off[L] = len(theta)."""
+    n_layers = spec.shape[0] - 3
+    off = np.empty(n_layers + 1, np.int64)
+    off[0] = 0
+    for l in range(n_layers):
+        off[l + 1] = off[l] + spec[2 + l] * spec[3 + l] + spec[3 + l]
+    return off
+
+
+def n_params(spec):
+    """Length of theta for `spec` (plain Python: used to allocate theta without compiling)."""
+    sizes = [int(n) for n in spec[2:]]
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+@njit(**KERNEL)
+def _view(buffer, start, rows, cols):
+    """buffer[start:start + rows*cols] seen as a (rows, cols) matrix."""
+    return buffer[start:start + rows * cols].reshape((rows, cols))
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def _activate(Z, code, NEG, E, kbits):
+    """Z <- act(Z) elementwise on a flat chunk; tanh(z) = sign(z) (1 - e)/(1 + e) with e = e^{-2|z|},
+    sigmoid(z) = (1 or e)/(1 + e) with e = e^{-|z|}: finite for all z, exp as a vector loop."""
+    n = Z.shape[0]
+    if code == ACTIVATION_RELU:
+        for t in range(n):
+            Z[t] = max(Z[t], 0.0)
+        return
+    scale = 2.0 if code == ACTIVATION_TANH else 1.0
+    for t in range(n):
+        NEG[t] = -scale * abs(Z[t])
+    exp_nonpositive(NEG, n, E, kbits)
+    if code == ACTIVATION_TANH:
+        for t in range(n):
+            h = (1.0 - E[t]) / (1.0 + E[t])
+            Z[t] = h if Z[t] >= 0.0 else -h
+    else:
+        for t in range(n):
+            Z[t] = (1.0 if Z[t] >= 0.0 else E[t]) / (1.0 + E[t])
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def _activation_backward(A, D, code):
+    """D <- D * act'(z), flat, written through a = act(z): relu 1[a > 0], tanh 1 - a^2, sigmoid a (1 - a)."""
+    for t in range(A.shape[0]):
+        a = A[t]
+        if code == ACTIVATION_RELU:
+            D[t] = D[t] if a > 0.0 else 0.0
+        elif code == ACTIVATION_TANH:
+            D[t] *= 1.0 - a * a
+        else:
+            D[t] *= a * (1.0 - a)
+
+
+@njit(**KERNEL)
+def _transposed_weights(theta, spec, off):
+    """WT with theta's layout, the block of W_l holding W_l^T (n_{l+1}, n_l); bias slots unused."""
+    WT = np.empty_like(theta)
+    for l in range(spec.shape[0] - 3):
+        n_in, n_out = spec[2 + l], spec[3 + l]
+        _transpose(_view(theta, off[l], n_in, n_out), _view(WT, off[l], n_out, n_in))
+    return WT
+
+
+@njit(**KERNEL)
+def _activation_offsets(spec, ch):
+    """act_off[l] is where a_l (ch, n_l) starts in the flat activation buffer; act_off[L + 1] its length."""
+    n_layers = spec.shape[0] - 3
+    act_off = np.empty(n_layers + 2, np.int64)
+    act_off[0] = 0
+    for l in range(n_layers + 1):
+        act_off[l + 1] = act_off[l] + ch * spec[2 + l]
+    return act_off
+
+
+@njit(**KERNEL)
+def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits):
+    """a_0 = X[block]; a_{l+1} = act(a_l W_l + b_l) for hidden layers; leaves the scores z_L in a_L."""
+    n_layers, c = spec.shape[0] - 3, block.shape[0]
+    A0 = _view(acts, 0, c, spec[2])
+    for t in range(c):
+        x, a = X[block[t]], A0[t]
+        for j in range(x.shape[0]):
+            a[j] = x[j]
+    for l in range(n_layers):
+        n_in, n_out = spec[2 + l], spec[3 + l]
+        A_in = _view(acts, act_off[l], c, n_in)  # (c, n_l)
+        Z = _view(acts, act_off[l + 1], c, n_out)  # (c, n_{l+1})
+        gemm_nt(A_in, _view(WT, off[l], n_out, n_in), Z, False)
+        b = theta[off[l] + n_in * n_out:off[l + 1]]
+        for t in range(c):
+            for o in range(n_out):
+                Z[t, o] += b[o]
+        if l < n_layers - 1:
+            _activate(acts[act_off[l + 1]:act_off[l + 1] + c * n_out], spec[0], NEG, E, kbits)
+
+
+@njit(**KERNEL)
+def _output_loss(z, Y, block, code, A, E, L1P, kbits):
+    """Sum over the chunk of loss_i; z (flat scores of the chunk) <- dloss_i/dz_i."""
+    k = Y.shape[1]
+    if code == OUTPUT_IDENTITY:
+        return squared_block(z, Y, block, k)
+    if code == OUTPUT_SOFTMAX:
+        return softmax_block(z, Y, block, k, A, E, kbits)
+    return logistic_block(z, Y, block, A, E, L1P, kbits)
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def _weights_norm2(theta, spec, off):
+    s = 0.0
+    for l in range(spec.shape[0] - 3):
+        for q in range(off[l], off[l] + spec[2 + l] * spec[3 + l]):
+            s += theta[q] * theta[q]
+    return s
+
+
+# --------------------------------------------------------------------------------------------------
+# kernels
+# --------------------------------------------------------------------------------------------------
+@njit(**KERNEL)
+def mlp_loss_grad(theta, X, Y, rows, alpha, spec, grad):
+    """L = (1/m) sum_{i in rows} loss_i + alpha/2 sum_l |W_l|^2 and grad = dL/dtheta by back-propagation.
+
+    X (n, n_0), Y (n, n_L), rows (m,), theta and grad (p,); see the module docstring for spec and layout.
+    """
+    n_layers, m = spec.shape[0] - 3, rows.shape[0]
+    off = layer_offsets(spec)
+    WT = _transposed_weights(theta, spec, off)
+    GT = np.zeros_like(theta)  # W blocks: sum of dW_l^T (n_{l+1}, n_l); bias slots: sum of db_l
+    # buffers of one chunk of ch rows: acts holds a_0 .. a_L one after the other (a_L: the scores, then
+    # the output deltas); D0/D1 take turns for the hidden deltas; AT/DT hold transposes; the rest is
+    # scratch for the vector exp and log1p
+    ch = max(1, min(CHUNK, m))
+    width = spec[2:].max()
+    act_off = _activation_offsets(spec, ch)
+    acts = np.empty(act_off[-1])
+    D0, D1, AT, DT = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width)
+    NEG, E, L1P, kbits = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width, np.int64)
+    L = 0.0
+    for start in range(0, m, ch):
+        block = rows[start:start + ch]
+        c = block.shape[0]
+        _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits)
+        n_out = spec[2 + n_layers]
+        L += _output_loss(acts[act_off[n_layers]:act_off[n_layers] + c * n_out], Y, block, spec[1], NEG, E, L1P, kbits)
+        delta = _view(acts, act_off[n_layers], c, n_out)  # dloss/dz_L (c, n_L)
+        for l in range(n_layers - 1, -1, -1):
+            n_in, n_out = spec[2 + l], spec[3 + l]
+            A_in = _view(acts, act_off[l], c, n_in)  # a_l (c, n_l)
+            deltaT, A_inT = _view(DT, 0, n_out, c), _view(AT, 0, n_in, c)
+            _transpose(delta, deltaT)
+            _transpose(A_in, A_inT)
+            gemm_nt(deltaT, A_inT, _view(GT, off[l], n_out, n_in), True)  # dW_l^T += delta^T a_l
+            gb = GT[off[l] + n_in * n_out:off[l + 1]]
+            for t in range(c):
+                for o in range(n_out):
+                    gb[o] += delta[t, o]
+            if l > 0:
+                buffer = D0 if l % 2 == 0 else D1  # never the buffer `delta` is read from
+                delta_in = _view(buffer, 0, c, n_in)
+                gemm_nt(delta, _view(theta, off[l], n_in, n_out), delta_in, False)  # delta W_l^T (c, n_l)
+                _activation_backward(acts[act_off[l]:act_off[l] + c * n_in], buffer[:c * n_in], spec[0])
+                delta = delta_in
+    inv_m = 1.0 / m if m > 0 else 0.0
+    for l in range(n_layers):
+        n_in, n_out = spec[2 + l], spec[3 + l]
+        _transpose(_view(GT, off[l], n_out, n_in), _view(grad, off[l], n_in, n_out))
+        for q in range(off[l], off[l] + n_in * n_out):
+            grad[q] = grad[q] * inv_m + alpha * theta[q]
+        for q in range(off[l] + n_in * n_out, off[l + 1]):
+            grad[q] = GT[q] * inv_m
+    return L * inv_m + 0.5 * alpha * _weights_norm2(theta, spec, off)
+
+
+@njit(**KERNEL)
+def mlp_loss(theta, X, Y, rows, alpha, spec):
+    """L = (1/m) sum_{i in rows} loss_i + alpha/2 sum_l |W_l|^2 (loss only, for validation and line searches)."""
+    n_layers, m = spec.shape[0] - 3, rows.shape[0]
+    off = layer_offsets(spec)
+    WT = _transposed_weights(theta, spec, off)
+    ch = max(1, min(CHUNK, m))
+    width = spec[2:].max()
+    act_off = _activation_offsets(spec, ch)
+    acts = np.empty(act_off[-1])
+    NEG, E, L1P, kbits = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width, np.int64)
+    L = 0.0
+    n_out = spec[2 + n_layers]
+    for start in range(0, m, ch):
+        block = rows[start:start + ch]
+        c = block.shape[0]
+        _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits)
+        L += _output_loss(acts[act_off[n_layers]:act_off[n_layers] + c * n_out], Y, block, spec[1], NEG, E, L1P, kbits)
+    inv_m = 1.0 / m if m > 0 else 0.0
+    return L * inv_m + 0.5 * alpha * _weights_norm2(theta, spec, off)
+
+
+@njit(**KERNEL)
+def mlp_forward(theta, X, spec):
+    """The network's output for every row of X (n, n_0) -> (n, n_L): softmax probabilities,
+    sigmoid probabilities (one column) or the identity, by spec's output code."""
+    n, n_layers = X.shape[0], spec.shape[0] - 3
+    n_out = spec[2 + n_layers]
+    off = layer_offsets(spec)
+    WT = _transposed_weights(theta, spec, off)
+    out = np.empty((n, n_out))
+    ch = max(1, min(CHUNK, n))
+    width = spec[2:].max()
+    act_off = _activation_offsets(spec, ch)
+    acts = np.empty(act_off[-1])
+    NEG, E, kbits = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width, np.int64)
+    rows = np.arange(n)
+    for start in range(0, n, ch):
+        block = rows[start:start + ch]
+        c = block.shape[0]
+        _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits)
+        Z = _view(acts, act_off[n_layers], c, n_out)
+        if spec[1] == OUTPUT_SOFTMAX:
+            for t in range(c):
+                zmax = Z[t].max()
+                total = 0.0
+                for o in range(n_out):
+                    out[start + t, o] = np.exp(Z[t, o] - zmax)
+                    total += out[start + t, o]
+                for o in range(n_out):
+                    out[start + t, o] /= total
+        elif spec[1] == OUTPUT_SIGMOID:
+            _activate(acts[act_off[n_layers]:act_off[n_layers] + c * n_out], ACTIVATION_SIGMOID, NEG, E, kbits)
+            out[start:start + c] = Z
+        else:
+            out[start:start + c] = Z
+    return out
