@@ -136,7 +136,8 @@ class HypergradientSearch(Searcher):
         projected onto [0, 1]^d (Kingma & Ba 2015); after a failed trial it steps halfway back to the best.
 
     The search stops (the study reports "exhausted") when the bracket is narrower than `xtol` in u or
-    the loss it could still gain, |g| times the bracket, is below `ftol` |f|; or, for Adam, when two steps
+    the loss it could still gain, |g| times the bracket (or, on a flattening slope, the distance to the
+    bound), is below `ftol` |f|; or, for Adam, when two steps
     in a row are shorter than `xtol`. Steps are sequential: while a trial runs, `ask` proposes nothing.
     init : None (the middle of each range) or a params dict, the first point.
     step : the first step of the line search, as a fraction of the range.
@@ -255,6 +256,9 @@ class HypergradientSearch(Searcher):
             last = abs(ub - float(prev.u[0]))
             slope_prev, slope = float(prev.g[0]) * d, gb * d  # both < 0 when still going downhill
             if slope_prev < slope < 0.0:  # the slope flattens: the secant predicts where it vanishes
+                room = 1.0 - ub if d > 0 else ub
+                if -slope * room <= self.ftol * abs(fb):
+                    return None  # a plateau: even the present slope all the way to the bound gains too little
                 step = min(max(last * slope / (slope_prev - slope), 0.5 * last), 4.0 * last)
             else:
                 step = 2.0 * last
