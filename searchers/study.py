@@ -79,6 +79,7 @@ class Study:
             check_choice(direction, "direction", ("minimize", "maximize"))
         if searcher is not None and not isinstance(searcher, Searcher):
             raise TypeError(f"`searcher` must be a Searcher (e.g. RandomSearch()); got {searcher!r}.")
+        seed = None if seed is None else _seed_int(seed)
         self.storage = make_storage(storage)
         stored = self.storage.read_meta()
         if not stored:
@@ -88,7 +89,7 @@ class Study:
             space = Space(space)
             stored = self.storage.init_meta({
                 "format": 1, "space": space.config(), "direction": direction or "minimize",
-                "seed": _seed_int(seed), "searcher": _searcher_spec(searcher or RandomSearch())})
+                "seed": _seed_int(None) if seed is None else seed, "searcher": _searcher_spec(searcher or RandomSearch())})
         if space is None:
             space = Space.from_config(stored["space"])
         space = Space(space)
@@ -99,9 +100,12 @@ class Study:
             raise ValueError(f"the stored study has direction={stored['direction']!r}; got direction={direction!r}.")
         self.space = space
         self.direction = stored["direction"]
-        self.seed = stored["seed"] if seed is None else _seed_int(seed)
+        self.seed = stored["seed"] if seed is None else seed
         if searcher is None:
-            searcher = _searcher_from_spec(stored["searcher"]) if stored.get("searcher") else RandomSearch()
+            if stored.get("searcher") is None:
+                raise ValueError("the stored study's searcher has settings that are not JSON values, so it cannot be "
+                                 "rebuilt from the file; pass it again as `searcher=`.")
+            searcher = _searcher_from_spec(stored["searcher"])
         elif _searcher_spec(searcher) != stored.get("searcher"):
             self.storage.set_meta("searcher", _searcher_spec(searcher))
         self.searcher = clone(searcher)
@@ -116,8 +120,7 @@ class Study:
     @classmethod
     def load(cls, storage, searcher=None, seed=None, pruner=None):
         """Reopen the study stored at `storage` (its space, direction, seed and searcher come from the file)."""
-        study = cls(None, searcher=searcher, storage=storage, seed=seed, pruner=pruner)
-        return study
+        return cls(None, searcher=searcher, storage=storage, seed=seed, pruner=pruner)
 
     # ---- ask / tell ----------------------------------------------------------------------------
 

@@ -309,3 +309,12 @@ def test_ask_and_tell_from_several_threads():
     assert all(t.state is TrialState.COMPLETE for t in trials)
     reference = Study(SPACE, seed=0).optimize(quadratic, n_trials=100, progress=False)
     assert [t.params for t in trials] == [t.params for t in reference.trials]  # point t depends on t only
+
+
+def test_a_generator_seed_is_drawn_once():
+    import numpy as np
+
+    a = Study(SPACE, seed=np.random.default_rng(5))
+    b = Study(SPACE, seed=np.random.default_rng(5))
+    assert a.seed == b.seed == a.storage.read_meta()["seed"]
+    assert [a.ask().params for _ in range(3)] == [b.ask().params for _ in range(3)]
