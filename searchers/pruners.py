@@ -30,6 +30,11 @@ import concurrent.futures as cf
 import math
 import numbers
 
+import numpy as np
+
+from tunelab.core.base import clone, is_classifier
+from tunelab.core.metrics import check_scoring
+from tunelab.core.model_selection import check_cv
 from tunelab.optimizers._checks import check_scalar
 from tunelab.optimizers._params import ParamsMixin
 from tunelab.searchers.trial import _check_value
@@ -228,28 +233,25 @@ def _resource_of(sizes, rungs):
 
 
 class SuccessiveHalving(_MultiFidelity):
-    """Successive halving (Jamieson & Talwalkar 2016): `n_configs` configurations (default eta^s, so that
-    one reaches max_resource) trained to rung 0; at each rung the best floor(m / eta) of the m that got
-    there (at least one) go on, the others are pruned. `total_resource()` epochs are trained in all."""
+    """Successive halving (Jamieson & Talwalkar 2016): n configurations trained to rung 0; at each rung the
+    best floor(m / eta) of the m that got there (at least one) go on, the others are pruned.
+    n defaults to eta^s, so that one configuration reaches max_resource; `total_resource(n)` epochs are
+    trained in all."""
 
-    def __init__(self, min_resource=1, max_resource=27, eta=3, n_configs=None):
-        super().__init__(min_resource, max_resource, eta)
-        self.n_configs = n_configs
+    def _n_trials(self, n_trials, rungs):
+        check_scalar(n_trials, "n_trials", numbers.Integral, low=1, allow_none=True)
+        return int(n_trials) if n_trials is not None else int(round(self.eta ** (len(rungs) - 1)))
 
-    def _n_configs(self, rungs):
-        check_scalar(self.n_configs, "n_configs", numbers.Integral, low=1, allow_none=True)
-        return int(self.n_configs) if self.n_configs is not None else int(round(self.eta ** (len(rungs) - 1)))
-
-    def total_resource(self):
-        """Epochs trained by one `optimize` when no trial fails."""
+    def total_resource(self, n_trials=None):
+        """Epochs trained by `optimize(study, objective, n_trials)` when no trial fails."""
         rungs = self.rungs()
-        return _resource_of(_halving_sizes(self._n_configs(rungs), len(rungs), self.eta), rungs)
+        return _resource_of(_halving_sizes(self._n_trials(n_trials, rungs), len(rungs), self.eta), rungs)
 
-    def optimize(self, study, objective, n_jobs=1):
-        """Run one round of successive halving in `study` (see the module docstring); returns the study.
-        `n_jobs` trials of a rung train at once (threads: tunelab's kernels release the GIL)."""
+    def optimize(self, study, objective, n_trials=None, n_jobs=1):
+        """Run successive halving over `n_trials` new configurations of `study` (see the module docstring);
+        returns the study. `n_jobs` trials of a rung train at once (threads: tunelab's kernels release the GIL)."""
         rungs = self.rungs()
-        n = self._n_configs(rungs)
+        n = self._n_trials(n_trials, rungs)
         return self._run(study, objective, n_jobs, lambda runner: self._halve(runner, n, rungs))
 
 
@@ -258,20 +260,34 @@ class Hyperband(_MultiFidelity):
     starting n_b = ceil((s + 1) eta^b / (b + 1)) configurations at rung s - b, so that it hedges between
     many short trainings (b = s) and a few full ones (b = 0)."""
 
-    def brackets(self):
-        """[(n_configs, rungs)] for b = s, ..., 0."""
+    def brackets(self, n_trials=None):
+        """[(n_configs, rungs)]: b = s, ..., 0 once (n_trials None), or cycled until n_trials configurations."""
+        check_scalar(n_trials, "n_trials", numbers.Integral, low=1, allow_none=True)
         rungs = self.rungs()
         s = len(rungs) - 1
-        return [(int(math.ceil((s + 1) * self.eta ** b / (b + 1) - 1e-9)), rungs[s - b:]) for b in range(s, -1, -1)]
+        one_round = [(int(math.ceil((s + 1) * self.eta ** b / (b + 1) - 1e-9)), rungs[s - b:])
+                     for b in range(s, -1, -1)]
+        if n_trials is None:
+            return one_round
+        brackets, left = [], int(n_trials)
+        while left > 0:
+            for n, bracket_rungs in one_round:
+                if left > 0:
+                    brackets.append((min(n, left), bracket_rungs))
+                    left -= n
+        return brackets
 
-    def total_resource(self):
-        """Epochs trained by one `optimize` (all brackets once) when no trial fails."""
-        return sum(_resource_of(_halving_sizes(n, len(rungs), self.eta), rungs) for n, rungs in self.brackets())
+    def total_resource(self, n_trials=None):
+        """Epochs trained by `optimize(study, objective, n_trials)` when no trial fails."""
+        return sum(_resource_of(_halving_sizes(n, len(rungs), self.eta), rungs)
+                   for n, rungs in self.brackets(n_trials))
 
-    def optimize(self, study, objective, n_jobs=1):
-        """Run every bracket once, in order; returns the study."""
+    def optimize(self, study, objective, n_trials=None, n_jobs=1):
+        """Run every bracket once (or cycle through them until `n_trials` configurations); returns the study."""
+        brackets = self.brackets(n_trials)
+
         def body(runner):
-            for n, rungs in self.brackets():
+            for n, rungs in brackets:
                 self._halve(runner, n, rungs)
         return self._run(study, objective, n_jobs, body)
 
@@ -287,13 +303,15 @@ class ASHA(_MultiFidelity):
     to rung k + 1 a configuration in the top floor(m / eta) of the m that reached rung k (highest k first);
     if there is none, start a new configuration at rung 0. No worker waits for a rung to fill."""
 
-    def optimize(self, study, objective, n_trials, n_jobs=1):
-        """Start `n_trials` configurations, promote until nothing is promotable; returns the study.
+    def optimize(self, study, objective, n_trials=None, n_jobs=1):
+        """Start `n_trials` configurations (default eta^s, as successive halving would), promote until nothing
+        is promotable; returns the study.
         With n_jobs=1 the result is a function of the study's seed; with n_jobs > 1 it depends on which
         training finishes first, as in any asynchronous search."""
-        check_scalar(n_trials, "n_trials", numbers.Integral, low=1)
+        check_scalar(n_trials, "n_trials", numbers.Integral, low=1, allow_none=True)
         rungs = self.rungs()
         top = len(rungs) - 1
+        n_trials = int(round(self.eta ** top)) if n_trials is None else int(n_trials)
 
         def body(runner):
             at_rung = [dict() for _ in rungs]  # rung k: trial number -> loss there
@@ -336,3 +354,50 @@ class ASHA(_MultiFidelity):
                         runner.finish(trial)
 
         return self._run(study, objective, n_jobs, body)
+
+
+class EpochCV:
+    """A resumable objective for an estimator trained by epochs, scored by cross-validation on fixed folds:
+    `objective(trial, state, epochs) -> (mean test score, state)`, higher is better (use a study with
+    direction="maximize").
+
+    The state is one model per fold, clone(estimator).set_params(**trial.params). Each call trains every
+    fold's model `epochs` more epochs: by `partial_fit(X, y, epochs=epochs)` (with `classes` on a
+    classifier), or, for an estimator without it, by `fit` with warm_start=True and {resource: epochs}.
+    The per-fold scores are kept as the trial's "split_test_scores".
+    cv : int, splitter or list of (train, test) pairs (see tunelab.core.model_selection.check_cv).
+    scoring : None (the estimator's `score`), a scorer name or a callable scorer(estimator, X, y).
+    """
+
+    def __init__(self, estimator, X, y, cv=5, scoring=None, resource="max_epochs"):
+        if not isinstance(resource, str) or resource not in estimator.get_params():
+            raise ValueError(f"`resource` must name a parameter of {type(estimator).__name__} counting epochs "
+                             f"(e.g. 'max_epochs'); got {resource!r}.")
+        self.estimator, self.resource = estimator, resource
+        self.X, self.y = np.asarray(X), np.asarray(y)
+        self.classifier = is_classifier(estimator)
+        self.classes = np.unique(self.y) if self.classifier else None
+        self.splits = list(check_cv(cv, self.y, classifier=self.classifier).split(self.X, self.y))
+        self.scorer = check_scoring(estimator, scoring)
+
+    def _train(self, model, X, y, epochs):
+        if hasattr(model, "partial_fit"):
+            if self.classifier:
+                model.partial_fit(X, y, classes=self.classes, epochs=epochs)
+            else:
+                model.partial_fit(X, y, epochs=epochs)
+        else:
+            model.set_params(warm_start=True, **{self.resource: epochs})
+            model.fit(X, y)
+
+    def __call__(self, trial, state, epochs):
+        if self.resource in trial.params:
+            raise ValueError(f"{self.resource!r} is the resource the pruner sets; leave it out of the space.")
+        if state is None:
+            state = [clone(self.estimator).set_params(**trial.params) for _ in self.splits]
+        scores = []
+        for model, (train, test) in zip(state, self.splits):
+            self._train(model, self.X[train], self.y[train], epochs)
+            scores.append(float(self.scorer(model, self.X[test], self.y[test])))
+        trial.set_attr("split_test_scores", scores)
+        return float(np.mean(scores)), state

@@ -88,13 +88,16 @@ def test_successive_halving_keeps_the_top_third_at_each_rung(direction):
 
 
 @given(r=st.integers(1, 4), ratio=st.integers(1, 30), eta=st.sampled_from([2, 3, 4]),
-       n_configs=st.one_of(st.none(), st.integers(1, 30)))
-@settings(max_examples=25, deadline=None)
-def test_successive_halving_trains_exactly_the_stated_resource(r, ratio, eta, n_configs):
+       n_trials=st.one_of(st.none(), st.integers(1, 30)), hyperband=st.booleans())
+@settings(max_examples=30, deadline=None)
+def test_successive_halving_and_hyperband_train_exactly_the_stated_resource(r, ratio, eta, n_trials, hyperband):
     recorder = Recorder()
-    sh = SuccessiveHalving(r, r * ratio, eta, n_configs=n_configs)
-    sh.optimize(study(), recorder)
-    assert recorder.epochs() == sh.total_resource() == sh.total_epochs_
+    pruner = (Hyperband if hyperband else SuccessiveHalving)(r, r * ratio, eta)
+    s = study()
+    pruner.optimize(s, recorder, n_trials=n_trials)
+    assert recorder.epochs() == pruner.total_resource(n_trials) == pruner.total_epochs_
+    if n_trials is not None:
+        assert len(s.trials) == n_trials
 
 
 def test_a_pruned_trial_is_never_trained_again_and_training_continues():
@@ -145,8 +148,7 @@ def test_configurations_come_from_the_study_searcher():
 def test_same_seed_same_trials(make):
     def run(seed):
         s = study(seed=seed)
-        kwargs = {"n_trials": 20} if isinstance(make(), ASHA) else {}
-        make().optimize(s, Recorder(), **kwargs)
+        make().optimize(s, Recorder(), n_trials=20)
         return [(t.params["x"], t.state, t.value) for t in s.trials]
     assert run(5) == run(5)
     assert run(5) != run(6)
@@ -247,11 +249,78 @@ def test_bad_settings_are_named(kwargs, match):
 
 
 def test_bad_arguments_of_optimize_are_named():
-    with pytest.raises(ValueError, match="`n_configs` must be >= 1"):
-        SuccessiveHalving(1, 9, n_configs=0).optimize(study(), Recorder())
+    with pytest.raises(ValueError, match="`n_trials` must be >= 1"):
+        SuccessiveHalving(1, 9).optimize(study(), Recorder(), n_trials=0)
+    with pytest.raises(ValueError, match="`n_trials` must be >= 1"):
+        Hyperband(1, 9).optimize(study(), Recorder(), n_trials=0)
     with pytest.raises(ValueError, match="`n_jobs` must be an integer >= 1; got 0"):
         SuccessiveHalving(1, 9).optimize(study(), Recorder(), n_jobs=0)
     with pytest.raises(TypeError, match=r"objective\(trial, state, epochs\)"):
         Hyperband(1, 9).optimize(study(), "not callable")
     with pytest.raises(ValueError, match="`n_trials` must be >= 1"):
         ASHA(1, 9).optimize(study(), Recorder(), n_trials=0)
+
+
+# ---- EpochCV: the resumable objective for estimators trained by epochs ------------------------------
+
+from tunelab.core.base import BaseEstimator, RegressorMixin  # noqa: E402
+from tunelab.searchers.pruners import EpochCV  # noqa: E402
+
+
+class GDRegressor(RegressorMixin, BaseEstimator):
+    """Least squares by full-batch gradient descent, one step per epoch; continues with warm_start."""
+
+    def __init__(self, lr=0.1, max_epochs=10, warm_start=False):
+        self.lr, self.max_epochs, self.warm_start = lr, max_epochs, warm_start
+
+    def fit(self, X, y):
+        if not (self.warm_start and hasattr(self, "coef_")):
+            self.coef_, self.n_epochs_ = np.zeros(X.shape[1]), 0
+        for _ in range(self.max_epochs):
+            self.coef_ = self.coef_ - self.lr * X.T @ (X @ self.coef_ - y) / len(y)
+            self.n_epochs_ += 1
+        return self
+
+    def predict(self, X):
+        return X @ self.coef_
+
+
+class PartialGDRegressor(GDRegressor):
+    def partial_fit(self, X, y, epochs=1):
+        saved = self.warm_start, self.max_epochs
+        self.warm_start, self.max_epochs = True, epochs
+        self.fit(X, y)
+        self.warm_start, self.max_epochs = saved
+        return self
+
+
+def regression_data(seed=0, n=90, d=4):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    return X, X @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
+
+
+@pytest.mark.parametrize("estimator", [GDRegressor(), PartialGDRegressor()])
+def test_epoch_cv_continues_each_fold_model(estimator):
+    X, y = regression_data()
+    objective = EpochCV(estimator, X, y, cv=3)
+    s = Study({"lr": Real(0.01, 0.5, log=True)}, direction="maximize", seed=0)
+    sh = SuccessiveHalving(1, 9)
+    sh.optimize(s, objective)
+    best = s.best_trial
+    assert best.attrs["epochs"] == 9 and len(best.attrs["split_test_scores"]) == 3
+    # the completed trial's score is that of models trained 9 epochs from zero on each fold
+    reference = []
+    for train, test in objective.splits:
+        model = GDRegressor(lr=best.params["lr"], max_epochs=9).fit(X[train], y[train])
+        reference.append(model.score(X[test], y[test]))
+    assert best.value == pytest.approx(np.mean(reference), rel=1e-12)
+
+
+def test_epoch_cv_refuses_the_resource_in_the_space_and_unknown_resources():
+    X, y = regression_data()
+    with pytest.raises(ValueError, match="`resource` must name a parameter of GDRegressor"):
+        EpochCV(GDRegressor(), X, y, resource="n_estimators")
+    s = Study({"max_epochs": Real(1.0, 5.0)}, direction="maximize", seed=0)
+    SuccessiveHalving(1, 3).optimize(s, EpochCV(GDRegressor(), X, y, cv=3))
+    assert all(t.state is TrialState.FAILED and "leave it out of the space" in t.error for t in s.trials)
