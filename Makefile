@@ -13,7 +13,7 @@ setup: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 
 setup-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
 
 demo: setup
 	$(BIN)/tunelab demo

@@ -1,1 +1,22 @@
-"""tunelab."""
+"""tunelab.searchers: hyperparameter search over a `Space` by ask/tell studies, and SearchCV.
+
+    from tunelab.searchers import Real, Integer, Categorical, RandomSearch, minimize
+    study = minimize(lambda p: (p["x"] - 2) ** 2, {"x": Real(-5, 5)}, RandomSearch(), n_trials=50, seed=0)
+"""
+
+from tunelab.searchers.base import History, Searcher
+from tunelab.searchers.grid import GridSearch
+from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.search_cv import SearchCV
+from tunelab.searchers.space import Categorical, Integer, Real, Space
+from tunelab.searchers.study import SearchExhausted, Study, maximize, minimize
+from tunelab.searchers.trial import Trial, TrialPruned, TrialState
+
+__all__ = [
+    "Real", "Integer", "Categorical", "Space",
+    "Study", "minimize", "maximize", "SearchExhausted",
+    "Trial", "TrialState", "TrialPruned",
+    "Searcher", "History",
+    "GridSearch", "RandomSearch",
+    "SearchCV",
+]
