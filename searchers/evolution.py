@@ -198,13 +198,16 @@ class EvolutionSearch(GenerationalSearcher):
     mutations do not freeze it). A child equal to a point of the population is mutated again. The next
     population is the `n_elite` best of the old one plus the children.
 
-    Defaults from the number of genes d: population_size = 10 + 2 d, n_elite = max(1, population_size
-    // 10), mutation_prob = 1 / d. `n_generations` (None: no limit) ends the search after that many
-    generations. Failed and pruned trials count as the worst fitness.
+    Defaults from the number of genes d: population_size = max(10, d), n_elite = max(1, population_size
+    // 3), mutation_prob = 1 / d. The distribution indices (eta_crossover = 5, eta_mutation = 10) are
+    lower than Deb's usual 15-20, so children land further from their parents: on the benchmark
+    functions (Rosenbrock, Ackley, Rastrigin, Levy in 5 and 10 dimensions, 100 to 2000 trials) this
+    small population with strong selection did best. `n_generations` (None: no limit) ends the search
+    after that many generations. Failed and pruned trials count as the worst fitness.
     """
 
-    def __init__(self, population_size=None, n_elite=None, tournament_size=2, crossover_prob=0.9,
-                 mutation_prob=None, eta_crossover=15.0, eta_mutation=20.0, n_generations=None):
+    def __init__(self, population_size=None, n_elite=None, tournament_size=3, crossover_prob=0.9,
+                 mutation_prob=None, eta_crossover=5.0, eta_mutation=10.0, n_generations=None):
         self.population_size = population_size
         self.n_elite = n_elite
         self.tournament_size = tournament_size
@@ -218,11 +221,11 @@ class EvolutionSearch(GenerationalSearcher):
         super().setup(space, seed)
         d = len(space)
         self._N = check_scalar(self.population_size, "population_size", numbers.Integral, low=2, allow_none=True) \
-            or 10 + 2 * d
+            or max(10, d)
         self._n_elite = check_scalar(self.n_elite, "n_elite", numbers.Integral, low=0, high=self._N - 1,
                                      allow_none=True)
         if self._n_elite is None:
-            self._n_elite = max(1, self._N // 10)
+            self._n_elite = max(1, self._N // 3)
         check_scalar(self.tournament_size, "tournament_size", numbers.Integral, low=1)
         check_scalar(self.crossover_prob, "crossover_prob", low=0.0, high=1.0)
         self._p_mutation = check_scalar(self.mutation_prob, "mutation_prob", low=0.0, high=1.0, allow_none=True)
