@@ -5,7 +5,9 @@ Kernel contract (see tunelab.optimizers): ``loss_grad(theta, X, Y, rows, alpha, 
     L = (1/m) sum_{i in rows} loss_i(theta) + (alpha/2) |W|^2        (the intercept b is not regularised)
 
 theta layout: W (d, k) row-major flattened, then b (k,), so W[j, c] = theta[j*k + c] and
-b[c] = theta[d*k + c]; d = X.shape[1], k = Y.shape[1]. `spec` is unused by the linear models.
+b[c] = theta[d*k + c]; d = X.shape[1], k = Y.shape[1]. `spec` is empty (an intercept is fitted) or
+[fit_intercept]: with spec = [0] the intercept is frozen, its gradient is 0 (b stays where it starts,
+at 0), and a Hessian-vector product acts on it as the identity (so H stays invertible).
 
 The rows are taken in blocks of BLOCK: the scores z_i = x_i W + b of a block are formed, the residuals
 dL_i/dz_i are computed for the whole block at once (so exp and log run as vector loops), and
@@ -130,13 +132,35 @@ def _transposed_weights(theta, d, k):
 
 
 @njit(**KERNEL)
-def _store_gradient(GT, gb, theta, alpha, inv_m, d, k, grad):
-    """grad = [GT^T / m + alpha W, gb / m] in theta's layout."""
+def intercept_fitted(spec):
+    """False when spec = [0]: the intercept is frozen."""
+    return spec.shape[0] == 0 or spec[0] != 0
+
+
+@njit(**KERNEL)
+def _store_gradient(GT, gb, theta, alpha, inv_m, d, k, spec, grad):
+    """grad = [GT^T / m + alpha W, gb / m] in theta's layout (0 for a frozen intercept)."""
     for j in range(d):
         for c in range(k):
             grad[j * k + c] = GT[c, j] * inv_m + alpha * theta[j * k + c]
+    fitted = intercept_fitted(spec)
     for c in range(k):
-        grad[d * k + c] = gb[c] * inv_m
+        grad[d * k + c] = gb[c] * inv_m if fitted else 0.0
+
+
+@njit(**KERNEL)
+def _store_hvp(GT, gb, v, alpha, inv_m, d, k, spec, out):
+    """out = [GT^T / m + alpha V, gb / m] (v_b itself for a frozen intercept: H is the identity there)."""
+    _store_gradient(GT, gb, v, alpha, inv_m, d, k, spec, out)
+    if not intercept_fitted(spec):
+        for c in range(k):
+            out[d * k + c] = v[d * k + c]
+
+
+@njit(**KERNEL)
+def _direction_intercept(v, d, k, spec):
+    """v_b, the intercept part of a direction; 0 for a frozen intercept."""
+    return v[d * k:].copy() if intercept_fitted(spec) else np.zeros(k)
 
 
 @njit(fastmath=FASTMATH, **KERNEL)
@@ -210,7 +234,7 @@ def squared_loss_grad(theta, X, Y, rows, alpha, spec, grad):
             gb[c] += r
             axpy(r, x, GT[c])
     inv_m = _inv_len(rows)
-    _store_gradient(GT, gb, theta, alpha, inv_m, d, k, grad)
+    _store_gradient(GT, gb, theta, alpha, inv_m, d, k, spec, grad)
     return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, k)
 
 
@@ -233,14 +257,14 @@ def squared_hvp(theta, X, Y, rows, alpha, spec, v, out):
     """out = H v, H = (1/m) sum_i x~_i^T x~_i (per output) + alpha diag(1_W, 0), x~_i = (x_i, 1):
     per row u = x_i V + v_b is accumulated as x~_i^T u. H depends on neither theta nor Y."""
     d, k, m = X.shape[1], Y.shape[1], rows.shape[0]
-    VT, vb = _transposed_weights(v, d, k), v[d * k:]
+    VT, vb = _transposed_weights(v, d, k), _direction_intercept(v, d, k, spec)
     GT, gb = np.zeros((k, d)), np.zeros(k)
     U = np.empty(BLOCK * k)
     for start in range(0, m, BLOCK):
         block = rows[start:start + BLOCK]
         _block_scores(X, block, VT, vb, U)
         _block_gradient(X, block, U, GT, gb)
-    _store_gradient(GT, gb, v, alpha, _inv_len(rows), d, k, out)
+    _store_hvp(GT, gb, v, alpha, _inv_len(rows), d, k, spec, out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -282,7 +306,7 @@ def logistic_loss_grad(theta, X, Y, rows, alpha, spec, grad):
         L += logistic_block(Z, Y, block, A, E, L1P, kbits)
         _block_gradient(X, block, Z, GT, gb)
     inv_m = _inv_len(rows)
-    _store_gradient(GT, gb, theta, alpha, inv_m, d, 1, grad)
+    _store_gradient(GT, gb, theta, alpha, inv_m, d, 1, spec, grad)
     return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, 1)
 
 
@@ -307,7 +331,7 @@ def logistic_hvp(theta, X, Y, rows, alpha, spec, v, out):
     p (1 - p) = e / (1 + e)^2 with e = e^{-|z|}."""
     d, m = X.shape[1], rows.shape[0]
     WT, b = theta[:d].reshape(1, d), theta[d:]
-    VT, vb = v[:d].reshape(1, d), v[d:]
+    VT, vb = v[:d].reshape(1, d), _direction_intercept(v, d, 1, spec)
     GT, gb = np.zeros((1, d)), np.zeros(1)
     Z, E, U, kbits = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK, np.int64)
     for start in range(0, m, BLOCK):
@@ -321,7 +345,7 @@ def logistic_hvp(theta, X, Y, rows, alpha, spec, v, out):
         for t in range(nb):
             U[t] *= E[t] / ((1.0 + E[t]) * (1.0 + E[t]))
         _block_gradient(X, block, U, GT, gb)
-    _store_gradient(GT, gb, v, alpha, _inv_len(rows), d, 1, out)
+    _store_hvp(GT, gb, v, alpha, _inv_len(rows), d, 1, spec, out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -373,7 +397,7 @@ def softmax_loss_grad(theta, X, Y, rows, alpha, spec, grad):
         L += softmax_block(Z, Y, block, k, A, E, kbits)
         _block_gradient(X, block, Z, GT, gb)
     inv_m = _inv_len(rows)
-    _store_gradient(GT, gb, theta, alpha, inv_m, d, k, grad)
+    _store_gradient(GT, gb, theta, alpha, inv_m, d, k, spec, grad)
     return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, k)
 
 
@@ -398,7 +422,7 @@ def softmax_hvp(theta, X, Y, rows, alpha, spec, v, out):
     per row u = x_i V + v_b and t_c = s_i p_c (u_c - p.u), accumulated as x~_i^T t."""
     d, k, m = X.shape[1], Y.shape[1], rows.shape[0]
     WT, b = _transposed_weights(theta, d, k), theta[d * k:]
-    VT, vb = _transposed_weights(v, d, k), v[d * k:]
+    VT, vb = _transposed_weights(v, d, k), _direction_intercept(v, d, k, spec)
     GT, gb = np.zeros((k, d)), np.zeros(k)
     Z, A, P, U = np.empty(BLOCK * k), np.empty(BLOCK * k), np.empty(BLOCK * k), np.empty(BLOCK * k)
     kbits = np.empty(BLOCK * k, np.int64)
@@ -416,4 +440,4 @@ def softmax_hvp(theta, X, Y, rows, alpha, spec, v, out):
             for c in range(k):
                 U[t * k + c] = s * P[t * k + c] * (U[t * k + c] - pu)
         _block_gradient(X, block, U, GT, gb)
-    _store_gradient(GT, gb, v, alpha, _inv_len(rows), d, k, out)
+    _store_hvp(GT, gb, v, alpha, _inv_len(rows), d, k, spec, out)

@@ -258,3 +258,28 @@ def test_vector_exp_below_the_float_range_is_tiny_and_finite():
     out, kbits = np.empty_like(x), np.empty(x.size, np.int64)
     lk.exp_nonpositive(x, x.size, out, kbits)
     assert np.all((out >= 0) & (out <= np.exp(-708.0) * 1.000001))
+
+
+# ------------------------------------------------------------------------------------------------
+# a frozen intercept: spec = [0]
+# ------------------------------------------------------------------------------------------------
+@settings(max_examples=20, deadline=None)
+@given(model=st.sampled_from(MODELS), n=st.integers(1, 90), d=st.integers(1, 4), k=st.integers(2, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_frozen_intercept_has_zero_gradient_and_identity_hessian(model, n, d, k, seed):
+    rng, X, Y, theta = make_problem(model, n, d, k, seed)
+    k = Y.shape[1]
+    rows = np.arange(n, dtype=np.int64)
+    loss_grad, _, hvp = kernels(model)
+    frozen, fitted = np.array([0], np.int64), np.array([1], np.int64)
+    g_frozen, g_fitted = np.empty_like(theta), np.empty_like(theta)
+    L0 = loss_grad(theta, X, Y, rows, 0.3, frozen, g_frozen)
+    L1 = loss_grad(theta, X, Y, rows, 0.3, fitted, g_fitted)
+    assert L0 == L1 and not np.any(g_frozen[d * k:])
+    np.testing.assert_array_equal(g_frozen[:d * k], g_fitted[:d * k])
+    H = reference_hessian(model, theta, X, Y, rows, 0.3)
+    v = rng.normal(size=theta.size)
+    out = np.empty_like(theta)
+    hvp(theta, X, Y, rows, 0.3, frozen, v, out)
+    np.testing.assert_allclose(out[:d * k], H[:d * k, :d * k] @ v[:d * k], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(out[d * k:], v[d * k:])
