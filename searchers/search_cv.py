@@ -55,6 +55,14 @@ class SearchCV(BaseEstimator):
     n_jobs, backend : trials evaluated at once, on threads or processes (see `Study.optimize`).
     random_state : seed of the searcher.
     timeout, storage, progress : passed to the Study and `optimize`.
+    resource : None, or the name of the estimator's parameter counting training epochs (e.g.
+        "max_epochs"): then `pruner` (default Hyperband(max(1, R // 27), R), R the estimator's value of it)
+        trains the trials by epochs, continuing each fold's model (partial_fit / warm_start) and stopping
+        the poor ones early (tunelab.searchers.pruners); n_trials None leaves the number to the pruner;
+        trials run on threads; timeout does not apply. The refit trains pruner.max_resource epochs.
+    pruner : SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.pruners (with `resource`).
+    A searcher with a `cv_objective(estimator, X, y, splits, scoring)` method (HypergradientSearch) gets
+    the objective it builds, which keeps with each trial what the searcher reads besides the score.
 
     A trial whose fit or scoring raises (e.g. tunelab's ConvergenceError for a diverging learning
     rate) is recorded as failed, with its error in `cv_results_["error"]`; the search goes on.
@@ -64,11 +72,13 @@ class SearchCV(BaseEstimator):
     cv_results_ : dict of arrays, one entry per trial: params, param_<name>, split<k>_test_score,
         mean/std_test_score, rank_test_score, mean/std_fit_time, mean/std_score_time, state, error.
     best_index_, best_params_, best_score_, best_estimator_ (refit=True), refit_time_, n_splits_,
-    scorer_, study_ (the Study, with every trial).
+    scorer_, study_ (the Study, with every trial); with `resource`: pruner_ and total_epochs_ (epochs
+    trained over all folds).
     """
 
     def __init__(self, estimator, space, searcher=None, n_trials=None, cv=5, scoring=None, refit=True, n_jobs=1,
-                 backend="threads", random_state=None, timeout=None, storage=None, progress=False):
+                 backend="threads", random_state=None, timeout=None, storage=None, progress=False,
+                 resource=None, pruner=None):
         self.estimator = estimator
         self.space = space
         self.searcher = searcher
@@ -82,6 +92,8 @@ class SearchCV(BaseEstimator):
         self.timeout = timeout
         self.storage = storage
         self.progress = progress
+        self.resource = resource
+        self.pruner = pruner
 
     def _check_space(self):
         for method in ("fit", "get_params", "set_params"):
@@ -111,11 +123,16 @@ class SearchCV(BaseEstimator):
         self.scorer_ = check_scoring(self.estimator, self.scoring)
         study = Study(space, self.searcher if self.searcher is not None else RandomSearch(), direction="maximize",
                       storage=self.storage, seed=self.random_state)
-        if n_trials is None:
-            n_trials = study.searcher.size() or _DEFAULT_TRIALS
-        objective = _CrossValidationObjective(self.estimator, X, y, splits, self.scoring)
-        study.optimize(objective, n_trials=n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
-                       backend=self.backend, progress=self.progress, pass_trial=True)
+        if self.resource is not None:
+            self._optimize_by_epochs(study, X, y, splits)
+        else:
+            if n_trials is None:
+                n_trials = study.searcher.size() or _DEFAULT_TRIALS
+            make_objective = getattr(study.searcher, "cv_objective", None)
+            objective = (make_objective(self.estimator, X, y, splits, self.scoring) if make_objective is not None
+                         else _CrossValidationObjective(self.estimator, X, y, splits, self.scoring))
+            study.optimize(objective, n_trials=n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
+                           backend=self.backend, progress=self.progress, pass_trial=True)
         self.study_ = study
         trials = study.trials
         self.cv_results_ = _cv_results(trials, space.names, self.n_splits_)
@@ -129,9 +146,27 @@ class SearchCV(BaseEstimator):
         if self.refit:
             start = time.perf_counter()
             model = clone(self.estimator).set_params(**self.best_params_)
+            if self.resource is not None:
+                model.set_params(**{self.resource: self.pruner_.max_resource})
             self.best_estimator_ = model.fit(X, y) if y is not None else model.fit(X)
             self.refit_time_ = time.perf_counter() - start
         return self
+
+    def _optimize_by_epochs(self, study, X, y, splits):
+        """Multi-fidelity search: the pruner trains each trial by epochs on the fixed folds."""
+        from tunelab.searchers.pruners import EpochCV, Hyperband, _MultiFidelity
+
+        objective = EpochCV(self.estimator, X, y, splits, self.scoring, resource=self.resource)
+        pruner = self.pruner
+        if pruner is None:
+            R = self.estimator.get_params()[self.resource]
+            pruner = Hyperband(max(1, R // 27), R)
+        elif not isinstance(pruner, _MultiFidelity):
+            raise TypeError(f"`pruner` must be SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.pruners; "
+                            f"got {pruner!r}.")
+        self.pruner_ = pruner
+        pruner.optimize(study, objective, n_trials=self.n_trials, n_jobs=self.n_jobs)
+        self.total_epochs_ = pruner.total_epochs_ * len(splits)
 
     # ---- the refitted best estimator -------------------------------------------------------------
 

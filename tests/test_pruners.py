@@ -324,3 +324,34 @@ def test_epoch_cv_refuses_the_resource_in_the_space_and_unknown_resources():
     s = Study({"max_epochs": Real(1.0, 5.0)}, direction="maximize", seed=0)
     SuccessiveHalving(1, 3).optimize(s, EpochCV(GDRegressor(), X, y, cv=3))
     assert all(t.state is TrialState.FAILED and "leave it out of the space" in t.error for t in s.trials)
+
+
+# ---- SearchCV(..., resource="max_epochs") ---------------------------------------------------------
+
+from tunelab.searchers.search_cv import SearchCV  # noqa: E402
+
+
+@pytest.mark.parametrize("pruner", [None, SuccessiveHalving(1, 9), ASHA(1, 9)])
+def test_search_cv_trains_by_epochs_with_a_pruner(pruner):
+    X, y = regression_data(1)
+    search = SearchCV(PartialGDRegressor(max_epochs=27), {"lr": Real(0.005, 0.5, log=True)}, cv=3,
+                      random_state=0, resource="max_epochs", pruner=pruner)
+    search.fit(X, y)
+    used = search.pruner_
+    assert used.max_resource == (27 if pruner is None else 9)
+    states = list(search.cv_results_["state"])
+    assert "pruned" in states and "complete" in states
+    assert search.total_epochs_ == 3 * used.total_epochs_
+    if not isinstance(used, ASHA):
+        assert used.total_epochs_ == used.total_resource()
+    best = search.study_.best_trial
+    assert search.best_score_ == best.value and best.attrs["epochs"] == used.max_resource
+    assert search.best_estimator_.max_epochs == used.max_resource and search.best_estimator_.n_epochs_ == used.max_resource
+
+
+def test_search_cv_names_a_wrong_pruner():
+    X, y = regression_data(1)
+    search = SearchCV(PartialGDRegressor(), {"lr": Real(0.005, 0.5, log=True)}, cv=3, resource="max_epochs",
+                      pruner="hyperband")
+    with pytest.raises(TypeError, match="`pruner` must be SuccessiveHalving, Hyperband or ASHA"):
+        search.fit(X, y)
