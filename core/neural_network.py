@@ -1,0 +1,165 @@
+"""Multi-layer perceptrons: MLPClassifier (softmax, or one sigmoid unit for two classes) and MLPRegressor.
+
+Both minimise (1/n) sum_i loss_i + (alpha/2) sum_l |W_l|^2 over the weights of
+x -> act(x W_0 + b_0) -> ... -> z = a_{L-1} W_{L-1} + b_{L-1}, with cross-entropy of softmax(z) or of
+sigmoid(z) (two classes) for the classifier and 1/2 |z - y|^2 for the regressor; the loss and its
+gradient (back-propagation written out by hand) come from the Numba kernel tunelab.core._mlp_kernels.
+The penalty is per sample: scikit-learn's MLP alpha, which divides by the batch size, is alpha_sklearn = n_batch alpha.
+
+Weights start from the seed: He normal, N(0, 2 / fan_in), for relu layers (He et al., 2015); Glorot uniform,
+U(+-sqrt(6 / (fan_in + fan_out))), for tanh and sigmoid layers and the output layer (Glorot & Bengio, 2010);
+biases at 0. The default optimizer is Adam(lr=1e-3, batch_size=200), as scikit-learn's.
+"""
+
+import numbers
+
+import numpy as np
+
+from tunelab.core import _mlp_kernels as mk
+from tunelab.core._validation import check_choice
+from tunelab.core.base import ClassifierMixin, RegressorMixin
+from tunelab.core.linear_model import _EpochTrainedModel
+from tunelab.optimizers import Adam
+
+
+def check_hidden_layer_sizes(sizes):
+    """A tuple of positive ints (an int means one hidden layer)."""
+    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    if not isinstance(sizes, (tuple, list, np.ndarray)):
+        raise TypeError(f"`hidden_layer_sizes` must be a tuple of positive integers, e.g. (64, 64); got {sizes!r}.")
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(f"`hidden_layer_sizes` must hold positive integers; got {sizes!r}.")
+    return tuple(int(size) for size in sizes)
+
+
+class _MLP(_EpochTrainedModel):
+    """The multi-layer perceptron shared by MLPClassifier and MLPRegressor (see the module docstring)."""
+
+    def __init__(self, hidden_layer_sizes=(64,), activation="relu", alpha=1e-4, optimizer=None, max_epochs=200,
+                 tol=1e-4, n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, warm_start=False,
+                 random_state=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.optimizer = optimizer
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.random_state = random_state
+
+    def _check_params(self):
+        super()._check_params()
+        check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check_choice(self.activation, "activation", tuple(mk.ACTIVATIONS))
+
+    def _kernel(self):
+        return mk.mlp_loss_grad
+
+    def _setup(self, X, y, classes):
+        self.classes_ = classes
+        sizes = [X.shape[1], *check_hidden_layer_sizes(self.hidden_layer_sizes), self._n_outputs()]
+        self._spec = np.array([mk.ACTIVATIONS[self.activation], self._output_code(), *sizes], dtype=np.int64)
+
+    def _layer_sizes(self):
+        return [int(n) for n in self._spec[2:]]
+
+    def _initial_theta(self, rng):
+        sizes = self._layer_sizes()
+        parts = []
+        for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            hidden = l < len(sizes) - 2
+            if hidden and self.activation == "relu":
+                W = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+            else:
+                bound = np.sqrt(6.0 / (fan_in + fan_out))
+                W = rng.uniform(-bound, bound, size=(fan_in, fan_out))
+            parts += [W.ravel(), np.zeros(fan_out)]
+        return np.concatenate(parts)
+
+    def _default_optimizer(self):
+        return Adam(lr=1e-3, batch_size=200)
+
+    def _publish(self, theta):
+        sizes, off = self._layer_sizes(), 0
+        self.coefs_, self.intercepts_ = [], []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            self.coefs_.append(theta[off:off + fan_in * fan_out].reshape(fan_in, fan_out).copy())
+            off += fan_in * fan_out
+            self.intercepts_.append(theta[off:off + fan_out].copy())
+            off += fan_out
+
+    def _outputs(self, X):
+        """The network's outputs for checked X: probabilities (classifier) or values (regressor), (n, n_L)."""
+        return mk.mlp_forward(self._theta, X, self._spec)
+
+
+class MLPClassifier(ClassifierMixin, _MLP):
+    """Multi-layer perceptron classifier: softmax over K classes, one sigmoid unit for two; any label type.
+
+    hidden_layer_sizes : tuple of hidden widths, e.g. (64, 64).  activation : "relu", "tanh" or "sigmoid".
+    alpha : L2 strength on the weights (not the biases).  optimizer : None (Adam) or any of tunelab.optimizers.
+    Fitted: classes_, coefs_, intercepts_, n_features_in_, loss_curve_, n_epochs_, validation_scores_.
+    """
+
+    _is_classifier = True
+
+    def _n_outputs(self):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    def _output_code(self):
+        return mk.OUTPUT_SIGMOID if len(self.classes_) == 2 else mk.OUTPUT_SOFTMAX
+
+    def _targets(self, y):
+        codes = self._codes(y)
+        if len(self.classes_) == 2:
+            return codes.astype(np.float64).reshape(-1, 1)  # (n, 1) in {0, 1}
+        return np.ascontiguousarray(np.eye(len(self.classes_))[codes])  # one-hot (n, K)
+
+    def _probabilities(self, theta, X):
+        P = mk.mlp_forward(theta, X, self._spec)
+        return np.c_[1.0 - P[:, 0], P[:, 0]] if P.shape[1] == 1 else P
+
+    def _validation_score(self, theta, X, y):
+        return float(np.mean(self.classes_[self._probabilities(theta, X).argmax(axis=1)] == y))
+
+    def predict_proba(self, X):
+        """Class probabilities (n, K), columns in the order of classes_."""
+        X = self._check_predict_input(X)
+        return self._probabilities(self._theta, X)
+
+    def predict(self, X):
+        """The most probable class label for each row."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _MLP):
+    """Multi-layer perceptron regressor: identity output, loss 1/2 (z - y)^2.
+
+    Same hyperparameters as MLPClassifier. Fitted: coefs_, intercepts_, n_features_in_, loss_curve_, n_epochs_,
+    validation_scores_ (R^2 on the held-out part when early_stopping).
+    """
+
+    def _n_outputs(self):
+        return 1
+
+    def _output_code(self):
+        return mk.OUTPUT_IDENTITY
+
+    def _targets(self, y):
+        return np.ascontiguousarray(y, dtype=np.float64).reshape(-1, 1)
+
+    def _validation_score(self, theta, X, y):
+        from tunelab.core.metrics import r2_score
+
+        return r2_score(y, mk.mlp_forward(theta, X, self._spec)[:, 0])
+
+    def predict(self, X):
+        """The network's output for each row, shape (n,)."""
+        X = self._check_predict_input(X)
+        return self._outputs(X)[:, 0]
+
