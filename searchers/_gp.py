@@ -49,6 +49,12 @@ class Prior:
         scale = np.r_[np.full(q, self.ell_scale), self.sf2_scale, self.sn2_scale]
         return loc, scale
 
+    def penalty(self, theta):
+        """-log p(theta) up to a constant, and its gradient; theta (q + 2,)."""
+        loc, scale = self.loc_scale(theta.shape[0] - 2)
+        t = (theta - loc) / scale
+        return 0.5 * t @ t, t / scale
+
     def bounds(self, q):
         """(q + 2, 2) box of theta."""
         return np.array([self.ell_bounds] * q + [self.sf2_bounds, self.sn2_bounds])
@@ -59,6 +65,8 @@ def cholesky_jitter(K, max_tries=8):
 
     Raises np.linalg.LinAlgError naming the largest jitter tried when none makes K positive definite.
     """
+    if not np.all(np.isfinite(K)):
+        raise np.linalg.LinAlgError("the GP kernel matrix is not positive definite: it holds NaN or infinite values.")
     try:
         return np.linalg.cholesky(K), 0.0
     except np.linalg.LinAlgError:
@@ -78,16 +86,28 @@ def cholesky_jitter(K, max_tries=8):
 
 
 def correlation(X, Z, inv_ell, matern):
-    """R = rho(r^2) and G = drho/d(r^2) between the rows of X (c, p) and Z (n, p); two (c, n) arrays."""
-    R = np.empty((X.shape[0], Z.shape[0]))
+    """R = rho(r^2) and G = drho/d(r^2) between the rows of X (c, p) and Z (n, p); two (c, n) arrays.
+    Z=None means Z = X (a symmetric matrix, computed on one triangle)."""
+    R = np.empty((X.shape[0], X.shape[0] if Z is None else Z.shape[0]))
     G = np.empty_like(R)
-    kern.correlation(np.ascontiguousarray(X), np.ascontiguousarray(Z), inv_ell, matern, R, G)
+    if Z is None:
+        kern.correlation_symmetric(np.ascontiguousarray(X), inv_ell, matern, R, G)
+    else:
+        kern.correlation(np.ascontiguousarray(X), np.ascontiguousarray(Z), inv_ell, matern, R, G)
     return R, G
 
 
 def _unpack(theta, groups):
     q = theta.shape[0] - 2
     return np.exp(-theta[:q])[groups], np.exp(theta[q]), np.exp(theta[q + 1])
+
+
+CONSTANT_MEAN = True
+
+
+def _gls_mean(a, w):
+    """The constant mean c maximising the likelihood: c = 1'K^{-1}y / 1'K^{-1}1, a = L^{-1}y, w = L^{-1}1."""
+    return (w @ a) / (w @ w) if CONSTANT_MEAN else 0.0
 
 
 def neg_log_posterior(theta, Z, y, groups, matern, prior, grad=True):
@@ -98,26 +118,28 @@ def neg_log_posterior(theta, Z, y, groups, matern, prior, grad=True):
     n = Z.shape[0]
     q = theta.shape[0] - 2
     inv_ell, sf2, sn2 = _unpack(theta, groups)
-    R, G = correlation(Z, Z, inv_ell, matern)
+    R, G = correlation(Z, None, inv_ell, matern)
     K = sf2 * R
     K[np.diag_indices(n)] += sn2
     try:
         L, _ = cholesky_jitter(K)
     except np.linalg.LinAlgError:
         return np.inf, np.zeros_like(theta)
-    loc, scale = prior.loc_scale(q)
-    prior_term = 0.5 * np.sum(((theta - loc) / scale) ** 2)
+    prior_term, prior_grad = prior.penalty(theta)
     if not grad:
-        a = np.empty(n)
+        a, w = np.empty(n), np.empty(n)
         kern.forward_solve(L, y, a)
+        kern.forward_solve(L, np.ones(n), w)
+        a -= _gls_mean(a, w) * w
         return 0.5 * a @ a + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI + prior_term, None
     Linv = np.empty_like(L)
     kern.lower_inverse(L, Linv)
-    a = Linv @ y
+    a, w = Linv @ y, Linv.sum(axis=1)
+    a -= _gls_mean(a, w) * w  # L^{-1} (y - c)
     alpha = Linv.T @ a
     f = 0.5 * a @ a + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI + prior_term
     W = Linv.T @ Linv - np.outer(alpha, alpha)  # (n, n): dnll = 1/2 tr(W dK)
-    g = (theta - loc) / scale**2
+    g = prior_grad.copy()
     S = np.empty(Z.shape[1])
     kern.weighted_square_differences(Z, W * G, S)  # (p,)
     g[:q] += np.bincount(groups, -sf2 * inv_ell**2 * S, minlength=q)
@@ -126,22 +148,32 @@ def neg_log_posterior(theta, Z, y, groups, matern, prior, grad=True):
     return f, g
 
 
-def fit_hyperparameters(Z, y, groups, matern, rng, prior=Prior(), n_restarts=2, n_raw=16, max_iter=200):
-    """theta maximising the posterior: L-BFGS in the box from the best `n_restarts` of the prior's centre
-    and `n_raw` draws from the prior (all scored once); returns the best end point, (q + 2,)."""
+def fit_hyperparameters(Z, y, groups, matern, rng, prior=Prior(), n_random=None, n_raw=16, max_iter=200):
+    """theta maximising the posterior, by L-BFGS in the box from several starts; (q + 2,).
+
+    Starts: the prior's centre with a large (1e-2) and a tiny (1e-6) noise, as the likelihood often has
+    one mode that explains the data by noise and one that interpolates it, and the best `n_random` of
+    `n_raw` draws from the prior (scored once each); n_random=None: 1 below 100 points, else 0 (with
+    many points the posterior has fewer modes and each start costs more). The best end point wins.
+    """
     q = int(groups.max()) + 1
     loc, scale = prior.loc_scale(q)
     bounds = prior.bounds(q)
-    starts = np.vstack([loc, loc + scale * rng.standard_normal((n_raw, q + 2))])
-    starts = np.clip(starts, bounds[:, 0], bounds[:, 1])  # (1 + n_raw, q + 2)
     Z = np.ascontiguousarray(Z)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    scores = np.array([neg_log_posterior(t, Z, y, groups, matern, prior, grad=False)[0] for t in starts])
-    best_theta, best_f = starts[np.argmin(scores)], np.min(scores)
-    for i in np.argsort(scores, kind="stable")[:n_restarts]:
-        result = minimize(lambda t: neg_log_posterior(t, Z, y, groups, matern, prior), starts[i],
+    starts = [np.r_[loc[:-1], np.log(1e-2)], np.r_[loc[:-1], np.log(1e-6)]]
+    if n_random is None:
+        n_random = 1 if Z.shape[0] < 100 else 0
+    if n_random > 0:
+        draws = np.clip(loc + scale * rng.standard_normal((n_raw, q + 2)), bounds[:, 0], bounds[:, 1])
+        scores = [neg_log_posterior(t, Z, y, groups, matern, prior, grad=False)[0] for t in draws]
+        starts += list(draws[np.argsort(scores, kind="stable")[:n_random]])
+    best_theta, best_f = None, np.inf
+    for theta0 in starts:
+        theta0 = np.clip(theta0, bounds[:, 0], bounds[:, 1])
+        result = minimize(lambda t: neg_log_posterior(t, Z, y, groups, matern, prior), theta0,
                           bounds=bounds, max_iter=max_iter, gtol=1e-4)
-        if np.isfinite(result.fun) and result.fun < best_f:
+        if best_theta is None or (np.isfinite(result.fun) and result.fun < best_f):
             best_theta, best_f = result.x, result.fun
     return np.array(best_theta)
 
@@ -161,7 +193,7 @@ class GPFactor:
 
     def _factor(self, Z):
         n = Z.shape[0]
-        R, _ = correlation(Z, Z, self.inv_ell, self.matern)
+        R, _ = correlation(Z, None, self.inv_ell, self.matern)
         K = self.sf2 * R
         K[np.diag_indices(n)] += self.sn2
         self.L, self.jitter = cholesky_jitter(K)
@@ -209,7 +241,9 @@ class GPPosterior:
     def __init__(self, factor, y):
         self.factor = factor
         self.y = np.asarray(y, dtype=np.float64)
-        self.alpha = factor.Linv.T @ (factor.Linv @ self.y)  # (n,)
+        a, w = factor.Linv @ self.y, factor.Linv.sum(axis=1)
+        self.c = _gls_mean(a, w)
+        self.alpha = factor.Linv.T @ (a - self.c * w)  # (n,): K^{-1} (y - c)
 
     def train_mean(self):
         """mu at the training points: K_f alpha = y - (sn2 + jitter) alpha; (n,)."""
@@ -224,7 +258,7 @@ class GPPosterior:
         F = self.factor
         X = np.ascontiguousarray(X, dtype=np.float64)
         R, G = correlation(X, F.Z, F.inv_ell, F.matern)  # (c, n)
-        mu = F.sf2 * (R @ self.alpha)
+        mu = self.c + F.sf2 * (R @ self.alpha)
         V = (F.sf2 * R) @ F.Linv.T  # (c, n): rows L^{-1} k(Z, x)
         var = F.sf2 - np.einsum("ij,ij->i", V, V)
         if not grad:

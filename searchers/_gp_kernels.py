@@ -13,7 +13,6 @@ Correlations rho(r^2) of the scaled squared distance r^2 = sum_f ((x_f - z_f) / 
 
 import math
 
-import numpy as np
 from numba import njit
 
 SQRT2 = math.sqrt(2.0)
@@ -44,6 +43,31 @@ def correlation(X, Z, inv_ell, matern, R, G):
                 e = math.exp(-0.5 * r2)
                 R[i, j] = e
                 G[i, j] = -0.5 * e
+
+
+@njit(cache=True, nogil=True)
+def correlation_symmetric(Z, inv_ell, matern, R, G):
+    """`correlation(Z, Z, ...)` computed on the lower triangle and mirrored; R, G (n, n)."""
+    n, p = Z.shape
+    for i in range(n):
+        R[i, i] = 1.0
+        G[i, i] = -5.0 / 6.0 if matern else -0.5
+        for j in range(i):
+            r2 = 0.0
+            for f in range(p):
+                t = (Z[i, f] - Z[j, f]) * inv_ell[f]
+                r2 += t * t
+            if matern:
+                s = math.sqrt(5.0 * r2)
+                e = math.exp(-s)
+                R[i, j] = (1.0 + s + s * s / 3.0) * e
+                G[i, j] = -5.0 / 6.0 * (1.0 + s) * e
+            else:
+                e = math.exp(-0.5 * r2)
+                R[i, j] = e
+                G[i, j] = -0.5 * e
+            R[j, i] = R[i, j]
+            G[j, i] = G[i, j]
 
 
 @njit(cache=True, nogil=True)
@@ -173,7 +197,3 @@ def acquisition_terms(kind, mu, sigma, f_best, kappa, a, da_dmu, da_dsigma):
             da_dmu[i] = -1.0
             da_dsigma[i] = kappa
 
-
-def new(shape):
-    """A zeroed float64 C-contiguous buffer for a kernel to write into."""
-    return np.zeros(shape, dtype=np.float64)

@@ -47,40 +47,53 @@ def acquisition(posterior, X, name, f_best, kappa=2.0, grad=False):
     return a, da_dmu[:, None] * dmu + da_dsigma[:, None] * dsigma
 
 
-def maximize(score, candidates, continuous, n_refine=5, max_iter=50):
-    """Maximise score over the unit cube: score all candidates, refine the best `n_refine` by L-BFGS.
+def maximize(score, candidates, continuous, rng, n_refine=10, scale=None, starts=(), log_scale=True, max_iter=100):
+    """Maximise score over the unit cube: score all candidates, refine a few of them by L-BFGS.
 
     score(U, grad) -> a (c,) [, da/dU (c, d)] for points U (c, d) in [0, 1]^d.
     candidates (c, d); continuous (d,) bool: the coordinates L-BFGS may move (the others are kept).
-    The refined points are optimised jointly as one vector (their sum of scores is separable), in the
-    box [0, 1]. Returns the points (k, d) and scores (k,), best first: the refined ones and the
-    remaining candidates (so a caller can fall back to the next one).
+    The refined points are the best candidate, the given `starts` (r, d), and candidates drawn with
+    probability ~ exp(a - max a) (a roulette wheel that keeps the starts diverse; a / max a when the
+    acquisition is not on a log scale), up to `n_refine`. They are optimised jointly as one vector
+    (their sum of scores is separable) in the box [0, 1], in the variables u / scale (scale (d,), e.g.
+    the lengthscales, which evens out the curvature). Returns all points (k, d) and scores (k,), best
+    first, so that a caller can fall back to the next one.
     """
     a = score(candidates, False)
-    order = np.argsort(-a, kind="stable")
-    top = order[:n_refine]
-    U0 = candidates[top]  # (k, d)
+    best = int(np.argmax(a))
+    n_roulette = min(n_refine - 1 - len(starts), len(a) - 1)
+    chosen = [best]
+    if n_roulette > 0:
+        w = np.exp(a - a[best]) if log_scale else np.maximum(a, 0.0) / max(a[best], 1e-300)
+        w[best] = 0.0
+        n_roulette = min(n_roulette, int(np.count_nonzero(w > 0)))
+        if n_roulette > 0:
+            chosen += list(rng.choice(len(a), size=n_roulette, replace=False, p=w / w.sum()))
+    U0 = np.vstack([candidates[chosen], np.reshape(starts, (-1, candidates.shape[1]))])  # (k, d)
+    a0 = score(U0, False)
     cols = np.flatnonzero(continuous)
-    refined, refined_a = U0, a[top]
+    refined, refined_a = U0, a0
     if cols.size and max_iter > 0:
         k = U0.shape[0]
+        s = np.ones(cols.size) if scale is None else np.asarray(scale, dtype=np.float64)[cols]
+        s_all = np.tile(s, k)
 
         def f_and_grad(x):
             U = U0.copy()
-            U[:, cols] = x.reshape(k, cols.size)
+            U[:, cols] = (x * s_all).reshape(k, cols.size)
             values, dU = score(U, True)
-            return -values.sum(), -dU[:, cols].ravel()
+            return -values.sum(), -dU[:, cols].ravel() * s_all
 
-        x0 = U0[:, cols].ravel()
-        result = minimize(f_and_grad, x0, bounds=np.tile([0.0, 1.0], (x0.size, 1)), max_iter=max_iter, gtol=1e-6)
+        x0 = U0[:, cols].ravel() / s_all
+        bounds = np.column_stack([np.zeros_like(s_all), 1.0 / s_all])
+        result = minimize(f_and_grad, x0, bounds=bounds, max_iter=max_iter, gtol=1e-5)
         U1 = U0.copy()
-        U1[:, cols] = np.clip(result.x.reshape(k, cols.size), 0.0, 1.0)
+        U1[:, cols] = np.clip((result.x * s_all).reshape(k, cols.size), 0.0, 1.0)
         a1 = score(U1, False)
-        better = a1 > refined_a  # keep a start where the joint step made it worse
+        better = a1 > a0  # keep a start where the joint step made it worse
         refined = np.where(better[:, None], U1, U0)
-        refined_a = np.where(better, a1, refined_a)
-    rest = order[n_refine:]
-    U = np.vstack([refined, candidates[rest]])
-    values = np.concatenate([refined_a, a[rest]])
+        refined_a = np.where(better, a1, a0)
+    U = np.vstack([refined, candidates])
+    values = np.concatenate([refined_a, a])
     best_first = np.argsort(-values, kind="stable")
     return U[best_first], values[best_first]

@@ -35,7 +35,11 @@ from tunelab.searchers.space import Categorical, Integer, Real
 
 BATCH_STRATEGIES = ("kriging_believer", "constant_liar_min", "constant_liar_mean", "constant_liar_max")
 _FIT_KEY, _ACQ_KEY = 101, 102  # generator keys (the initial design uses RandomSearch's own keys)
-_N_REFINE = 5  # candidates refined by L-BFGS per proposal
+_N_REFINE = 10  # candidates refined by L-BFGS per proposal
+_N_INCUMBENT_STARTS = 1
+_PRECONDITION = True
+_F_BEST_OBSERVED = False
+_LOCAL_FRACTION = 0.25
 _N_LOCAL_CENTRES = 5  # best observed points around which local candidates are drawn
 _PRIOR = Prior()
 
@@ -104,6 +108,8 @@ class _Model:
             self.posterior = GPPosterior(self.factor, self.y)
 
     def f_best(self):
+        if _F_BEST_OBSERVED:
+            return float(self.y.min())
         return float(self.posterior.train_mean().min())
 
 
@@ -212,7 +218,7 @@ class BayesSearch(Searcher):
         if self._grid is not None:
             return self._grid
         d = len(self.space)
-        n_local = self.n_candidates // 4 if len(y) else 0
+        n_local = int(self.n_candidates * _LOCAL_FRACTION) if len(y) else 0
         n_global = self.n_candidates - n_local
         if self._sobol is not None:
             V, shift = qmc.scramble(self._sobol, rng)
@@ -238,8 +244,13 @@ class BayesSearch(Searcher):
             dU[:, fmap.continuous] = dX[:, fmap.columns]
             return a, dU
 
-        candidates = self._candidates(self.rng(_ACQ_KEY, number), U_obs, y)
-        U, _ = maximize(score, candidates, fmap.continuous, n_refine=_N_REFINE)
+        rng = self.rng(_ACQ_KEY, number)
+        candidates = self._candidates(rng, U_obs, y)
+        ell = np.exp(model.factor.theta[:-2])[np.arange(len(self.space))]  # per dimension
+        starts = U_obs[np.argsort(y, kind="stable")[:_N_INCUMBENT_STARTS]]
+        U, _ = maximize(score, candidates, fmap.continuous, rng, n_refine=_N_REFINE,
+                        scale=ell if _PRECONDITION else None, starts=starts,
+                        log_scale=self.acquisition != "ei")
         for u in U:
             params = self.space.decode(u)
             if tuple(self.space.encode(params)) not in taken:
