@@ -1,1 +1,31 @@
-"""tunelab."""
+"""tunelab.core: data checks, datasets, metrics, splits and cross-validation, scaling, and the models.
+
+The models (LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor) follow scikit-learn's
+estimator contract; their loss-and-gradient kernels are Numba code fitted by `tunelab.optimizers`.
+"""
+
+from tunelab.core._validation import ConvergenceError, NotFittedError
+from tunelab.core.base import BaseEstimator, clone, is_classifier
+from tunelab.core.datasets import (
+    load_breast_cancer, load_digits, load_wine, make_classification, make_moons, make_regression, make_xor,
+)
+from tunelab.core.linear_model import LinearRegression, LogisticRegression
+from tunelab.core.metrics import (
+    accuracy_score, confusion_matrix, f1_score, get_scorer, get_scorer_names, log_loss, mean_absolute_error,
+    mean_squared_error, precision_score, r2_score, recall_score, roc_auc_score,
+)
+from tunelab.core.model_selection import (
+    KFold, StratifiedKFold, check_cv, cross_val_score, cross_validate, train_test_split,
+)
+from tunelab.core.neural_network import MLPClassifier, MLPRegressor
+from tunelab.core.preprocessing import StandardScaler
+
+__all__ = [
+    "LinearRegression", "LogisticRegression", "MLPClassifier", "MLPRegressor", "StandardScaler",
+    "BaseEstimator", "clone", "is_classifier", "ConvergenceError", "NotFittedError",
+    "make_classification", "make_regression", "make_moons", "make_xor", "load_digits", "load_breast_cancer",
+    "load_wine",
+    "accuracy_score", "precision_score", "recall_score", "f1_score", "confusion_matrix", "log_loss",
+    "roc_auc_score", "mean_squared_error", "mean_absolute_error", "r2_score", "get_scorer", "get_scorer_names",
+    "train_test_split", "KFold", "StratifiedKFold", "check_cv", "cross_validate", "cross_val_score",
+]
