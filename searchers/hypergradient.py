@@ -13,15 +13,21 @@ weights; intercepts are not penalised), which is the kernel's gradient on no row
 
 `HypergradientSearch` is a searcher like the others: each outer step is one trial. It reads the
 gradient that the objective keeps with the trial (`trial.set_attr("hypergradient", {name: d value/d x})`);
-`HypergradientCV` (in `tunelab.searchers._hyper_models`) computes it for tunelab's linear models and
-MLPs by cross-validation, and `SearchCV(..., searcher=HypergradientSearch())` uses it.
+`HypergradientCV` computes it for tunelab's linear models and MLPs by cross-validation, and
+`SearchCV(..., searcher=HypergradientSearch())` uses it.
 """
 
 import math
-import numbers
+import time
 
 import numpy as np
 
+from tunelab.core import _linear_kernels as lk
+from tunelab.core.base import clone, is_classifier
+from tunelab.core.linear_model import _EpochTrainedModel
+from tunelab.core.metrics import check_scoring
+from tunelab.core.model_selection import check_cv
+from tunelab.optimizers import minimize
 from tunelab.optimizers._checks import ConvergenceError, check_choice, check_scalar
 from tunelab.searchers.base import Searcher
 from tunelab.searchers.space import Real
@@ -34,11 +40,14 @@ _OTHER_SEARCHERS = ("use RandomSearch, GridSearch or BayesSearch (tunelab.search
 # --------------------------------------------------------------------------------------------------
 # the hypergradient at a fitted optimum
 # --------------------------------------------------------------------------------------------------
-def conjugate_gradient(matvec, b, rtol=1e-10, max_iter=None):
-    """x with H x = b for a symmetric positive definite H given as matvec(p) -> H p; returns (x, n_iter).
+def conjugate_gradient(matvec, b, rtol=1e-10, max_iter=None, null_tol=1e-9):
+    """x with H x = b for a symmetric positive (semi)definite H given as matvec(p) -> H p; returns (x, n_iter).
 
-    Stops when |H x - b| <= rtol |b|. Raises ConvergenceError on a direction of non-positive curvature
-    p^T H p <= 0 (H not positive definite: the point is not a strict minimum of the training loss).
+    Stops when |H x - b| <= rtol |b|, or at a flat direction p, |p^T H p| <= null_tol |H| |p|^2 with |H|
+    estimated by the largest |H p| / |p| met: a null direction of H (all softmax scores shifted together
+    by unpenalised intercepts, along which b has no part), or one within the noise of finite-difference
+    products; x then solves the system on the directions met before. Raises ConvergenceError at a
+    curvature below -null_tol |H| |p|^2 (H indefinite: the point is not a minimum of the training loss).
     Source: Nocedal & Wright, Numerical Optimization, algorithm 5.2.
     """
     b = np.asarray(b, dtype=np.float64)
@@ -48,14 +57,20 @@ def conjugate_gradient(matvec, b, rtol=1e-10, max_iter=None):
     rr = float(r @ r)
     stop = (rtol * math.sqrt(rr)) ** 2
     max_iter = 2 * b.shape[0] + 10 if max_iter is None else max_iter
+    largest = 0.0  # the largest |H p| / |p| met: a lower bound of |H|
     for it in range(max_iter):
         if rr <= stop:
             return x, it
         Hp = matvec(p)
         curvature = float(p @ Hp)
-        if not curvature > 0.0:
-            raise ConvergenceError(f"conjugate gradients met a direction of curvature {curvature:.3g} <= 0: "
-                                   "the training Hessian is not positive definite at the fitted point.")
+        pp = float(p @ p)
+        largest = max(largest, math.sqrt(float(Hp @ Hp) / pp))
+        if curvature < -null_tol * largest * pp:
+            raise ConvergenceError(f"conjugate gradients met a direction of curvature {curvature / pp:.3g} < 0 "
+                                   f"(|H| >= {largest:.3g}): the training Hessian is not positive definite at the "
+                                   "fitted point.")
+        if curvature <= null_tol * largest * pp:
+            return x, it  # a flat direction: x solves the system on the rest
         step = rr / curvature
         x += step * p
         r -= step * Hp
@@ -102,8 +117,43 @@ def implicit_hypergradient(loss_grad, hvp, theta, X, Y, train_rows, val_rows, al
         def matvec(v):
             hvp(theta, X, Y, train_rows, alpha, spec, np.ascontiguousarray(v), out)
             return out.copy()
-    v, n_iter = conjugate_gradient(matvec, grad_E, rtol=rtol)
+    v, n_iter = conjugate_gradient(matvec, grad_E, rtol=rtol, null_tol=1e-12 if hvp is not None else 1e-6)
     return E, -float(v @ penalty_grad), n_iter
+
+
+def polish(loss_grad, hvp, theta, X, Y, rows, alpha, spec, gtol=1e-9, max_iter=50):
+    """Newton's method with conjugate-gradient steps and backtracking (Nocedal & Wright, algorithm 7.1) from
+    `theta` until max|grad L| <= gtol: the fitted point made a stationary point to the precision the
+    implicit function theorem needs. hvp None: L-BFGS instead (tunelab.optimizers.minimize). Returns theta."""
+    grad = np.empty_like(theta)
+
+    def f_and_grad(t):
+        L = float(loss_grad(t, X, Y, rows, alpha, spec, grad))
+        return L, grad.copy()
+    if hvp is None:
+        return minimize(f_and_grad, theta, max_iter=20 * max_iter, gtol=gtol).x
+    theta = np.array(theta, dtype=np.float64)
+    out = np.empty_like(theta)
+
+    def matvec(v):
+        hvp(theta, X, Y, rows, alpha, spec, np.ascontiguousarray(v), out)
+        return out.copy()
+    L, g = f_and_grad(theta)
+    for _ in range(max_iter):
+        if np.abs(g).max() <= gtol:
+            break
+        step, _ = conjugate_gradient(matvec, -g, rtol=min(0.1, math.sqrt(np.abs(g).max())))
+        slope = float(g @ step)
+        t = 1.0
+        for _ in range(40):  # Armijo backtracking
+            L_new, g_new = f_and_grad(theta + t * step)
+            if L_new <= L + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            break  # no decrease: optimal to machine precision
+        theta, L, g = theta + t * step, L_new, g_new
+    return theta
 
 
 # --------------------------------------------------------------------------------------------------
@@ -131,7 +181,8 @@ class HypergradientSearch(Searcher):
         (log alpha for Real(..., log=True)). From the best point so far it steps downhill, doubling the
         step (or taking the secant step where the gradient shrinks) until a point of higher loss
         brackets a minimum, then takes the minimiser of the cubic that matches both ends' values and
-        slopes, kept at least 10% of the bracket from its ends (Nocedal & Wright, section 3.5).
+        slopes, kept at least 10% of the bracket from its ends (Nocedal & Wright, section 3.5); it bisects
+        when two steps in a row did not halve the bracket.
     method="adam": Adam steps u <- u - lr m_hat / (sqrt(v_hat) + eps) on any number of real dimensions,
         projected onto [0, 1]^d (Kingma & Ba 2015); after a failed trial it steps halfway back to the best.
 
@@ -168,6 +219,11 @@ class HypergradientSearch(Searcher):
             raise ValueError(f"method='line' searches one dimension; the space has {len(space)} "
                              f"({', '.join(space.names)}). Use method='adam' for several.")
         self._u0 = np.full(len(space), 0.5) if self.init is None else space.encode(self.init)  # (d,)
+
+    def cv_objective(self, estimator, X, y, splits, scoring):
+        """The objective SearchCV runs with this searcher: HypergradientCV on the given folds."""
+        check_differentiable(estimator, list(self.space.names))
+        return HypergradientCV(estimator, X, y, cv=splits, scoring=scoring)
 
     # ---- reading the history ---------------------------------------------------------------------
 
@@ -248,6 +304,9 @@ class HypergradientSearch(Searcher):
             if width < self.xtol or abs(gb) * width <= self.ftol * abs(fb):
                 return None
             t = _interpolate(fb, gb * d, near.f, None if near.g is None else float(near.g[0]) * d, width)
+            since = [abs(float(p.u[0]) - un) for p in points if p.number > near.number]  # tried since un
+            if len(since) >= 2 and width > 0.5 * since[-2]:
+                t = 0.5  # the bracket shrinks from one side only: bisect (More & Thuente 1994)
             return np.array([ub + d * width * t])
         # not bracketed: extrapolate downhill
         step = self.step
@@ -310,3 +369,86 @@ def _interpolate(f0, g0, f1, g1, width):
     if not math.isfinite(t):
         t = 0.5
     return min(max(t, 0.1), 0.9)
+
+
+# --------------------------------------------------------------------------------------------------
+# the objective for tunelab's models
+# --------------------------------------------------------------------------------------------------
+def _exact_hvp(kernel):
+    return {lk.squared_loss_grad: lk.squared_hvp, lk.logistic_loss_grad: lk.logistic_hvp,
+            lk.softmax_loss_grad: lk.softmax_hvp}.get(kernel)
+
+
+def check_differentiable(estimator, names):
+    """Raise a ValueError unless `names` is ["alpha"] and `estimator` is a model of tunelab.core trained on
+    a kernel (LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor)."""
+    if not isinstance(estimator, _EpochTrainedModel):
+        raise ValueError(f"HypergradientSearch differentiates through the training loss of tunelab's LinearRegression, "
+                         f"LogisticRegression, MLPClassifier and MLPRegressor; got {type(estimator).__name__}. "
+                         f"For other estimators, use RandomSearch, GridSearch or BayesSearch.")
+    other = [name for name in names if name != "alpha"]
+    if other:
+        raise ValueError(f"HypergradientSearch differentiates the validation loss in the L2 strength `alpha` only; "
+                         f"{other} {'does' if len(other) == 1 else 'do'} not enter the fitted optimum smoothly "
+                         f"(integers, choices, learning rates, epochs): {_OTHER_SEARCHERS}.")
+
+
+class HypergradientCV:
+    """objective(trial) for HypergradientSearch: the mean cross-validated score of `estimator` with
+    trial.params["alpha"], keeping the mean validation loss as "hyperloss" and its derivative in alpha
+    as "hypergradient" (the mean of the per-fold hypergradients, which are summed as in Pedregosa 2016).
+
+    Each fold's model is fitted once by its own `fit`, then warm-started: the next trial sets the new alpha
+    and continues from the last weights. Newton steps (L-BFGS for the MLP) then bring the weights to the
+    optimum (max|gradient| <= gtol), where implicit differentiation holds; the hypergradient uses the
+    kernel's exact Hessian-vector products (linear models) or finite differences of its gradient (MLP,
+    which must then sit at a strict local minimum: a Hessian with negative curvature fails the trial).
+    The validation loss is the model's own training loss without penalty: half the mean squared error,
+    or the mean log-loss. The per-fold scores, fit and score times are kept as SearchCV reads them.
+    """
+
+    def __init__(self, estimator, X, y, cv=5, scoring=None, gtol=1e-9):
+        check_differentiable(estimator, ["alpha"])
+        self.estimator, self.gtol = estimator, gtol
+        self.X = np.ascontiguousarray(X, dtype=np.float64)  # (n, d)
+        self.y = np.asarray(y)
+        self.splits = [(np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64)) for tr, te in
+                       check_cv(cv, self.y, classifier=is_classifier(estimator)).split(self.X, self.y)]
+        self.scorer = check_scoring(estimator, scoring)
+        self._models = [None] * len(self.splits)  # the warm-started model of each fold
+
+    def _fold(self, k, alpha):
+        """(score, validation loss, dE/d log alpha, fit seconds, score seconds) of fold k."""
+        train, test = self.splits[k]
+        start = time.perf_counter()
+        model = self._models[k]
+        if model is None:
+            model = clone(self.estimator).set_params(alpha=alpha)
+            model.fit(self.X[train], self.y[train])
+            self._models[k] = model
+        model.set_params(alpha=alpha)
+        kernel, spec = model._kernel(), model._spec
+        hvp = _exact_hvp(kernel)
+        Y = model._targets(self.y)  # (n, k) for the kernel, every row
+        theta = polish(kernel, hvp, model._theta, self.X, Y, train, alpha, spec, gtol=self.gtol)
+        model._theta = theta
+        model._publish(theta)
+        fit_time = time.perf_counter() - start
+        E, dE, _ = implicit_hypergradient(kernel, hvp, theta, self.X, Y, train, test, alpha, spec)
+        start = time.perf_counter()
+        score = float(self.scorer(model, self.X[test], self.y[test]))
+        return score, E, dE, fit_time, time.perf_counter() - start
+
+    def __call__(self, trial):
+        check_differentiable(self.estimator, list(trial.params))
+        alpha = float(trial.params["alpha"])
+        if not alpha > 0:
+            raise ValueError(f"`alpha` must be > 0 for a gradient in log(alpha); got {alpha!r}.")
+        folds = [self._fold(k, alpha) for k in range(len(self.splits))]
+        scores, E, dE, fit_times, score_times = (list(column) for column in zip(*folds))
+        trial.set_attr("hyperloss", float(np.mean(E)))
+        trial.set_attr("hypergradient", {"alpha": float(np.mean(dE)) / alpha})
+        trial.set_attr("split_test_scores", scores)
+        trial.set_attr("fit_times", fit_times)
+        trial.set_attr("score_times", score_times)
+        return float(np.mean(scores))

@@ -51,8 +51,8 @@ def logistic_solution(X, y, rows, alpha, iters=60):
     return theta
 
 
-def val_loss(kernel, theta, X, Y, rows):
-    return kernel(theta, X, Y, rows, 0.0, NO_SPEC, np.empty_like(theta))
+def val_loss(kernel, theta, X, Y, rows, spec=NO_SPEC):
+    return kernel(theta, X, Y, rows, 0.0, spec, np.empty_like(theta))
 
 
 def problem(seed, n, d, classify):
@@ -85,7 +85,18 @@ def test_conjugate_gradient_solves_positive_definite_systems(p, seed):
 def test_conjugate_gradient_refuses_negative_curvature():
     H = np.diag([1.0, -1.0])
     with pytest.raises(ConvergenceError, match="not positive definite"):
-        conjugate_gradient(lambda v: H @ v, np.array([1.0, 1.0]))
+        conjugate_gradient(lambda v: H @ v, np.array([1.0, 2.0]))
+    with pytest.raises(ConvergenceError, match="not positive definite"):
+        conjugate_gradient(lambda v: H @ v, np.array([0.0, 1.0]))
+
+
+def test_conjugate_gradient_solves_on_the_range_of_a_singular_matrix():
+    rng = np.random.default_rng(0)
+    M = rng.normal(size=(6, 5))
+    H = M @ M.T  # (6, 6) of rank 5
+    b = H @ rng.normal(size=6)  # in the range of H
+    x, _ = conjugate_gradient(lambda v: H @ v, b, rtol=1e-12)
+    np.testing.assert_allclose(H @ x, b, atol=1e-8)
 
 
 # ---- the hypergradient against finite differences -----------------------------------------------
@@ -250,3 +261,106 @@ def test_an_objective_without_gradient_gets_advice():
 def test_bad_settings_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Study({"alpha": Real(1e-3, 1.0, log=True)}, HypergradientSearch(**kwargs), seed=0)
+
+
+# ---- the MLP: Hessian-vector products by finite differences of the gradient -----------------------
+
+def test_mlp_hypergradient_matches_central_finite_differences():
+    from tunelab.core import _mlp_kernels as mk
+    from tunelab.searchers.hypergradient import polish
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4))
+    y = (X[:, 0] * X[:, 1] + 0.3 * rng.normal(size=80) > 0).astype(np.float64)
+    Y = y.reshape(-1, 1)
+    train, val = np.arange(50, dtype=np.int64), np.arange(50, 80, dtype=np.int64)
+    spec = np.array([mk.ACTIVATION_TANH, mk.OUTPUT_SIGMOID, 4, 5, 1], dtype=np.int64)
+    theta0 = rng.normal(size=mk.n_params(spec)) * 0.5
+    for alpha in (3e-3, 3e-2):
+        theta = polish(mk.mlp_loss_grad, None, theta0, X, Y, train, alpha, spec, gtol=1e-10)
+        E, dE, _ = implicit_hypergradient(mk.mlp_loss_grad, None, theta, X, Y, train, val, alpha, spec)
+        h = 1e-4
+        E_pm = [val_loss(mk.mlp_loss_grad, polish(mk.mlp_loss_grad, None, theta, X, Y, train, alpha * math.exp(s * h),
+                                                  spec, gtol=1e-11), X, Y, val, spec) for s in (1, -1)]
+        assert dE == pytest.approx((E_pm[0] - E_pm[1]) / (2 * h), rel=1e-3, abs=1e-7)
+
+
+# ---- HypergradientCV and SearchCV on tunelab's models ---------------------------------------------
+
+from tunelab.core.linear_model import LinearRegression, LogisticRegression  # noqa: E402
+from tunelab.searchers.hypergradient import HypergradientCV  # noqa: E402
+from tunelab.searchers.search_cv import SearchCV  # noqa: E402
+
+
+class _Trial:
+    """The part of a Trial an objective uses."""
+
+    def __init__(self, alpha):
+        self.params, self.attrs = {"alpha": alpha}, {}
+
+    def set_attr(self, key, value):
+        self.attrs[key] = value
+
+
+def classification(seed, n=150, d=6, k=2):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    Z = X @ rng.normal(size=(d, k)) + rng.normal(size=(n, k)) * 1.5
+    return X, np.array(["a", "b", "c", "d"])[Z.argmax(axis=1)] if k > 1 else None
+
+
+@pytest.mark.parametrize("case", ["ridge", "binary", "multinomial", "no_intercept"])
+@given(log_alpha=st.floats(-6.0, 1.0), seed=st.integers(0, 1000))
+@settings(max_examples=10, deadline=None)
+def test_cv_hypergradient_matches_finite_differences_of_the_mean_validation_loss(case, log_alpha, seed):
+    if case in ("ridge", "no_intercept"):
+        X, y, _, _ = problem(seed, 90, 12, classify=False)
+        model = LinearRegression(fit_intercept=case == "ridge")
+    else:
+        X, y = classification(seed, k=2 if case == "binary" else 3)
+        model = LogisticRegression()
+    alpha = math.exp(log_alpha)
+
+    def run(a):
+        trial = _Trial(a)
+        HypergradientCV(model, X, y, cv=3, gtol=1e-11)(trial)
+        return trial.attrs
+    attrs = run(alpha)
+    h = 1e-4
+    fd = (run(alpha * math.exp(h))["hyperloss"] - run(alpha * math.exp(-h))["hyperloss"]) / (2 * h)
+    assert attrs["hypergradient"]["alpha"] * alpha == pytest.approx(fd, rel=1e-4, abs=1e-8)
+    assert len(attrs["split_test_scores"]) == 3
+
+
+def test_search_cv_with_hypergradients_finds_the_best_ridge_alpha():
+    X, y, _, _ = problem(3, 90, 30, classify=False)
+    space = {"alpha": Real(1e-6, 1e3, log=True)}
+    search = SearchCV(LinearRegression(), space, searcher=HypergradientSearch(), n_trials=30, cv=3,
+                      scoring="neg_mean_squared_error", random_state=0)
+    search.fit(X, y)
+    trials = search.study_.trials
+    assert search.study_.stop_reason == "exhausted" and len(trials) <= 12
+    assert list(search.cv_results_["state"]) == ["complete"] * len(trials)
+    grid = np.logspace(-6, 3, 181)  # the same folds, every alpha of a fine grid
+    reference = HypergradientCV(LinearRegression(), X, y, cv=3)
+    losses = []
+    for a in grid:
+        trial = _Trial(a)
+        reference(trial)
+        losses.append(trial.attrs["hyperloss"])
+    best = min(t.attrs["hyperloss"] for t in trials)
+    assert best <= min(losses) * (1 + 1e-4)
+    assert search.best_estimator_.alpha == search.best_params_["alpha"]
+
+
+def test_search_cv_refuses_what_it_cannot_differentiate():
+    X, y, _, _ = problem(0, 60, 3, classify=False)
+    with pytest.raises(ValueError, match="`alpha` only; \\['tol'\\]"):
+        SearchCV(LinearRegression(), {"alpha": Real(1e-3, 1.0, log=True), "tol": Real(1e-6, 1e-2, log=True)},
+                 searcher=HypergradientSearch(method="adam"), cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="BayesSearch"):
+        SearchCV(LinearRegression(), {"alpha": Real(1e-3, 1.0, log=True), "max_epochs": Integer(1, 10)},
+                 searcher=HypergradientSearch(method="adam"), cv=3).fit(X, y)
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    with pytest.raises(ValueError, match="got Ridge"):
+        SearchCV(sklearn.Ridge(), {"alpha": Real(1e-3, 1.0, log=True)}, searcher=HypergradientSearch(), cv=3).fit(X, y)
