@@ -5,6 +5,8 @@
 """
 
 from tunelab.searchers.base import History, Searcher
+from tunelab.searchers.bayes import BayesSearch
+from tunelab.searchers.evolution import EvolutionSearch
 from tunelab.searchers.grid import GridSearch
 from tunelab.searchers.random import RandomSearch
 from tunelab.searchers.search_cv import SearchCV
@@ -17,6 +19,6 @@ __all__ = [
     "Study", "minimize", "maximize", "SearchExhausted",
     "Trial", "TrialState", "TrialPruned",
     "Searcher", "History",
-    "GridSearch", "RandomSearch",
+    "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch",
     "SearchCV",
 ]
