@@ -1,0 +1,86 @@
+"""What `tunelab demo` and `tunelab tune` share: the searchers by name, the models' search spaces, and one
+run of SearchCV per searcher summarised as a leaderboard row."""
+
+import time
+
+import numpy as np
+
+from tunelab.core.base import is_classifier
+from tunelab.core.metrics import f1_score, precision_score, recall_score
+from tunelab.core.linear_model import LinearRegression, LogisticRegression
+from tunelab.core.neural_network import MLPClassifier, MLPRegressor
+from tunelab.optimizers import Momentum
+from tunelab.searchers import Categorical, Integer, Real, SearchCV
+
+SEARCHER_NAMES = ("grid", "random", "bayes", "evolution")
+
+
+def make_searcher(name, budget, n_dims):
+    """A searcher by its command-line name; grid points per real dimension chosen to fit the budget."""
+    from tunelab import searchers
+
+    if name == "grid":
+        return searchers.GridSearch(n_points=max(2, int(round(budget ** (1.0 / max(n_dims, 1))))))
+    if name == "random":
+        return searchers.RandomSearch(sampler="sobol")
+    class_name = {"bayes": "BayesSearch", "evolution": "EvolutionSearch"}[name]
+    searcher_class = getattr(searchers, class_name, None)
+    if searcher_class is None:
+        raise RuntimeError(f"searcher {name!r} ({class_name}) is not available in this version of tunelab.")
+    return searcher_class()
+
+
+def model_and_space(model, classification, max_epochs, random_state):
+    """The estimator and search space for `--model linear|logistic|mlp`."""
+    if model == "mlp":
+        estimator_class = MLPClassifier if classification else MLPRegressor
+        estimator = estimator_class(hidden_layer_sizes=(32,), max_epochs=max_epochs, tol=1e-4, n_iter_no_change=5,
+                                    optimizer=Momentum(lr=0.05, momentum=0.9, batch_size=64),
+                                    random_state=random_state)
+        space = {
+            "optimizer__lr": Real(1e-3, 0.3, log=True),
+            "alpha": Real(1e-6, 1e-1, log=True),
+            "hidden_layer_sizes": Categorical([(16,), (32,), (64,)]),
+            "optimizer__batch_size": Integer(16, 128, log=True),
+            "optimizer__momentum": Real(0.5, 0.95),
+        }
+        return estimator, space
+    if model == "logistic":
+        if not classification:
+            raise ValueError("`--model logistic` needs a class target; use `--model linear` for a numeric one.")
+        return LogisticRegression(random_state=random_state), {"alpha": Real(1e-6, 10.0, log=True)}
+    if model == "linear":
+        if classification:
+            raise ValueError("`--model linear` needs a numeric target; use `--model logistic` or `mlp` for classes.")
+        return LinearRegression(), {"alpha": Real(1e-8, 100.0, log=True)}
+    raise ValueError(f"`--model` must be one of linear, logistic, mlp; got {model!r}.")
+
+
+def run_search(name, estimator, space, X_train, y_train, X_test, y_test, *, budget, cv, scoring, seed, n_jobs,
+               progress, storage=None):
+    """One SearchCV run; returns (leaderboard row, fitted SearchCV)."""
+    searcher = make_searcher(name, budget, len(space))
+    started = time.perf_counter()
+    search = SearchCV(estimator, space, searcher=searcher, n_trials=budget, cv=cv, scoring=scoring, n_jobs=n_jobs,
+                      random_state=seed, progress=progress, storage=storage)
+    search.fit(X_train, y_train)
+    seconds = time.perf_counter() - started
+    trials = search.study_.trials
+    row = {"searcher": name, "best_cv": float(search.best_score_), "test_score": float(search.score(X_test, y_test)),
+           "trials": len(trials), "failed": sum(t.state != "complete" for t in trials), "seconds": seconds,
+           "best_params": _show_params(search.best_params_)}
+    if is_classifier(estimator):
+        predicted = search.predict(X_test)
+        average = "binary" if len(np.unique(y_train)) == 2 else "macro"
+        pos = {"pos_label": np.unique(y_train)[1]} if average == "binary" else {}
+        row["precision"] = float(precision_score(y_test, predicted, average=average, **pos))
+        row["recall"] = float(recall_score(y_test, predicted, average=average, **pos))
+        row["f1"] = float(f1_score(y_test, predicted, average=average, **pos))
+    return row, search
+
+
+def _show_params(params):
+    def show(value):
+        return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{k}={show(v)}" for k, v in sorted(params.items()))

@@ -1,0 +1,115 @@
+"""The `tunelab` command end to end, in subprocesses: demo, tune on a CSV the test writes, bench in quick
+mode, exit codes and messages for bad input."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tunelab.core.datasets import load_breast_cancer
+
+
+def tunelab(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "tunelab.benchmarks", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def check_trials_json(path, searchers):
+    with open(path) as handle:
+        trials = json.load(handle)
+    assert set(trials) == set(searchers)
+    for records in trials.values():
+        assert records and [r["number"] for r in records] == list(range(len(records)))
+        for record in records:
+            assert {"number", "params", "state", "value"} <= set(record)
+            assert record["state"] in ("complete", "failed", "pruned")
+            if record["state"] == "complete":
+                assert 0.0 <= record["value"] <= 1.0
+
+
+def test_demo_quick_prints_a_leaderboard_and_writes_a_report(tmp_path):
+    searchers = ["grid", "random", "bayes", "evolution"]
+    result = tunelab("demo", "--quick", "--no-progress", "--out", "report", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "| searcher | best_cv | test_score |" in result.stdout
+    for name in searchers:
+        assert f"| {name} |" in result.stdout
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "best_cv" in report and "Best score so far" in report
+    check_trials_json(tmp_path / "report" / "trials.json", searchers)
+    assert (tmp_path / "report" / "best_so_far.png").exists() or (tmp_path / "report" / "best_so_far.txt").exists()
+
+
+@pytest.fixture
+def cancer_csv(tmp_path):
+    X, y = load_breast_cancer()
+    rows = np.random.default_rng(0).permutation(len(y))[:200]
+    path = tmp_path / "cancer.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([f"f{j}" for j in range(5)] + ["diagnosis"])
+        for i in rows:
+            writer.writerow([f"{v:.6g}" for v in X[i, :5]] + [["malignant", "benign"][y[i]]])
+    return path
+
+
+def test_tune_on_a_csv_resumes_from_storage(tmp_path, cancer_csv):
+    args = ["tune", str(cancer_csv), "--target", "diagnosis", "--model", "logistic", "--searcher", "random",
+            "--cv", "3", "--storage", "study.db", "--no-progress", "--out", "out"]
+    first = tunelab(*args, "--trials", "4", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "| random |" in first.stdout
+    second = tunelab(*args, "--trials", "3", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    with open(tmp_path / "out" / "trials.json") as handle:
+        records = json.load(handle)["random"]
+    assert [r["number"] for r in records] == list(range(7))  # 4 kept, 3 more continue the numbering
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tune", "missing.csv", "--target", "y"], "does not exist"),
+    (["tune", "{csv}", "--target", "nope"], "column 'nope' is not in"),
+    (["tune", "{text_csv}", "--target", "y"], "feature 'a' is not numeric"),
+    (["tune", "{one_class_csv}", "--target", "y"], "has one class only"),
+])
+def test_runtime_failures_exit_1_with_one_line(tmp_path, cancer_csv, args, message):
+    (tmp_path / "text.csv").write_text("a,y\nred,1\nblue,0\n")
+    (tmp_path / "one.csv").write_text("a,y\n" + "".join(f"{i},1\n" for i in range(10)))
+    paths = {"csv": cancer_csv, "text_csv": tmp_path / "text.csv", "one_class_csv": tmp_path / "one.csv"}
+    result = tunelab(*[a.format(**paths) for a in args], "--no-progress", cwd=tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [[], ["demo", "--searchers", "annealing"], ["demo", "--budget", "0"],
+                                  ["tune", "x.csv"], ["bench", "everything"], ["tune", "x.csv", "--target", "y",
+                                                                                "--model", "forest"]])
+def test_usage_errors_exit_2(tmp_path, args):
+    result = tunelab(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "usage: tunelab" in result.stderr
+
+
+def test_bench_search_quick_writes_its_json(tmp_path):
+    result = tunelab("bench", "search", "--quick", "--out", "bench", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "bench" / "search.json").read_text())
+    assert record["benchmark"] == "search" and record["machine"]["numba"]
+    cases = [row["case"] for row in record["results"]]
+    assert any("overhead" in case for case in cases) and any("n_jobs=2" in case for case in cases)
+    assert all(row["tunelab_s"] > 0 for row in record["results"])
+
+
+def test_bench_functions_quick_reports_regret(tmp_path):
+    result = tunelab("bench", "functions", "--quick", "--seeds", "2", "--out", "bench", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "bench" / "functions-bayes.json").read_text())
+    rows = record["results"]["regret"]
+    assert {row["method"] for row in rows} >= {"random", "bayes"}
+    assert all(row["median_regret"] >= -1e-9 for row in rows)
+    assert "peers are not compared" in result.stdout
