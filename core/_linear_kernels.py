@@ -351,12 +351,19 @@ def logistic_hvp(theta, X, Y, rows, alpha, spec, v, out):
 # --------------------------------------------------------------------------------------------------
 # multinomial logistic regression, Y one-hot (n, K)
 # --------------------------------------------------------------------------------------------------
-@njit(**KERNEL)
+@njit(fastmath=FASTMATH, **KERNEL)
 def softmax_block(Z, Y, block, k, A, E, kbits):
     """Z <- s_i softmax(z_i) - y_i (the residuals, s_i = sum_c y_ic); E <- softmax(z_i);
-    returns sum_i sum_c y_ic (lse(z_i) - z_ic) over the block, lse by the max-shift."""
+    returns sum_i sum_c y_ic (lse(z_i) - z_ic) over the block, lse by the max-shift.
+
+    Each step is a loop of its own (gather the targets, shift, exp, sums, log, residuals), so that the
+    random reads of Y overlap and the arithmetic runs as vector loops."""
     nb = block.shape[0]
-    lse = np.empty(nb)
+    Yb, lse, s = np.empty(nb * k), np.empty(nb), np.zeros(nb)
+    for t in range(nb):  # Y_block, contiguous (nb, k)
+        y = Y[block[t]]
+        for c in range(k):
+            Yb[t * k + c] = y[c]
     for t in range(nb):
         zmax = Z[t * k]
         for c in range(1, k):
@@ -365,18 +372,20 @@ def softmax_block(Z, Y, block, k, A, E, kbits):
         for c in range(k):
             A[t * k + c] = Z[t * k + c] - zmax
     exp_nonpositive(A, nb * k, E, kbits)
-    L = 0.0
     for t in range(nb):
-        i = block[t]
-        total, s = 0.0, 0.0
+        total = 0.0
         for c in range(k):
             total += E[t * k + c]
-            s += Y[i, c]
+            s[t] += Yb[t * k + c]
         lse[t] += np.log(total)
         for c in range(k):
-            E[t * k + c] /= total
-            L += Y[i, c] * (lse[t] - Z[t * k + c])
-            Z[t * k + c] = s * E[t * k + c] - Y[i, c]
+            E[t * k + c] *= 1.0 / total
+    L = 0.0
+    for t in range(nb):
+        for c in range(k):
+            q = t * k + c
+            L += Yb[q] * (lse[t] - Z[q])
+            Z[q] = s[t] * E[q] - Yb[q]
     return L
 
 

@@ -20,8 +20,8 @@ Source: Goodfellow, Bengio & Courville, Deep Learning, section 6.5 (back-propaga
 
 Rows go through in chunks of CHUNK. Every matrix product is `gemm_nt`, C = P Q^T with both factors
 read along contiguous rows and 4 x 4 blocks of C summed in registers: forward a_l W_l = a_l (W_l^T)^T
-(W^T copied once per call), dW_l^T = delta^T (a_l^T)^T and delta W_l^T (both on transposed copies of
-the chunk's activations, cheap next to the product).
+(W^T copied once per call), dW_l = a_l^T (delta^T)^T (on transposed copies of the chunk's activations
+and deltas, cheap next to the product, summed straight into grad) and delta W_l^T.
 """
 
 import numpy as np
@@ -53,9 +53,20 @@ def _dot_rows(P, p, Q, q):
     return s
 
 
+@njit(**KERNEL)
+def _store_block(C, p, q, s, accumulate, CT):
+    """C[p:p+4, q:q+4] = s (or += s) for the 16 sums s of a block, row by row; also CT[q:q+4, p:p+4] = s^T."""
+    for i in range(4):
+        for j in range(4):
+            C[p + i, q + j] = C[p + i, q + j] + s[4 * i + j] if accumulate else s[4 * i + j]
+            if CT is not None:
+                CT[q + j, p + i] = C[p + i, q + j]
+
+
 @njit(fastmath=FASTMATH, **KERNEL)
-def gemm_nt(P, Q, C, accumulate):
+def gemm_nt(P, Q, C, accumulate=False, CT=None):
     """C = P Q^T, or C += P Q^T when `accumulate`: C[p, q] = sum_r P[p, r] Q[q, r].  P (a, r), Q (b, r), C (a, b).
+    Given CT (b, a), C^T is written there too, at the cost of the stores only.
 
     4 x 4 blocks of C are summed in 16 scalars that LLVM keeps in vector registers, so each load of a
     row element feeds four multiply-adds (register blocking, Goto & van de Geijn, ACM TOMS 34(3), 2008).
@@ -66,6 +77,8 @@ def gemm_nt(P, Q, C, accumulate):
             x, row = P[p, 0], C[p]
             for q in range(b):
                 row[q] = row[q] + x * Q[q, 0] if accumulate else x * Q[q, 0]
+        if CT is not None:
+            _transpose(C, CT)
         return
     a4, b4 = a - a % 4, b - b % 4
     for p in range(0, a4, 4):
@@ -93,29 +106,23 @@ def gemm_nt(P, Q, C, accumulate):
                 s31 += x3 * y1
                 s32 += x3 * y2
                 s33 += x3 * y3
-            if not accumulate:
-                C[p:p + 4, q:q + 4] = 0.0
-            C[p, q] += s00
-            C[p, q + 1] += s01
-            C[p, q + 2] += s02
-            C[p, q + 3] += s03
-            C[p + 1, q] += s10
-            C[p + 1, q + 1] += s11
-            C[p + 1, q + 2] += s12
-            C[p + 1, q + 3] += s13
-            C[p + 2, q] += s20
-            C[p + 2, q + 1] += s21
-            C[p + 2, q + 2] += s22
-            C[p + 2, q + 3] += s23
-            C[p + 3, q] += s30
-            C[p + 3, q + 1] += s31
-            C[p + 3, q + 2] += s32
-            C[p + 3, q + 3] += s33
+            sums = (s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33)
+            _store_block(C, p, q, sums, accumulate, CT)
     # the edges: rows of C below a4 (all columns) and columns from b4 (rows above a4)
     for p in range(a):
         for q in range(b4 if p < a4 else 0, b):
             s = _dot_rows(P, p, Q, q)
             C[p, q] = C[p, q] + s if accumulate else s
+            if CT is not None:
+                CT[q, p] = C[p, q]
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def _row_sum(x):
+    s = 0.0
+    for j in range(x.shape[0]):
+        s += x[j]
+    return s
 
 
 @njit(**KERNEL)
@@ -220,25 +227,36 @@ def _activation_offsets(spec, ch):
 
 
 @njit(**KERNEL)
-def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits):
-    """a_0 = X[block]; a_{l+1} = act(a_l W_l + b_l) for hidden layers; leaves the scores z_L in a_L."""
+def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits, actsT=None):
+    """a_0 = X[block]; a_{l+1} = act(a_l W_l + b_l) for hidden layers; leaves the scores z_L in a_L.
+    Given actsT, the hidden activations a_l^T (n_l, c) are written there too (same offsets)."""
     n_layers, c = spec.shape[0] - 3, block.shape[0]
     A0 = _view(acts, 0, c, spec[2])
     for t in range(c):
         x, a = X[block[t]], A0[t]
         for j in range(x.shape[0]):
             a[j] = x[j]
+    if actsT is not None:
+        _transpose(A0, _view(actsT, 0, spec[2], c))
     for l in range(n_layers):
         n_in, n_out = spec[2 + l], spec[3 + l]
+        hidden = l < n_layers - 1
         A_in = _view(acts, act_off[l], c, n_in)  # (c, n_l)
         Z = _view(acts, act_off[l + 1], c, n_out)  # (c, n_{l+1})
-        gemm_nt(A_in, _view(WT, off[l], n_out, n_in), Z, False)
         b = theta[off[l] + n_in * n_out:off[l + 1]]
-        for t in range(c):
+        start, stop = act_off[l + 1], act_off[l + 1] + c * n_out
+        if actsT is not None and hidden:
+            ZT = _view(actsT, start, n_out, c)  # (n_{l+1}, c)
+            gemm_nt(A_in, _view(WT, off[l], n_out, n_in), Z, False, ZT)
             for o in range(n_out):
-                Z[t, o] += b[o]
-        if l < n_layers - 1:
-            _activate(acts[act_off[l + 1]:act_off[l + 1] + c * n_out], spec[0], NEG, E, kbits)
+                ZT[o] += b[o]
+            _activate(actsT[start:stop], spec[0], NEG, E, kbits)
+        else:
+            gemm_nt(A_in, _view(WT, off[l], n_out, n_in), Z, False)
+        for t in range(c):
+            Z[t] += b
+        if hidden:
+            _activate(acts[start:stop], spec[0], NEG, E, kbits)
 
 
 @njit(**KERNEL)
@@ -273,49 +291,48 @@ def mlp_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     n_layers, m = spec.shape[0] - 3, rows.shape[0]
     off = layer_offsets(spec)
     WT = _transposed_weights(theta, spec, off)
-    GT = np.zeros_like(theta)  # W blocks: sum of dW_l^T (n_{l+1}, n_l); bias slots: sum of db_l
+    grad[:] = 0.0  # sums over the rows of dloss_i/dtheta, scaled by 1/m at the end
     # buffers of one chunk of ch rows: acts holds a_0 .. a_L one after the other (a_L: the scores, then
-    # the output deltas); D0/D1 take turns for the hidden deltas; AT/DT hold transposes; the rest is
-    # scratch for the vector exp and log1p
+    # the output deltas), actsT their transposes; D0/D1 take turns for the hidden deltas, D0T/D1T for
+    # their transposes; the rest is scratch for the vector exp and log1p
     ch = max(1, min(CHUNK, m))
     width = spec[2:].max()
     act_off = _activation_offsets(spec, ch)
-    acts = np.empty(act_off[-1])
-    D0, D1, AT, DT = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width)
+    acts, actsT = np.empty(act_off[-1]), np.empty(act_off[-1])
+    D0, D1, D0T, D1T = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width)
     NEG, E, L1P, kbits = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width, np.int64)
     L = 0.0
     for start in range(0, m, ch):
         block = rows[start:start + ch]
         c = block.shape[0]
-        _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits)
+        _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits, actsT)
         n_out = spec[2 + n_layers]
         L += _output_loss(acts[act_off[n_layers]:act_off[n_layers] + c * n_out], Y, block, spec[1], NEG, E, L1P, kbits)
         delta = _view(acts, act_off[n_layers], c, n_out)  # dloss/dz_L (c, n_L)
+        deltaT = _view(actsT, act_off[n_layers], n_out, c)
+        _transpose(delta, deltaT)
         for l in range(n_layers - 1, -1, -1):
             n_in, n_out = spec[2 + l], spec[3 + l]
-            A_in = _view(acts, act_off[l], c, n_in)  # a_l (c, n_l)
-            deltaT, A_inT = _view(DT, 0, n_out, c), _view(AT, 0, n_in, c)
-            _transpose(delta, deltaT)
-            _transpose(A_in, A_inT)
-            gemm_nt(deltaT, A_inT, _view(GT, off[l], n_out, n_in), True)  # dW_l^T += delta^T a_l
-            gb = GT[off[l] + n_in * n_out:off[l + 1]]
-            for t in range(c):
-                for o in range(n_out):
-                    gb[o] += delta[t, o]
-            if l > 0:
-                buffer = D0 if l % 2 == 0 else D1  # never the buffer `delta` is read from
-                delta_in = _view(buffer, 0, c, n_in)
-                gemm_nt(delta, _view(theta, off[l], n_in, n_out), delta_in, False)  # delta W_l^T (c, n_l)
-                _activation_backward(acts[act_off[l]:act_off[l] + c * n_in], buffer[:c * n_in], spec[0])
-                delta = delta_in
+            A_inT = _view(actsT, act_off[l], n_in, c)  # a_l^T (n_l, c)
+            gemm_nt(A_inT, deltaT, _view(grad, off[l], n_in, n_out), True)  # dW_l += a_l^T delta
+            gb = grad[off[l] + n_in * n_out:off[l + 1]]
+            for o in range(n_out):
+                gb[o] += _row_sum(deltaT[o])  # db_l += sum over the rows of delta
+            if l > 0:  # delta_l = (delta W_l^T) * act'(z_l), in both layouts
+                buffer, bufferT = (D0, D0T) if l % 2 == 0 else (D1, D1T)  # never the ones delta is in
+                delta_in, delta_inT = _view(buffer, 0, c, n_in), _view(bufferT, 0, n_in, c)
+                gemm_nt(delta, _view(theta, off[l], n_in, n_out), delta_in, False, delta_inT)
+                a_flat = slice(act_off[l], act_off[l] + c * n_in)
+                _activation_backward(acts[a_flat], buffer[:c * n_in], spec[0])
+                _activation_backward(actsT[a_flat], bufferT[:c * n_in], spec[0])
+                delta, deltaT = delta_in, delta_inT
     inv_m = 1.0 / m if m > 0 else 0.0
     for l in range(n_layers):
         n_in, n_out = spec[2 + l], spec[3 + l]
-        _transpose(_view(GT, off[l], n_out, n_in), _view(grad, off[l], n_in, n_out))
         for q in range(off[l], off[l] + n_in * n_out):
             grad[q] = grad[q] * inv_m + alpha * theta[q]
         for q in range(off[l] + n_in * n_out, off[l + 1]):
-            grad[q] = GT[q] * inv_m
+            grad[q] *= inv_m
     return L * inv_m + 0.5 * alpha * _weights_norm2(theta, spec, off)
 
 
