@@ -4,9 +4,9 @@ Hansen, "The CMA Evolution Strategy: A Tutorial" (2016), written as in pycma's p
 settings of a run (`Settings`: population size, weights, learning rates) apart from its evolving
 state (`CMAState`: mean, step size, covariance, paths). One generation, with y_k = B D z_k ~ N(0, C):
 
-    x_k    = m + sigma A y_k,  z_k ~ N(0, I),  k = 1..lambda       sample (A = I for real dimensions)
+    x_k    = m + sigma y_k,  z_k ~ N(0, I),  k = 1..lambda         sample
     y_w    = sum_{i<=mu} w_i y_i:lambda                               the mu best, weighted
-    m     <- m + sigma A y_w
+    m     <- m + sigma y_w
     p_s   <- (1 - c_s) p_s + sqrt(c_s (2 - c_s) mu_eff) C^-1/2 y_w    cumulative step-size adaptation
     p_c   <- (1 - c_c) p_c + h_s sqrt(c_c (2 - c_c) mu_eff) y_w
     C     <- (1 - c_1 - c_mu sum_j w_j + (1 - h_s) c_1 c_c (2 - c_c)) C
@@ -17,13 +17,14 @@ with the tutorial's default weights: positive for the mu best, negative for the 
 w°_i = w_i n / |C^-1/2 y_i|^2 for a negative weight).
 
 Bounds: a real dimension is evaluated at the reflection of x into [0, 1] (u = 1 - |1 - (x mod 2)|,
-the identity inside the cube), an integer dimension at x clipped into [0, 1] and rounded to its value
-by the `Space`. The updates use the unreflected x, so the distribution adapts as if unbounded.
+the identity inside the cube). The updates use the unreflected x, so the distribution adapts as if
+unbounded.
 
 Integer dimensions keep a margin (Hamano, Saito, Nomura & Shirakawa 2022, "CMA-ES with margin"):
-after each update, the mean m_j and a diagonal scale A_j are corrected so that a sample leaves the
-integer value of m_j, towards each neighbouring value, with probability at least alpha / 2
-(alpha = 1 / (n lambda)), so integer dimensions never freeze.
+integer dimension j is evaluated at u_j = m_j + A_j (x_j - m_j), clipped into [0, 1] and rounded to
+its value by the `Space`; after each update, m_j and the scale A_j (1 at first) are corrected so
+that u_j leaves the integer value of m_j, towards each neighbouring value, with probability at least
+alpha / 2 (alpha = 1 / (n lambda)), so integer dimensions never freeze.
 
 Restarts (IPOP, Auger & Hansen 2005): when a run meets a termination criterion of the tutorial
 (tolfun, tolx, noeffectaxis, noeffectcoord, conditioncov, stagnation, tolupsigma), a new run starts
@@ -183,8 +184,8 @@ class CMAES(GenerationalSearcher):
             return None
         s = state.settings
         Z = self.rng(0, index).standard_normal((s.lam, s.n))  # (lam, n)
-        X = state.m + state.sigma * state.A * (Z @ (state.B * state.D).T)  # (lam, n) genotypes
-        U = np.where(self._integer, np.clip(X, 0.0, 1.0), reflect(X))  # (lam, n) in [0, 1]
+        X = state.m + state.sigma * (Z @ (state.B * state.D).T)  # (lam, n) genotypes
+        U = np.where(self._integer, np.clip(state.m + state.A * (X - state.m), 0.0, 1.0), reflect(X))  # (lam, n)
         return Generation(index, start, [self.space.decode(u) for u in U], X)
 
     def _select(self, state, generation, trials, losses):
@@ -212,11 +213,12 @@ class CMAES(GenerationalSearcher):
         k_mirror = np.round((state.m + u) / 2.0)
         near, mirror = u + 2 * k, -u + 2 * k_mirror
         x[real] = np.where(np.abs(near - state.m) <= np.abs(mirror - state.m), near, mirror)[real]
-        y = (x - state.m) / (state.sigma * state.A)  # (n,)
+        x[~real] = (state.m + (u - state.m) / state.A)[~real]  # u_j = m_j + A_j (x_j - m_j)
+        y = (x - state.m) / state.sigma  # (n,)
         length = np.linalg.norm(state.B.T @ y / state.D)  # |C^-1/2 y|
         if length > state.settings.c_y:
             y *= state.settings.c_y / length
-        return state.m + state.sigma * state.A * y
+        return state.m + state.sigma * y
 
     # ---- one generation ---------------------------------------------------------------------------
 
@@ -224,10 +226,10 @@ class CMAES(GenerationalSearcher):
         """Tell the losses (lam,) of the genotypes X (lam, n): the update rules of the module docstring."""
         s, st = state.settings, state
         order = np.argsort(losses, kind="stable")
-        Y = (X[order] - st.m) / (st.sigma * st.A)  # (lam, n) the steps, best first
+        Y = (X[order] - st.m) / st.sigma  # (lam, n) the steps, best first
         y_w = s.w @ Y[:s.mu]  # (n,)
         st.g += 1
-        st.m = st.m + st.sigma * st.A * y_w
+        st.m = st.m + st.sigma * y_w
         invsqrtC_Y = ((Y @ st.B) / st.D) @ st.B.T  # (lam, n) rows C^-1/2 y_i
         invsqrtC_y_w = s.w @ invsqrtC_Y[:s.mu]  # (n,)
         st.ps = (1 - s.cs) * st.ps + math.sqrt(s.cs * (2 - s.cs) * s.mueff) * invsqrtC_y_w
@@ -256,7 +258,7 @@ class CMAES(GenerationalSearcher):
         if alpha <= 0:
             return
         for j, t in self._thresholds.items():
-            m, sd = st.m[j], st.sigma * math.sqrt(st.C[j, j])  # x_j ~ N(m, (sd A_j)^2)
+            m, sd = st.m[j], st.sigma * math.sqrt(st.C[j, j])  # u_j ~ N(m, (sd A_j)^2)
             scale = sd * st.A[j]
             k = int(np.searchsorted(t, m))  # m lies between t[k-1] and t[k]
             if k == 0 or k == len(t):  # lowest or highest value: one neighbour, at threshold th
@@ -287,15 +289,15 @@ class CMAES(GenerationalSearcher):
             if recent.max() - recent.min() < self.tolfun:
                 reasons.append("tolfun")
         real = ~self._integer
-        spread = st.sigma * st.A * np.maximum(np.abs(st.pc), np.sqrt(np.diag(st.C)))  # (n,)
+        spread = st.sigma * np.maximum(np.abs(st.pc), np.sqrt(np.diag(st.C)))  # (n,)
         if real.any() and np.all(spread[real] < self.tolx):
             reasons.append("tolx")
         if st.D.max() > 1e7 * st.D.min():
             reasons.append("conditioncov")
         i = st.g % s.n
-        if np.all(st.m == st.m + 0.1 * st.sigma * st.A * st.D[i] * st.B[:, i]):
+        if np.all(st.m == st.m + 0.1 * st.sigma * st.D[i] * st.B[:, i]):
             reasons.append("noeffectaxis")
-        if np.any(st.m == st.m + 0.2 * st.sigma * st.A * np.sqrt(np.diag(st.C))):
+        if np.any(st.m == st.m + 0.2 * st.sigma * np.sqrt(np.diag(st.C))):
             reasons.append("noeffectcoord")
         stagnation = int(min(20000, max(120 + 30 * s.n / s.lam, 0.2 * st.g)))
         if st.g >= stagnation:
