@@ -204,6 +204,7 @@ class EvolutionSearch(GenerationalSearcher):
     functions (Rosenbrock, Ackley, Rastrigin, Levy in 5 and 10 dimensions, 100 to 2000 trials) this
     small population with strong selection did best. `n_generations` (None: no limit) ends the search
     after that many generations. Failed and pruned trials count as the worst fitness.
+    `state(history)` gives the population: unit-cube points U (N, d) and their losses (N,).
     """
 
     def __init__(self, population_size=None, n_elite=None, tournament_size=3, crossover_prob=0.9,
