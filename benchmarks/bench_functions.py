@@ -34,7 +34,7 @@ def _tunelab_searcher(method):
     from tunelab import searchers
 
     names = {"random": ("RandomSearch", {}), "bayes": ("BayesSearch", {}), "evolution": ("EvolutionSearch", {}),
-             "cmaes": ("CMAES", {}), "cmaes-random-start": ("CMAES", {"x0": "random"})}
+             "cmaes": ("CMAES", {}), "cmaes-random-start": ("CMAES", {"start": "random"})}
     class_name, kwargs = names[method]
     searcher_class = getattr(searchers, class_name, None)
     return None if searcher_class is None else searcher_class(**kwargs)
