@@ -188,8 +188,8 @@ class HypergradientSearch(Searcher):
 
     The search stops (the study reports "exhausted") when the bracket is narrower than `xtol` in u or
     the loss it could still gain, |g| times the bracket (or, on a flattening slope, the distance to the
-    bound), is below `ftol` |f|; or, for Adam, when two steps
-    in a row are shorter than `xtol`. Steps are sequential: while a trial runs, `ask` proposes nothing.
+    bound), is below `ftol` |f|; or, for Adam, when two steps in a row are shorter than `xtol`.
+    Steps are sequential: while a trial runs, `ask` proposes nothing, so extra workers stay idle.
     init : None (the middle of each range) or a params dict, the first point.
     step : the first step of the line search, as a fraction of the range.
     """
@@ -252,7 +252,7 @@ class HypergradientSearch(Searcher):
         g = np.empty(len(self.space))  # df/du by the chain rule through the dimension's scale
         for j, (name, dim) in enumerate(self.space.items()):
             x = trial.params[name]
-            dx_du = x * (dim._b - dim._a) if dim.log else dim.high - dim.low
+            dx_du = x * math.log(dim.high / dim.low) if dim.log else dim.high - dim.low
             g[j] = sign * float(grad[name]) * dx_du
         return _Point(trial.number, u, f, g)
 

@@ -355,3 +355,27 @@ def test_search_cv_names_a_wrong_pruner():
                       pruner="hyperband")
     with pytest.raises(TypeError, match="`pruner` must be SuccessiveHalving, Hyperband or ASHA"):
         search.fit(X, y)
+
+
+def test_epoch_cv_continues_tunelab_mlps_without_retraining():
+    from tunelab.core.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 5))
+    y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    objective = EpochCV(MLPClassifier(hidden_layer_sizes=(6,), random_state=0), X, y, cv=3)
+
+    class Probe:
+        params, attrs = {"alpha": 1e-3}, {}
+
+        def set_attr(self, key, value):
+            self.attrs[key] = value
+    _, state = objective(Probe(), None, 2)
+    first = [model.loss_curve_[:] for model in state]
+    _, state = objective(Probe(), state, 3)
+    for model, curve in zip(state, first):
+        assert model.n_epochs_ == 5 and model.loss_curve_[:2] == curve  # the first 2 epochs were not redone
+    fresh = [MLPClassifier(hidden_layer_sizes=(6,), random_state=0, alpha=1e-3).partial_fit(
+        X[train], y[train], classes=["no", "yes"], epochs=5) for train, _ in objective.splits]
+    for model, reference in zip(state, fresh):  # 2 + 3 epochs continued = 5 epochs at once
+        np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-12)
