@@ -82,6 +82,7 @@ class _EpochTrainedModel(BaseEstimator):
     """
 
     _is_classifier = False
+    _centres_for_lbfgs = False  # see _input_shift
 
     # ---------------------------------------------------------------------------------------- checks
     def _check_params(self):
@@ -174,6 +175,9 @@ class _EpochTrainedModel(BaseEstimator):
             all_rows = np.arange(X.shape[0], dtype=np.int64)
             curve = [float(self._kernel()(theta, X, Y, all_rows, float(self.alpha), self._spec, np.empty_like(theta)))]
         else:
+            shift = self._input_shift(X, optimizer)
+            if shift is not None:  # train in centred coordinates, the same optimum (see _input_shift)
+                X, theta0 = X - shift, self._shift_intercept(theta0, shift, +1.0)
             validation_score = None
             if early_stopping:
                 train_rows, val_rows = self._split(y)
@@ -189,6 +193,8 @@ class _EpochTrainedModel(BaseEstimator):
                            validation_score=validation_score, state=state)
             _check_not_diverged(result.loss_curve, optimizer)
             theta, curve, scores, state = result.theta, result.loss_curve, result.validation_scores, result.state
+            if shift is not None:
+                theta = self._shift_intercept(theta, shift, -1.0)
         self._theta, self._state, self._optimizer_type = theta, state, type(optimizer)
         self.loss_curve_ = (list(self.loss_curve_) if continuing else []) + list(curve)
         if scores is None:
@@ -223,6 +229,25 @@ class _EpochTrainedModel(BaseEstimator):
     def _exact_solution(self, X, Y):
         raise NotImplementedError  # only models whose _default_optimizer() returns None have one
 
+    def _input_shift(self, X, optimizer):
+        """Column means to centre X by, or None. Only linear models with an intercept fitted by L-BFGS use it:
+        x w + b = (x - mu) w + (b + mu w), so centring leaves the objective (the penalty is on w only) and its
+        optimum as they are while it decouples b from w, which L-BFGS converges on much faster when the
+        features have large means. It is worth a copy of X only when some mean is larger than its column's
+        spread (mu_j^2 > var_j, the variance estimated on the first 1000 rows)."""
+        if not (self._centres_for_lbfgs and self.fit_intercept and isinstance(optimizer, LBFGS)):
+            return None
+        mu = X.mean(axis=0)
+        return mu if np.any(mu ** 2 > X[:1000].var(axis=0)) else None
+
+    def _shift_intercept(self, theta, mu, sign):
+        """theta with b replaced by b + sign * mu W (theta's layout: W (d, k) row-major, then b (k,))."""
+        d = mu.shape[0]
+        k = theta.shape[0] // (d + 1)
+        shifted = theta.copy()
+        shifted[d * k:] += sign * (mu @ theta[:d * k].reshape(d, k))
+        return shifted
+
     def _check_predict_input(self, X):
         check_is_fitted(self, "n_epochs_")
         X = check_array(X, "X")
@@ -254,6 +279,8 @@ class LinearRegression(RegressorMixin, _EpochTrainedModel):
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.random_state = random_state
+
+    _centres_for_lbfgs = True
 
     def _check_params(self):
         super()._check_params()
@@ -329,6 +356,8 @@ class LogisticRegression(ClassifierMixin, _EpochTrainedModel):
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.random_state = random_state
+
+    _centres_for_lbfgs = True
 
     def _check_params(self):
         super()._check_params()
