@@ -254,36 +254,33 @@ class EvolutionSearch(GenerationalSearcher):
         return U
 
     def _integer_step(self, j, old, new, direction):
-        """An integer gene mutated from `old` to `new` (unit points): one value further if it rounded back."""
+        """An integer gene mutated from `old` to `new` (unit points): its value there, or one value further
+        in `direction` if it rounded back to the old value."""
         dim = self.space.dims[j]
         value = dim.from_unit(old)
-        if dim.from_unit(new) != value:
-            return new
-        step = 1 if direction > 0 else -1
-        if not dim.low <= value + step <= dim.high:
-            step = -step
-        return dim.to_unit(value + step)
+        if dim.from_unit(new) == value:
+            step = 1 if direction > 0 else -1
+            return dim.to_unit(value + step if dim.low <= value + step <= dim.high else value - step)
+        return dim.to_unit(dim.from_unit(new))
 
-    def _mutate(self, child, rng, force=False):
-        """Mutate each gene with probability mutation_prob (one random gene at least when `force`).  (d,)"""
-        d = child.shape[0]
-        mutate = rng.random(d) < self._p_mutation
+    def _mutate(self, C, rng, force=False):
+        """Mutate each gene with probability mutation_prob (one random gene of each row at least when
+        `force`).  C: (p, d) snapped points, in place."""
+        p, d = C.shape
+        mutate = rng.random((p, d)) < self._p_mutation  # (p, d)
         if force:
-            mutate[rng.integers(d)] = True
-        u = rng.random(d)
-        for j in np.flatnonzero(mutate):
-            if self._kind[j] == CATEGORICAL:
-                m = self._n_values[j]
-                if m > 1:
-                    k = min(int(child[j] * m), m - 1)
-                    k = (k + 1 + int(u[j] * (m - 1))) % m  # one of the other m - 1 choices, uniformly
-                    child[j] = (k + 0.5) / m
-            else:
-                new = float(polynomial_mutation(child[j], self.eta_mutation, u[j]))
-                if self._kind[j] == INTEGER:
-                    new = self._integer_step(j, child[j], new, new - child[j] if new != child[j] else u[j] - 0.5)
-                child[j] = new
-        return child
+            mutate[np.arange(p), rng.integers(0, d, size=p)] = True
+        u = rng.random((p, d))  # (p, d)
+        numeric = mutate & (self._kind != CATEGORICAL)
+        new = np.where(numeric, polynomial_mutation(C, self.eta_mutation, u), C)
+        for i, j in zip(*np.nonzero(numeric & (self._kind == INTEGER))):
+            new[i, j] = self._integer_step(j, C[i, j], new[i, j], new[i, j] - C[i, j] or u[i, j] - 0.5)
+        m = np.maximum(self._n_values, 2)  # (d,)
+        k = np.minimum(np.floor(C * m), m - 1)
+        k_other = (k + 1 + np.floor(u * (m - 1))) % m  # one of the other m - 1 choices, uniformly
+        resample = mutate & (self._kind == CATEGORICAL) & (self._n_values > 1)
+        C[:] = np.where(resample, (k_other + 0.5) / m, new)
+        return C
 
     def _tournament(self, losses, rng, n):
         """Indices of n winners of tournaments among `tournament_size` members drawn at random.  (n,)"""
@@ -321,19 +318,21 @@ class EvolutionSearch(GenerationalSearcher):
         c1, c2 = sbx(x1, x2, self.eta_crossover, rng.random((n_pairs, d)), genes & numeric)
         swap = genes & ~numeric  # uniform crossover of the categorical genes
         c1, c2 = np.where(swap, x2, c1), np.where(swap, x1, c2)
-        children = self._snap(np.concatenate([c1, c2])[:n_children])  # (n_children, d)
+        children = self._mutate(self._snap(np.concatenate([c1, c2])[:n_children]), rng)  # (n_children, d)
         seen = {tuple(u) for u in U}
         for child in children:
-            self._mutate(child, rng)
             for _ in range(10):  # a copy of a known point would waste a trial
                 if tuple(child) not in seen:
                     break
-                self._mutate(child, rng, force=True)
+                child[:] = self._mutate(child[None, :].copy(), rng, force=True)[0]
             seen.add(tuple(child))
         return children
 
     def _select(self, state, generation, trials, losses):
-        U = self.space.encode_many([t.params for t in trials])  # (lam, d): the points evaluated
+        U = generation.extra.copy()  # (lam, d): the points evaluated, or
+        for k, (trial, proposed) in enumerate(zip(trials, generation.params)):
+            if trial.params != proposed:  # those of another searcher
+                U[k] = self.space.encode(trial.params)
         if state is not None and self._n_elite > 0:
             U_old, losses_old = state
             elite = np.argsort(losses_old, kind="stable")[:self._n_elite]
