@@ -8,7 +8,7 @@ rebuilds the state exactly: a resumed study, a study run with n_jobs workers and
 the same point for every trial number. The replay is cached and extended trial by trial; it starts
 over when the history is not an extension of the cached one.
 
-`EvolutionSearch` is a real-coded genetic algorithm over the unit cube of the `Space`: binary
+`EvolutionSearch` is a real-coded genetic algorithm over the unit cube of the `Space`:
 tournaments, simulated binary crossover (SBX) and polynomial mutation for real and integer genes
 (Deb & Agrawal 1995, "Simulated binary crossover for continuous search space"; Deb & Goyal 1996, "A
 combined genetic adaptive search (GeneAS) for engineering design"; bounded forms as in Deb's NSGA-II
@@ -16,7 +16,6 @@ code), uniform crossover and resampling for categorical genes, and elitism.
 """
 
 import copy
-import math
 import numbers
 
 import numpy as np
@@ -189,7 +188,7 @@ class EvolutionSearch(GenerationalSearcher):
     """A genetic algorithm for mixed spaces (real, integer and categorical genes in the unit cube).
 
     Generation 0: a Latin hypercube of `population_size` points. Each later generation breeds
-    `population_size - n_elite` children from the population by binary tournaments (size
+    `population_size - n_elite` children from the population by tournaments (size
     `tournament_size`), SBX crossover of the real and integer genes with probability `crossover_prob`
     (each gene crosses with probability 1/2; index `eta_crossover`) and uniform crossover of the
     categorical genes, then polynomial mutation (index `eta_mutation`) of each real or integer gene and
