@@ -45,16 +45,18 @@ def check_optimizer(optimizer):
     )
 
 
-DIVERGED_GROWTH = 1e4  # a training loss this many times its first epoch's counts as diverged
+DIVERGED_GROWTH = 1e3  # a training loss this many times the model's first epoch's counts as diverged
 
 
-def _check_not_diverged(loss_curve, optimizer):
-    """Raise ConvergenceError when the loss grew by DIVERGED_GROWTH over the run. (The training driver raises on
-    a non-finite loss; this catches a loss that explodes but stops, finite, on the patience test first.)"""
-    if loss_curve and loss_curve[-1] > DIVERGED_GROWTH * max(loss_curve[0], 1e-12):
+def _check_not_diverged(loss_curve, first_loss, optimizer):
+    """Raise ConvergenceError when the last loss is DIVERGED_GROWTH times the first epoch's of the model (of
+    its first fit, when training continues). The training driver raises on a non-finite loss; this catches
+    a loss that explodes but stops, still finite, on the patience test, or a log-loss that grows only
+    linearly with exploding weights."""
+    if loss_curve and loss_curve[-1] > DIVERGED_GROWTH * max(first_loss, 1e-12):
         lr = getattr(optimizer, "lr", None)
         hint = f"; lower the learning rate (lr={lr})" if lr is not None else ""
-        raise ConvergenceError(f"training diverged: the loss grew from {loss_curve[0]:.3g} to {loss_curve[-1]:.3g} "
+        raise ConvergenceError(f"training diverged: the loss grew from {first_loss:.3g} to {loss_curve[-1]:.3g} "
                                f"in {len(loss_curve)} epochs{hint}.")
 
 
@@ -65,8 +67,9 @@ def softmax_rows(Z):
 
 
 def sigmoid(z):
-    """1 / (1 + e^-z) = (1 + tanh(z/2)) / 2, finite for every z."""
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    """1 / (1 + e^-z) as (1 or e) / (1 + e) with e = e^{-|z|} <= 1: no overflow, full relative precision."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 class _EpochTrainedModel(BaseEstimator):
@@ -191,7 +194,8 @@ class _EpochTrainedModel(BaseEstimator):
             result = train(optimizer, problem, theta0, max_epochs=epochs, tol=tol,
                            n_iter_no_change=self.n_iter_no_change, random_state=self._rng,
                            validation_score=validation_score, state=state)
-            _check_not_diverged(result.loss_curve, optimizer)
+            first_loss = self.loss_curve_[0] if continuing and self.loss_curve_ else result.loss_curve[0]
+            _check_not_diverged(result.loss_curve, first_loss, optimizer)
             theta, curve, scores, state = result.theta, result.loss_curve, result.validation_scores, result.state
             if shift is not None:
                 theta = self._shift_intercept(theta, shift, -1.0)
@@ -411,8 +415,7 @@ class LogisticRegression(ClassifierMixin, _EpochTrainedModel):
         """Class probabilities (n, K), columns in the order of classes_."""
         Z = self.decision_function(X)
         if Z.ndim == 1:
-            p = sigmoid(Z)
-            return np.c_[1.0 - p, p]
+            return np.c_[sigmoid(-Z), sigmoid(Z)]  # 1 - sigmoid(z) = sigmoid(-z), without cancellation
         return softmax_rows(Z)
 
     def predict_log_proba(self, X):
