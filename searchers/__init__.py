@@ -6,6 +6,7 @@
 
 from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.bayes import BayesSearch
+from tunelab.searchers.cmaes import CMAES
 from tunelab.searchers.evolution import EvolutionSearch
 from tunelab.searchers.grid import GridSearch
 from tunelab.searchers.random import RandomSearch
@@ -19,6 +20,6 @@ __all__ = [
     "Study", "minimize", "maximize", "SearchExhausted",
     "Trial", "TrialState", "TrialPruned",
     "Searcher", "History",
-    "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch",
+    "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch", "CMAES",
     "SearchCV",
 ]
