@@ -21,6 +21,7 @@ Cholesky factor is computed afresh there and extended by one bordered row per la
 A cache keeps the last factor and is used only when the history extends the one it was built from.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -35,12 +36,8 @@ from tunelab.searchers.space import Categorical, Integer, Real
 
 BATCH_STRATEGIES = ("kriging_believer", "constant_liar_min", "constant_liar_mean", "constant_liar_max")
 _FIT_KEY, _ACQ_KEY = 101, 102  # generator keys (the initial design uses RandomSearch's own keys)
-_N_REFINE = 10  # candidates refined by L-BFGS per proposal
-_N_INCUMBENT_STARTS = 1
-_PRECONDITION = True
-_F_BEST_OBSERVED = False
-_LOCAL_FRACTION = 0.25
-_N_LOCAL_CENTRES = 5  # best observed points around which local candidates are drawn
+_N_REFINE = 10  # points refined by L-BFGS per proposal: the best candidate, the best trial, 8 drawn
+_ACQ_MAX_ITER = 40  # L-BFGS iterations of that refinement
 _PRIOR = Prior()
 
 
@@ -108,8 +105,7 @@ class _Model:
             self.posterior = GPPosterior(self.factor, self.y)
 
     def f_best(self):
-        if _F_BEST_OBSERVED:
-            return float(self.y.min())
+        """The incumbent of EI and PI: the least posterior mean at the observed and fantasised points."""
         return float(self.posterior.train_mean().min())
 
 
@@ -125,8 +121,8 @@ class BayesSearch(Searcher):
     batch_strategy : how running trials and points chosen in one `ask(n)` enter the model:
         "kriging_believer" (default), "constant_liar_min", "constant_liar_mean" or "constant_liar_max".
     initial_design : "sobol" (default), "lhs" or "uniform" (see RandomSearch).
-    n_candidates : quasi-random points scored per proposal before the best 5 are refined (default 1024;
-        a quarter of them are drawn near the best trials).
+    n_candidates : scrambled Sobol points scored per proposal before a few are refined by L-BFGS
+        (default 1024); a discrete space with at most that many points is scored whole.
     refit_every : refit the GP hyperparameters every this many finished trials; None (default) refits
         after every trial up to 40, then about every m/20 trials (m finished trials).
     """
@@ -164,7 +160,9 @@ class BayesSearch(Searcher):
 
     def _small_grid(self, space):
         """Every point (bin centres) of a space of integers and categoricals with <= n_candidates points."""
-        if any(isinstance(dim, Real) for dim in space.dims) or space.grid_size() > self.n_candidates:
+        if any(isinstance(dim, Real) for dim in space.dims):
+            return None
+        if math.prod(dim.n_values for dim in space.dims) > self.n_candidates:  # without listing a huge grid
             return None
         return space.encode_many(space.grid())
 
@@ -213,26 +211,20 @@ class BayesSearch(Searcher):
 
     # ---- proposals ------------------------------------------------------------------------------
 
-    def _candidates(self, rng, U_obs, y):
-        """Points to score, (c, d): the whole space if small, else Sobol points and points near the best."""
+    def _candidates(self, rng):
+        """Points to score, (c, d): the whole space if it is small and discrete, else scrambled Sobol points."""
         if self._grid is not None:
             return self._grid
-        d = len(self.space)
-        n_local = int(self.n_candidates * _LOCAL_FRACTION) if len(y) else 0
-        n_global = self.n_candidates - n_local
         if self._sobol is not None:
-            V, shift = qmc.scramble(self._sobol, rng)
-            glob = qmc.sobol_points(V, shift, 0, n_global)
-        else:
-            glob = rng.random((n_global, d))
-        centres = U_obs[np.argsort(y, kind="stable")[:_N_LOCAL_CENTRES]]
-        which = rng.integers(0, centres.shape[0], n_local) if n_local else np.zeros(0, dtype=np.int64)
-        scale = 10.0 ** rng.uniform(-3.0, -0.7, (n_local, 1))  # steps from 0.001 to 0.2 of the cube
-        local = np.clip(centres[which] + scale * rng.standard_normal((n_local, d)), 0.0, 1.0)
-        return np.vstack([glob, local])
+            return qmc.sobol_points(*qmc.scramble(self._sobol, rng), 0, self.n_candidates)
+        return rng.random((self.n_candidates, len(self.space)))
 
     def _propose(self, model, number, U_obs, y, taken):
-        """Params maximising the acquisition that are not in `taken` (encoded tuples), or None."""
+        """Params maximising the acquisition that are not in `taken` (encoded tuples), or None.
+
+        The refinement starts from the best candidate, the best trial and candidates drawn by roulette
+        (as Optuna's GP sampler), in the variables u / ell (ell the lengthscales).
+        """
         posterior, f_best, fmap = model.posterior, model.f_best(), self._features
 
         def score(U, grad):
@@ -245,12 +237,10 @@ class BayesSearch(Searcher):
             return a, dU
 
         rng = self.rng(_ACQ_KEY, number)
-        candidates = self._candidates(rng, U_obs, y)
-        ell = np.exp(model.factor.theta[:-2])[np.arange(len(self.space))]  # per dimension
-        starts = U_obs[np.argsort(y, kind="stable")[:_N_INCUMBENT_STARTS]]
-        U, _ = maximize(score, candidates, fmap.continuous, rng, n_refine=_N_REFINE,
-                        scale=ell if _PRECONDITION else None, starts=starts,
-                        log_scale=self.acquisition != "ei")
+        ell = np.exp(model.factor.theta[:-2])  # (d,): one lengthscale per dimension
+        incumbent = U_obs[np.argmin(y)][None, :]
+        U, _ = maximize(score, self._candidates(rng), fmap.continuous, rng, n_refine=_N_REFINE, scale=ell,
+                        starts=incumbent, log_scale=self.acquisition != "ei", max_iter=_ACQ_MAX_ITER)
         for u in U:
             params = self.space.decode(u)
             if tuple(self.space.encode(params)) not in taken:
