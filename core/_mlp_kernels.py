@@ -216,6 +216,12 @@ def _transposed_weights(theta, spec, off):
 
 
 @njit(**KERNEL)
+def _scratch(size):
+    """Scratch for the vector exp and log1p of a chunk: NEG, E, L1P (float64) and kbits (int64), each (size,)."""
+    return np.empty(size), np.empty(size), np.empty(size), np.empty(size, np.int64)
+
+
+@njit(**KERNEL)
 def _activation_offsets(spec, ch):
     """act_off[l] is where a_l (ch, n_l) starts in the flat activation buffer; act_off[L + 1] its length."""
     n_layers = spec.shape[0] - 3
@@ -300,14 +306,15 @@ def mlp_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     act_off = _activation_offsets(spec, ch)
     acts, actsT = np.empty(act_off[-1]), np.empty(act_off[-1])
     D0, D1, D0T, D1T = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width)
-    NEG, E, L1P, kbits = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width, np.int64)
+    NEG, E, L1P, kbits = _scratch(ch * width)
     L = 0.0
     for start in range(0, m, ch):
         block = rows[start:start + ch]
         c = block.shape[0]
         _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits, actsT)
         n_out = spec[2 + n_layers]
-        L += _output_loss(acts[act_off[n_layers]:act_off[n_layers] + c * n_out], Y, block, spec[1], NEG, E, L1P, kbits)
+        scores = acts[act_off[n_layers]:act_off[n_layers] + c * n_out]  # z_L of the chunk, flat
+        L += _output_loss(scores, Y, block, spec[1], NEG, E, L1P, kbits)
         delta = _view(acts, act_off[n_layers], c, n_out)  # dloss/dz_L (c, n_L)
         deltaT = _view(actsT, act_off[n_layers], n_out, c)
         _transpose(delta, deltaT)
@@ -346,14 +353,15 @@ def mlp_loss(theta, X, Y, rows, alpha, spec):
     width = spec[2:].max()
     act_off = _activation_offsets(spec, ch)
     acts = np.empty(act_off[-1])
-    NEG, E, L1P, kbits = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width), np.empty(ch * width, np.int64)
+    NEG, E, L1P, kbits = _scratch(ch * width)
     L = 0.0
     n_out = spec[2 + n_layers]
     for start in range(0, m, ch):
         block = rows[start:start + ch]
         c = block.shape[0]
         _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits)
-        L += _output_loss(acts[act_off[n_layers]:act_off[n_layers] + c * n_out], Y, block, spec[1], NEG, E, L1P, kbits)
+        scores = acts[act_off[n_layers]:act_off[n_layers] + c * n_out]  # z_L of the chunk, flat
+        L += _output_loss(scores, Y, block, spec[1], NEG, E, L1P, kbits)
     inv_m = 1.0 / m if m > 0 else 0.0
     return L * inv_m + 0.5 * alpha * _weights_norm2(theta, spec, off)
 
@@ -371,7 +379,7 @@ def mlp_forward(theta, X, spec):
     width = spec[2:].max()
     act_off = _activation_offsets(spec, ch)
     acts = np.empty(act_off[-1])
-    NEG, E, kbits = np.empty(ch * width), np.empty(ch * width), np.empty(ch * width, np.int64)
+    NEG, E, _, kbits = _scratch(ch * width)
     rows = np.arange(n)
     for start in range(0, n, ch):
         block = rows[start:start + ch]
