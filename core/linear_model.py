@@ -76,7 +76,7 @@ class _EpochTrainedModel(BaseEstimator):
     """Training shared by tunelab's models. A subclass provides:
 
     _kernel()                   the loss-and-gradient kernel;
-    _setup(X, y, classes, rng)  fitted attributes that do not depend on the weights (classes_, spec);
+    _setup(X, y, classes)       fitted attributes that do not depend on the weights (classes_, _spec);
     _targets(y)                 Y (n, k) float64 for the kernel;
     _initial_theta(rng)         the starting weights;
     _default_optimizer()        the optimizer used when `optimizer` is None (None: an exact solve);
