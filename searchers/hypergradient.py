@@ -179,7 +179,8 @@ class HypergradientSearch(Searcher):
 
     method="line" (one dimension): a safeguarded line search on u, the dimension's unit coordinate
         (log alpha for Real(..., log=True)). From the best point so far it steps downhill, doubling the
-        step (or taking the secant step where the gradient shrinks) until a point of higher loss
+        step (or, where the slope flattens, taking the secant step to a zero slope, within 0.5 to 4 times
+        the last step, or 2 to 4 times while the loss still halves at each step) until a point of higher loss
         brackets a minimum, then takes the minimiser of the cubic that matches both ends' values and
         slopes, kept at least 10% of the bracket from its ends (Nocedal & Wright, section 3.5); it bisects
         when two steps in a row did not halve the bracket.
@@ -318,7 +319,9 @@ class HypergradientSearch(Searcher):
                 room = 1.0 - ub if d > 0 else ub
                 if -slope * room <= self.ftol * abs(fb):
                     return None  # a plateau: even the present slope all the way to the bound gains too little
-                step = min(max(last * slope / (slope_prev - slope), 0.5 * last), 4.0 * last)
+                secant = last * slope / (slope_prev - slope)
+                shortest = 2.0 * last if fb < 0.5 * prev.f else 0.5 * last  # far while the loss still halves
+                step = min(max(secant, shortest), 4.0 * last)
             else:
                 step = 2.0 * last
         return np.array([min(max(ub + d * step, 0.0), 1.0)])

@@ -328,7 +328,8 @@ def test_cv_hypergradient_matches_finite_differences_of_the_mean_validation_loss
     attrs = run(alpha)
     h = 1e-3  # the losses must differ well above the error of the fitted optimum (max |gradient| ~ 1e-11)
     fd = (run(alpha * math.exp(h))["hyperloss"] - run(alpha * math.exp(-h))["hyperloss"]) / (2 * h)
-    assert attrs["hypergradient"]["alpha"] * alpha == pytest.approx(fd, rel=1e-4, abs=1e-8)
+    # (the mean of 3 fold losses, each fitted anew, differs by ~1e-6 relative between the two sides)
+    assert attrs["hypergradient"]["alpha"] * alpha == pytest.approx(fd, rel=1e-3, abs=1e-8)
     assert len(attrs["split_test_scores"]) == 3
 
 
