@@ -30,7 +30,8 @@ from numba import njit
 KERNEL = dict(cache=True, nogil=True, error_model="numpy")
 # Reassociation lets LLVM vectorise reductions (dot products, sums); no flag assumes away NaN or inf.
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
-BLOCK = 64  # rows per block: 64 rows of 100 float64 features stay in the 32 KiB L1 cache
+BLOCK = 64  # rows per block: 64 rows of 50 float64 features stay in the 32 KiB L1 cache
+FEW_ROWS = 8  # up to this many rows, scalar exp/log1p cost less than allocating a block's scratch
 
 LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two (fdlibm): k * LN2_HI is exact for |k| < 2^20
 LN2_LO = 1.90821492927058770002e-10
@@ -158,6 +159,16 @@ def _store_hvp(GT, gb, v, alpha, inv_m, d, k, spec, out):
 
 
 @njit(**KERNEL)
+def _finish_gradient(grad, theta, alpha, inv_m, d, k, spec):
+    """grad holds the sums over the rows in theta's layout; grad <- grad / m + alpha [W, 0] (b: 0 if frozen)."""
+    for q in range(d * k):
+        grad[q] = grad[q] * inv_m + alpha * theta[q]
+    fitted = intercept_fitted(spec)
+    for c in range(k):
+        grad[d * k + c] = grad[d * k + c] * inv_m if fitted else 0.0
+
+
+@njit(**KERNEL)
 def _direction_intercept(v, d, k, spec):
     """v_b, the intercept part of a direction; 0 for a frozen intercept."""
     return v[d * k:].copy() if intercept_fitted(spec) else np.zeros(k)
@@ -223,6 +234,20 @@ def squared_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     blocks: each row's residual r_ic = x_i . WT[c] + b_c - y_ic goes at once into the gradient.
     """
     d, k = X.shape[1], Y.shape[1]
+    if k == 1:  # one output: w is theta[:d] itself and the sums go straight into grad (no allocation)
+        w, b = theta[:d], theta[d]
+        grad[:] = 0.0
+        g = grad[:d]
+        L = 0.0
+        for i in rows:
+            x = X[i]
+            r = dot(x, w) + b - Y[i, 0]
+            L += 0.5 * r * r
+            grad[d] += r
+            axpy(r, x, g)
+        inv_m = _inv_len(rows)
+        _finish_gradient(grad, theta, alpha, inv_m, d, 1, spec)
+        return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, 1)
     WT, b = _transposed_weights(theta, d, k), theta[d * k:]  # (k, d), (k,)
     GT, gb = np.zeros((k, d)), np.zeros(k)
     L = 0.0
@@ -295,18 +320,33 @@ def logistic_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_i [log(1 + e^{z_i}) - y_i z_i] + alpha/2 |w|^2, z_i = x_i w + b;
     dL/dz_i = sigmoid(z_i) - y_i.  X (n, d), Y (n, 1), theta and grad (d + 1,)."""
     d, m = X.shape[1], rows.shape[0]
-    WT, b = theta[:d].reshape(1, d), theta[d:]  # k = 1: W (d, 1) flattened is its own transpose
-    GT, gb = np.zeros((1, d)), np.zeros(1)
-    Z, A, E, L1P = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK)
-    kbits = np.empty(BLOCK, np.int64)
+    grad[:] = 0.0  # sums over the rows, in theta's layout (k = 1: W (d, 1) flattened is w itself)
     L = 0.0
-    for start in range(0, m, BLOCK):
-        block = rows[start:start + BLOCK]
-        _block_scores(X, block, WT, b, Z)
-        L += logistic_block(Z, Y, block, A, E, L1P, kbits)
-        _block_gradient(X, block, Z, GT, gb)
+    if m <= FEW_ROWS:  # row by row with libm's exp and log1p: no scratch to allocate (SGD with tiny batches)
+        w, b, g = theta[:d], theta[d], grad[:d]
+        for i in rows:
+            x, y = X[i], Y[i, 0]
+            z = dot(x, w) + b
+            e = np.exp(-abs(z))
+            L += max(z, 0.0) + np.log1p(e) - y * z
+            r = (1.0 if z >= 0.0 else e) / (1.0 + e) - y
+            grad[d] += r
+            axpy(r, x, g)
+    else:
+        w, b, g = theta[:d], theta[d], grad[:d]
+        scratch = np.empty(4 * BLOCK)
+        Z, A, E, L1P = scratch[:BLOCK], scratch[BLOCK:2 * BLOCK], scratch[2 * BLOCK:3 * BLOCK], scratch[3 * BLOCK:]
+        kbits = np.empty(BLOCK, np.int64)
+        for start in range(0, m, BLOCK):
+            block = rows[start:start + BLOCK]
+            for t in range(block.shape[0]):
+                Z[t] = dot(X[block[t]], w) + b  # scores of the block
+            L += logistic_block(Z, Y, block, A, E, L1P, kbits)  # Z <- residuals
+            for t in range(block.shape[0]):
+                grad[d] += Z[t]
+                axpy(Z[t], X[block[t]], g)
     inv_m = _inv_len(rows)
-    _store_gradient(GT, gb, theta, alpha, inv_m, d, 1, spec, grad)
+    _finish_gradient(grad, theta, alpha, inv_m, d, 1, spec)
     return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, 1)
 
 
