@@ -13,7 +13,9 @@ The rows are taken in blocks of BLOCK: the scores z_i = x_i W + b of a block are
 dL_i/dz_i are computed for the whole block at once (so exp and log run as vector loops), and
 x_i^T dL_i/dz_i is added to the gradient while the block's rows are still in cache. X is read from
 memory once: there is no second pass for X^T r. Inside a kernel W is held transposed, WT (k, d), so
-both the scores (dot products) and the gradient update (axpy) run over contiguous memory.
+both the scores (dot products) and the gradient update (axpy) run over contiguous memory. With one output
+(k = 1) W is w = theta[:d] itself and the sums go straight into grad, and a batch of at most FEW_ROWS rows
+is taken row by row with libm's exp and log1p: per-call overhead matters for SGD with tiny batches.
 
 Each model also has a loss-only kernel (`*_loss`, for line searches and validation) and a
 Hessian-vector product ``*_hvp(theta, X, Y, rows, alpha, spec, v, out)`` writing H v into `out`
