@@ -259,14 +259,17 @@ class _EpochTrainedModel(BaseEstimator):
         return X
 
 
+SINGULAR_PIVOT = 1e-12  # a Cholesky pivot C_jj^2 below this times max_j A_jj: the normal equations are singular
+
+
 class LinearRegression(RegressorMixin, _EpochTrainedModel):
     """Least squares with an L2 penalty: minimises 1/(2n) |X w + b - y|^2 + (alpha/2) |w|^2.
 
     optimizer=None solves exactly: with x_bar, y_bar the column means (when fit_intercept),
-    (X_c^T X_c + n alpha I) w = X_c^T y_c by a Cholesky factorisation and b = y_bar - x_bar w (the minimum-
-    norm least-squares solution when alpha = 0 and X_c^T X_c is singular). Any optimizer of
-    tunelab.optimizers fits the same objective by epochs instead (then warm_start, partial_fit, tol and
-    early_stopping apply). Fitted: coef_ (d,), intercept_, n_features_in_, loss_curve_, n_epochs_.
+    (X_c^T X_c + n alpha I) w = X_c^T y_c by a Cholesky factorisation and b = y_bar - x_bar w (numpy's
+    minimum-norm least-squares solution when a pivot shows the normal equations numerically singular).
+    Any optimizer of tunelab.optimizers fits the same objective by epochs instead (then warm_start,
+    partial_fit, tol and early_stopping apply). Fitted: coef_ (d,), intercept_, n_features_in_, loss_curve_, n_epochs_.
     Source: Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, section 3.4.1.
     """
 
@@ -315,9 +318,14 @@ class LinearRegression(RegressorMixin, _EpochTrainedModel):
         r = Xc.T @ (y - y_bar)  # (d,)
         try:
             C = np.linalg.cholesky(A)  # A = C C^T
+            singular = np.diag(C).min() ** 2 <= SINGULAR_PIVOT * max(np.diag(A).max(), np.finfo(float).tiny)
+        except np.linalg.LinAlgError:
+            singular = True
+        if singular:  # (numerically) singular normal equations: the minimum-norm least-squares solution
+            w = np.linalg.lstsq(np.vstack([Xc, np.sqrt(n * float(self.alpha)) * np.eye(d)]),
+                                np.r_[y - y_bar, np.zeros(d)], rcond=None)[0]
+        else:
             w = np.linalg.solve(C.T, np.linalg.solve(C, r))
-        except np.linalg.LinAlgError:  # singular normal equations: the minimum-norm least-squares solution
-            w = np.linalg.lstsq(Xc, y - y_bar, rcond=None)[0]
         return np.r_[w, y_bar - x_bar @ w]
 
     def _publish(self, theta):
