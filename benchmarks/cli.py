@@ -40,7 +40,7 @@ def build_parser():
 
     demo = commands.add_parser("demo", help="tune an MLP on the shipped digits data with every searcher")
     demo.add_argument("--quick", action="store_true", help="a smaller run (about 20 s), used by the tests")
-    demo.add_argument("--budget", type=_positive, default=None, help="trials per searcher (default 20; 6 with --quick)")
+    demo.add_argument("--budget", type=_positive, default=None, help="trials per searcher (default 30; 6 with --quick)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--searchers", type=_searcher_list, default=("grid", "random", "bayes", "evolution"),
                       help="comma-separated: grid,random,bayes,evolution")
@@ -78,7 +78,7 @@ def _run(args):
     if args.command == "demo":
         from tunelab.benchmarks.demo import run_demo
 
-        budget = args.budget or (6 if args.quick else 20)
+        budget = args.budget or (6 if args.quick else 30)
         run_demo(budget=budget, seed=args.seed, searchers=args.searchers, out=args.out, quick=args.quick,
                  n_jobs=args.jobs, progress=not args.no_progress)
     elif args.command == "tune":

@@ -16,7 +16,7 @@ from tunelab.core.model_selection import train_test_split
 from tunelab.core.preprocessing import StandardScaler
 
 
-def run_demo(budget=20, seed=0, searchers=("grid", "random", "bayes", "evolution"), out="tunelab-report",
+def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution"), out="tunelab-report",
              quick=False, n_jobs=1, progress=True, print_fn=print):
     X, y = load_digits()
     if quick:  # a third of the rows and fewer epochs: the same pipeline in a few seconds
