@@ -16,7 +16,6 @@ import numpy as np
 
 from tunelab.core import _linear_kernels as lk
 from tunelab.core._validation import (
-    ConvergenceError,
     check_array,
     check_is_fitted,
     check_n_features,
@@ -43,21 +42,6 @@ def check_optimizer(optimizer):
         "`optimizer` must be None or one of GD, SGD, Momentum, Adam, LBFGS from tunelab.optimizers"
         f"{hint}; got {optimizer!r}."
     )
-
-
-DIVERGED_GROWTH = 1e3  # a training loss this many times the model's first epoch's counts as diverged
-
-
-def _check_not_diverged(loss_curve, first_loss, optimizer):
-    """Raise ConvergenceError when the last loss is DIVERGED_GROWTH times the first epoch's of the model (of
-    its first fit, when training continues). The training driver raises on a non-finite loss; this catches
-    a loss that explodes but stops, still finite, on the patience test, or a log-loss that grows only
-    linearly with exploding weights."""
-    if loss_curve and loss_curve[-1] > DIVERGED_GROWTH * max(first_loss, 1e-12):
-        lr = getattr(optimizer, "lr", None)
-        hint = f"; lower the learning rate (lr={lr})" if lr is not None else ""
-        raise ConvergenceError(f"training diverged: the loss grew from {first_loss:.3g} to {loss_curve[-1]:.3g} "
-                               f"in {len(loss_curve)} epochs{hint}.")
 
 
 def softmax_rows(Z):
@@ -117,6 +101,10 @@ class _EpochTrainedModel(BaseEstimator):
     def _check_classes(self, y, classes):
         """Sorted class labels (from `classes` or y); at least two."""
         labels = np.unique(np.asarray(y) if classes is None else np.asarray(classes))
+        if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+            example = labels[labels != np.round(labels)][0]
+            raise ValueError(f"`y` holds continuous values (e.g. {example!r}); a classifier needs class labels. "
+                             "For a numeric target use LinearRegression or MLPRegressor.")
         if labels.size < 2:
             where = "`classes`" if classes is not None else "`y`"
             raise ValueError(f"{where} has only one class ({labels.tolist()}); a classifier needs at least two.")
@@ -194,8 +182,6 @@ class _EpochTrainedModel(BaseEstimator):
             result = train(optimizer, problem, theta0, max_epochs=epochs, tol=tol,
                            n_iter_no_change=self.n_iter_no_change, random_state=self._rng,
                            validation_score=validation_score, state=state)
-            first_loss = self.loss_curve_[0] if continuing and self.loss_curve_ else result.loss_curve[0]
-            _check_not_diverged(result.loss_curve, first_loss, optimizer)
             theta, curve, scores, state = result.theta, result.loss_curve, result.validation_scores, result.state
             if shift is not None:
                 theta = self._shift_intercept(theta, shift, -1.0)

@@ -49,10 +49,12 @@ class KernelProblem:
 
 @dataclass
 class TrainState:
-    """What training needs to continue where it stopped: optimizer buffers, step and epoch counts."""
+    """What training needs to continue where it stopped: optimizer buffers, step and epoch counts, and the
+    first epoch's loss (the yardstick of divergence)."""
     buffers: np.ndarray
     step: int = 0
     epoch: int = 0
+    first_loss: float | None = None
 
 
 @dataclass
@@ -83,14 +85,21 @@ class _Patience:
         return self.tol is not None and self.bad_epochs >= self.patience
 
 
-DIVERGENCE_FACTOR = 1e10  # a loss this many times its best so far counts as diverged, as a non-finite one does
+DIVERGENCE_FACTOR = 1e3  # a loss this many times the first epoch's counts as diverged, as a non-finite one does
 
 
-def _check_finite(loss, epoch, optimizer, best_loss=np.inf):
-    if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(best_loss, 1e-12):
-        lr = getattr(optimizer, "lr", None)
-        hint = f"; lower the learning rate (lr={lr})" if lr is not None else ""
-        raise ConvergenceError(f"training diverged: the loss became {loss} at epoch {epoch}{hint}.")
+def _check_diverged(loss, epoch, optimizer, state):
+    """Raise ConvergenceError when the loss is not finite, or has grown DIVERGENCE_FACTOR times since the first
+    epoch (an exploding loss that is still finite when the patience test would stop training, or a log-loss
+    that grows only linearly with exploding weights)."""
+    if state.first_loss is None and np.isfinite(loss):
+        state.first_loss = float(loss)
+    if np.isfinite(loss) and loss <= DIVERGENCE_FACTOR * max(state.first_loss, 1e-12):
+        return
+    lr = getattr(optimizer, "lr", None)
+    hint = f"; lower the learning rate (lr={lr})" if lr is not None else ""
+    grown = f" (from {state.first_loss:.3g} at the first epoch)" if state.first_loss is not None else ""
+    raise ConvergenceError(f"training diverged: the loss became {loss:.3g} at epoch {epoch}{grown}{hint}.")
 
 
 def train(optimizer, problem, theta0, *, max_epochs=200, tol=1e-4, n_iter_no_change=5,
@@ -99,7 +108,8 @@ def train(optimizer, problem, theta0, *, max_epochs=200, tol=1e-4, n_iter_no_cha
 
     Stops when the training loss (or, given `validation_score(theta) -> float`, higher is better, that
     score, keeping the best theta seen) has not improved by `tol` for `n_iter_no_change` epochs.
-    Raises ConvergenceError as soon as the loss is not finite. `state` continues a previous run.
+    Raises ConvergenceError as soon as the loss is not finite or has grown 1000-fold since the first epoch.
+    `state` continues a previous run.
     """
     check_scalar(max_epochs, "max_epochs", numbers.Integral, low=1)
     check_scalar(tol, "tol", low=0.0, allow_none=True)
@@ -129,7 +139,7 @@ def train(optimizer, problem, theta0, *, max_epochs=200, tol=1e-4, n_iter_no_cha
         loss = problem.run_epoch(theta, order, batch_size, lr, optimizer.rule, hyper, state.buffers, state.step)
         state.step += -(-n // batch_size)
         state.epoch += 1
-        _check_finite(loss, state.epoch, optimizer, min(loss_curve, default=np.inf))
+        _check_diverged(loss, state.epoch, optimizer, state)
         loss_curve.append(float(loss))
         value = loss
         if validation_score is not None:
@@ -155,10 +165,11 @@ def _train_lbfgs(optimizer, problem, theta, max_epochs, tol, n_iter_no_change, v
     monitor = _Patience(tol, n_iter_no_change, greater_is_better=validation_score is not None)
     loss_curve, scores, best_theta = [], ([] if validation_score is not None else None), theta.copy()
     converged = False
+    state = state or TrainState(np.zeros((2, theta.shape[0])))
     iterations = lbfgs_iterations(problem.loss_grad, theta, memory=optimizer.memory)
     next(iterations)  # the starting point
     for iteration, (theta, loss, grad, _) in enumerate(iterations, start=1):
-        _check_finite(loss, iteration, optimizer)
+        _check_diverged(loss, state.epoch + iteration, optimizer, state)
         loss_curve.append(float(loss))
         if validation_score is not None:
             scores.append(float(validation_score(theta)))
@@ -175,6 +186,5 @@ def _train_lbfgs(optimizer, problem, theta, max_epochs, tol, n_iter_no_change, v
         converged = True  # no step lowers the loss: optimal to machine precision
     if validation_score is not None and scores and max(scores) > scores[-1]:
         theta = best_theta
-    state = state or TrainState(np.zeros((2, theta.shape[0])))
     state.epoch += len(loss_curve)
     return TrainResult(np.array(theta), loss_curve, scores, len(loss_curve), converged, state)

@@ -9,6 +9,7 @@ from tunelab.core import _linear_kernels as lk
 from tunelab.core._validation import ConvergenceError, NotFittedError
 from tunelab.core.base import clone
 from tunelab.core.linear_model import LinearRegression, LogisticRegression
+from tunelab.core.neural_network import MLPClassifier
 from tunelab.optimizers import GD, LBFGS, SGD, Adam, Momentum
 
 def regression_data(n=200, d=5, seed=0, noise=0.1, shift=0.0):
@@ -412,3 +413,21 @@ def test_labels_unseen_at_the_first_fit_are_refused_when_continuing():
 def test_early_stopping_needs_enough_samples():
     with pytest.raises(ValueError, match="early_stopping needs at least 2 samples"):
         LinearRegression(optimizer=SGD(), early_stopping=True).fit(X_OK[:1], [1.0])
+
+
+@pytest.mark.parametrize("make", [lambda: LogisticRegression(), lambda: MLPClassifier(max_epochs=2)])
+def test_classifiers_refuse_continuous_labels(make):
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match="`y` holds continuous values"):
+        make().fit(X, np.linspace(0.5, 2.5, 10))
+
+
+def test_check_array_finds_nan_and_inf_after_the_fast_sum_test():
+    from tunelab.core._validation import check_array
+
+    X = np.ones((50, 3))
+    X[7, 1] = np.inf
+    X[8, 2] = -np.inf  # inf - inf: the sum is NaN, the full test counts both
+    with pytest.raises(ValueError, match="contains 2 NaN or infinite"):
+        check_array(X)
+    np.testing.assert_array_equal(check_array(np.full((2, 2), 1e308)), np.full((2, 2), 1e308))  # sum overflows
