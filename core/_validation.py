@@ -18,6 +18,11 @@ class NotFittedError(ValueError, AttributeError):
     """Raised when predict/score/transform is called before fit."""
 
 
+def _sum_is_finite(array):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(array.sum()))
+
+
 def check_array(X, name="X", *, ndim=2, dtype=np.float64, allow_empty=False):
     """Return X as a C-contiguous `dtype` array with `ndim` dimensions, finite and not empty."""
     try:
@@ -35,7 +40,7 @@ def check_array(X, name="X", *, ndim=2, dtype=np.float64, allow_empty=False):
         raise ValueError(f"`{name}` is empty; got shape {array.shape}.")
     array = np.ascontiguousarray(array, dtype=dtype)
     # one sum is far cheaper than an elementwise test; it is finite unless a value is NaN/inf (or huge)
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array.sum()) and not np.isfinite(array).all():
+    if np.issubdtype(array.dtype, np.floating) and not _sum_is_finite(array) and not np.isfinite(array).all():
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(f"`{name}` contains {bad} NaN or infinite value(s); remove or impute them first.")
     return array
