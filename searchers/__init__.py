@@ -9,6 +9,8 @@ from tunelab.searchers.bayes import BayesSearch
 from tunelab.searchers.cmaes import CMAES
 from tunelab.searchers.evolution import EvolutionSearch
 from tunelab.searchers.grid import GridSearch
+from tunelab.searchers.hypergradient import HypergradientCV, HypergradientSearch
+from tunelab.searchers.pruners import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.random import RandomSearch
 from tunelab.searchers.search_cv import SearchCV
 from tunelab.searchers.space import Categorical, Integer, Real, Space
@@ -21,5 +23,7 @@ __all__ = [
     "Trial", "TrialState", "TrialPruned",
     "Searcher", "History",
     "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch", "CMAES",
+    "HypergradientSearch", "HypergradientCV",
+    "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
     "SearchCV",
 ]
