@@ -137,6 +137,12 @@ class SearchCV(BaseEstimator):
         trials = study.trials
         self.cv_results_ = _cv_results(trials, space.names, self.n_splits_)
         if not any(t.state is TrialState.COMPLETE for t in trials):
+            if self.resource is not None and any(t.state is TrialState.PRUNED for t in trials):
+                rungs = self.pruner_.rungs()
+                raise ValueError(
+                    f"no trial reached {self.resource}={rungs[-1]}: {type(self.pruner_).__name__} promotes only the top "
+                    f"1/eta of each rung, so {len(trials)} trials were too few; give n_trials >= "
+                    f"{int(round(self.pruner_.eta ** (len(rungs) - 1)))} or a smaller max_resource.")
             first = next((t.error for t in trials if t.error), "no trial ran")
             raise ValueError(f"all {len(trials)} trials failed; the first error was: {first}")
         best = study.best_trial

@@ -379,3 +379,16 @@ def test_epoch_cv_continues_tunelab_mlps_without_retraining():
         X[train], y[train], classes=["no", "yes"], epochs=5) for train, _ in objective.splits]
     for model, reference in zip(state, fresh):  # 2 + 3 epochs continued = 5 epochs at once
         np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-12)
+
+
+def test_searchcv_says_when_too_few_trials_reach_the_last_rung():
+    from tunelab.core import LogisticRegression, make_classification
+    from tunelab.optimizers import SGD
+    from tunelab.searchers import ASHA, Real, SearchCV
+
+    X, y = make_classification(n_samples=90, n_features=4, random_state=0)
+    model = LogisticRegression(optimizer=SGD(lr=0.05), max_epochs=9, random_state=0)
+    search = SearchCV(model, {"alpha": Real(1e-4, 1.0, log=True)}, n_trials=4, cv=3, resource="max_epochs",
+                      pruner=ASHA(1, 9), random_state=0)
+    with pytest.raises(ValueError, match="no trial reached max_epochs=9.*give n_trials >= 9"):
+        search.fit(X, y)
