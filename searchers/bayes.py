@@ -239,13 +239,39 @@ class BayesSearch(Searcher):
         rng = self.rng(_ACQ_KEY, number)
         ell = np.exp(model.factor.theta[:-2])  # (d,): one lengthscale per dimension
         incumbent = U_obs[np.argmin(y)][None, :]
-        U, _ = maximize(score, self._candidates(rng), fmap.continuous, rng, n_refine=_N_REFINE, scale=ell,
-                        starts=incumbent, log_scale=self.acquisition != "ei", max_iter=_ACQ_MAX_ITER)
+        U, values = maximize(score, self._candidates(rng), fmap.continuous, rng, n_refine=_N_REFINE, scale=ell,
+                             starts=incumbent, log_scale=self.acquisition != "ei", max_iter=_ACQ_MAX_ITER)
+        u, a = self._discrete_sweep(score, U[0], values[0])
+        if a > values[0]:
+            U = np.vstack([u, U])
         for u in U:
             params = self.space.decode(u)
             if tuple(self.space.encode(params)) not in taken:
                 return params
         return None
+
+    def _discrete_sweep(self, score, u, a):
+        """One pass over the integer and categorical dimensions of u (d,) with score a: each moves to its best
+        value with the others fixed (every value when an integer has at most 64, else +-1, 2, 4, ..., 128)."""
+        for j, dim in enumerate(self.space.dims):
+            if isinstance(dim, Real):
+                continue
+            if isinstance(dim, Categorical):
+                units = (np.arange(dim.n_values) + 0.5) / dim.n_values
+            else:
+                if dim.n_values <= 64:
+                    values = range(dim.low, dim.high + 1)
+                else:
+                    v = dim.from_unit(u[j])
+                    values = sorted({min(max(v + s * 2**k, dim.low), dim.high) for k in range(8) for s in (-1, 1)})
+                units = [dim.to_unit(x) for x in values]
+            U = np.repeat(u[None, :], len(units), axis=0)  # (k, d)
+            U[:, j] = units
+            a_try = score(U, False)
+            best = int(np.argmax(a_try))
+            if a_try[best] > a:
+                u, a = U[best], a_try[best]
+        return u, a
 
     def ask(self, n, history):
         U_obs, y = history.observations()

@@ -213,6 +213,20 @@ def test_mixed_space_search_finds_the_best_category_and_integer():
     assert best["kind"] == "b" and best["k"] == 3 and abs(best["x"] - 0.3) < 0.1
 
 
+def test_discrete_sweep_moves_each_integer_and_categorical_to_its_best_value():
+    space = Space({"x": Real(0.0, 1.0), "k": Integer(0, 200), "small": Integer(1, 5), "c": Categorical(list("abcd"))})
+    searcher = BayesSearch()
+    searcher.setup(space, 0)
+
+    def score(U, grad):
+        params = [space.decode(u) for u in U]
+        return -np.array([(p["k"] - 36) ** 2 + (p["small"] - 4) ** 2 + 10.0 * (p["c"] != "c") for p in params])
+
+    u0 = space.encode({"x": 0.25, "k": 40, "small": 1, "c": "a"})
+    u, a = searcher._discrete_sweep(score, u0, score(u0[None], False)[0])
+    assert space.decode(u) == {"x": 0.25, "k": 36, "small": 4, "c": "c"} and a == 0.0
+
+
 def test_threads_and_failures():
     space = Space({"x": Real(0.0, 1.0), "y": Real(0.0, 1.0)})
 
