@@ -4,6 +4,10 @@
     then, for each new trial      y <- standardised losses; GP with hyperparameters fitted every few
                                   trials; u <- argmax acquisition(mu(u), sigma(u)); params <- decode(u)
 
+The acquisition (log-EI by default) is maximised over 1024 scrambled Sobol points, then L-BFGS refines
+the best of them, the best trial and 8 points drawn by roulette wheel, in the box; a last pass moves
+each integer and categorical dimension of the winner to its best value with the others fixed.
+
 Mixed spaces (Garrido-Merchan & Hernandez-Lobato, "Dealing with categorical and integer-valued
 variables in Bayesian optimization with Gaussian processes", Neurocomputing 2020): the model's input
 transform rounds each integer dimension to its value and one-hot encodes each categorical one, so the
