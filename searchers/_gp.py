@@ -245,7 +245,7 @@ class GPFactor:
 
 
 class GPPosterior:
-    """The posterior given a factor and standardised targets y (n,): alpha = K^{-1} y."""
+    """The posterior given a factor and standardised targets y (n,): c the GLS mean, alpha = K^{-1} (y - c)."""
 
     def __init__(self, factor, y):
         self.factor = factor
