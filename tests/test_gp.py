@@ -228,11 +228,14 @@ def test_bordered_extension_equals_a_fresh_factorisation(n, k, p, matern, seed):
     np.testing.assert_array_equal(extended.Z, Z)
 
 
-def test_extension_with_a_duplicate_point_keeps_a_valid_factor():
+@pytest.mark.parametrize("noise", [1e-9, 1e-15])
+def test_extension_with_a_duplicate_point_keeps_a_valid_factor(noise):
+    """A repeated point borders the factor with d^2 ~ noise; below 1e-12 of the diagonal it is refactored
+    (with jitter if needed)."""
     Z = np.array([[0.2, 0.4], [0.7, 0.1]])
-    theta = np.log([0.5, 0.5, 1.0, 1e-9])  # almost no noise: a repeated point is nearly singular
+    theta = np.log([0.5, 0.5, 1.0, noise])
     factor = GPFactor(theta, np.arange(2), True, Z).extend(Z[0])
-    K = np.exp(theta[2]) * naive_correlation(factor.Z, factor.Z, 0.5, True) + (np.exp(theta[3]) + factor.jitter) * np.eye(3)
+    K = naive_correlation(factor.Z, factor.Z, 0.5, True) + (noise + factor.jitter) * np.eye(3)
     np.testing.assert_allclose(factor.L @ factor.L.T, K, atol=1e-9)
     np.testing.assert_allclose(factor.Linv @ factor.L, np.eye(3), atol=1e-6)
 
