@@ -39,7 +39,7 @@ def bench_searchcv(n, d, epochs, repeats, sklearn):
     if sklearn is not None:
         from sklearn.linear_model import SGDClassifier
         from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
-        from sklearn.utils.fixes import loguniform
+        from scipy.stats import loguniform  # scikit-learn depends on SciPy
 
         sk_model = SGDClassifier(loss="log_loss", learning_rate="constant", max_iter=epochs, tol=None, random_state=0)
         sk_grid = {"alpha": np.geomspace(ALPHAS[0], ALPHAS[-1], 5), "eta0": np.geomspace(LRS[0], LRS[-1], 5)}
