@@ -97,16 +97,25 @@ def cholesky_jitter(K, max_tries=8):
         "(are some observations NaN or infinite?).")
 
 
-def correlation(X, Z, inv_ell, matern):
-    """R = rho(r^2) and G = drho/d(r^2) between the rows of X (c, p) and Z (n, p); two (c, n) arrays.
-    Z=None means Z = X (a symmetric matrix, computed on one triangle)."""
-    R = np.empty((X.shape[0], X.shape[0] if Z is None else Z.shape[0]))
-    G = np.empty_like(R)
+def correlation(X, Z, inv_ell, matern, out=None, grad=True):
+    """R = rho(r^2) and G = drho/d(r^2) between the rows of X (c, p) and Z (n, p); two (c, n) arrays
+    (G empty when grad=False). Z=None means Z = X (a symmetric matrix, computed on one triangle);
+    `out` = (R, G) buffers to reuse."""
+    shape = (X.shape[0], X.shape[0] if Z is None else Z.shape[0])
+    R, G = out if out is not None else (np.empty(shape), np.empty(shape if grad or Z is None else (0, 0)))
     if Z is None:
         kern.correlation_symmetric(np.ascontiguousarray(X), inv_ell, matern, R, G)
     else:
         kern.correlation(np.ascontiguousarray(X), np.ascontiguousarray(Z), inv_ell, matern, R, G)
     return R, G
+
+
+class Workspace:
+    """n x n buffers reused by every evaluation of one fit: fresh large arrays cost page faults that
+    otherwise take as long as the arithmetic."""
+
+    def __init__(self, n):
+        self.R, self.G, self.K, self.Linv, self.Kinv = (np.empty((n, n)) for _ in range(5))
 
 
 def _unpack(theta, groups):
@@ -119,16 +128,18 @@ def _gls_mean(a, w):
     return (w @ a) / (w @ w)
 
 
-def neg_log_posterior(theta, Z, y, groups, matern, prior, grad=True):
+def neg_log_posterior(theta, Z, y, groups, matern, prior, grad=True, work=None):
     """-log p(y | theta) - log p(theta) (up to a constant) and its gradient in theta; theta (q + 2,).
 
-    Z (n, p) features, y (n,) standardised outputs, groups (p,) the lengthscale index of each feature.
+    Z (n, p) features, y (n,) standardised outputs, groups (p,) the lengthscale index of each feature;
+    `work` an optional Workspace(n).
     """
     n = Z.shape[0]
     q = theta.shape[0] - 2
+    work = work or Workspace(n)
     inv_ell, sf2, sn2 = _unpack(theta, groups)
-    R, G = correlation(Z, None, inv_ell, matern)
-    K = sf2 * R
+    R, G = correlation(Z, None, inv_ell, matern, out=(work.R, work.G))
+    K = np.multiply(R, sf2, out=work.K)
     K[np.diag_indices(n)] += sn2
     try:
         L, _ = cholesky_jitter(K)
@@ -141,46 +152,50 @@ def neg_log_posterior(theta, Z, y, groups, matern, prior, grad=True):
         kern.forward_solve(L, np.ones(n), w)
         a -= _gls_mean(a, w) * w
         return 0.5 * a @ a + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI + prior_term, None
-    Linv = np.empty_like(L)
+    Linv = work.Linv
     kern.lower_inverse(L, Linv)
     a, w = Linv @ y, Linv.sum(axis=1)
     a -= _gls_mean(a, w) * w  # L^{-1} (y - c)
     alpha = Linv.T @ a
     f = 0.5 * a @ a + np.log(np.diag(L)).sum() + 0.5 * n * LOG_2PI + prior_term
-    W = Linv.T @ Linv - np.outer(alpha, alpha)  # (n, n): dnll = 1/2 tr(W dK)
-    g = prior_grad.copy()
+    Kinv = np.matmul(Linv.T, Linv, out=work.Kinv)
     S = np.empty(Z.shape[1])
-    kern.weighted_square_differences(Z, W * G, S)  # (p,)
+    wr, tr = kern.lml_gradient_terms(Kinv, alpha, R, G, np.ascontiguousarray(Z), S)
+    g = prior_grad.copy()
     g[:q] += np.bincount(groups, -sf2 * inv_ell**2 * S, minlength=q)
-    g[q] += 0.5 * sf2 * np.sum(W * R)
-    g[q + 1] += 0.5 * sn2 * np.trace(W)
+    g[q] += 0.5 * sf2 * wr
+    g[q + 1] += 0.5 * sn2 * tr
     return f, g
 
 
-def fit_hyperparameters(Z, y, groups, matern, rng, prior=Prior(), n_random=None, n_raw=16, max_iter=200):
+def fit_hyperparameters(Z, y, groups, matern, rng, prior=Prior(), n_raw=16, max_iter=200):
     """theta maximising the posterior, by L-BFGS in the box from several starts; (q + 2,).
 
-    Starts: the prior's centre with a large (1e-2) and a tiny (1e-6) noise, as the likelihood often has
-    one mode that explains the data by noise and one that interpolates it, and the best `n_random` of
-    `n_raw` draws from the prior (scored once each); n_random=None: 1 below 100 points, else 0 (with
-    many points the posterior has fewer modes and each start costs more). The best end point wins.
+    Starts: the prior's centre with a large (1e-2) and with a tiny (1e-6) noise, as the likelihood often
+    has one mode that explains the data by noise and one that interpolates it, and the best of `n_raw`
+    draws from the prior. Below 100 points L-BFGS runs from all three; from 100 points on (where each
+    run costs more and the posterior has fewer modes) only from the best-scoring of the first two.
+    The best end point wins.
     """
     q = int(groups.max()) + 1
     loc, scale = prior.loc_scale(q)
     bounds = prior.bounds(q)
     Z = np.ascontiguousarray(Z)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    starts = [np.r_[loc[:-1], np.log(1e-2)], np.r_[loc[:-1], np.log(1e-6)]]
-    if n_random is None:
-        n_random = 1 if Z.shape[0] < 100 else 0
-    if n_random > 0:
+    work = Workspace(Z.shape[0])
+
+    def score(t):
+        return neg_log_posterior(t, Z, y, groups, matern, prior, grad=False, work=work)[0]
+
+    starts = [np.clip(np.r_[loc[:-1], np.log(noise)], bounds[:, 0], bounds[:, 1]) for noise in (1e-2, 1e-6)]
+    if Z.shape[0] < 100:
         draws = np.clip(loc + scale * rng.standard_normal((n_raw, q + 2)), bounds[:, 0], bounds[:, 1])
-        scores = [neg_log_posterior(t, Z, y, groups, matern, prior, grad=False)[0] for t in draws]
-        starts += list(draws[np.argsort(scores, kind="stable")[:n_random]])
+        starts.append(draws[np.argmin([score(t) for t in draws])])
+    else:
+        starts = [min(starts, key=score)]
     best_theta, best_f = None, np.inf
     for theta0 in starts:
-        theta0 = np.clip(theta0, bounds[:, 0], bounds[:, 1])
-        result = minimize(lambda t: neg_log_posterior(t, Z, y, groups, matern, prior), theta0,
+        result = minimize(lambda t: neg_log_posterior(t, Z, y, groups, matern, prior, work=work), theta0,
                           bounds=bounds, max_iter=max_iter, gtol=1e-4)
         if best_theta is None or (np.isfinite(result.fun) and result.fun < best_f):
             best_theta, best_f = result.x, result.fun
@@ -222,7 +237,7 @@ class GPFactor:
     def extend(self, z):
         """Add the point z (p,) to the factor, in O(n^2); a fresh factorisation if the border is not PD."""
         z = np.ascontiguousarray(z, dtype=np.float64)[None, :]  # (1, p)
-        R, _ = correlation(z, self.Z, self.inv_ell, self.matern)
+        R, _ = correlation(z, self.Z, self.inv_ell, self.matern, grad=False)
         k = self.sf2 * R[0]  # (n,)
         l = np.empty(self.n)
         kern.forward_solve(self.L, k, l)
@@ -253,6 +268,8 @@ class GPPosterior:
         a, w = factor.Linv @ self.y, factor.Linv.sum(axis=1)
         self.c = _gls_mean(a, w)
         self.alpha = factor.Linv.T @ (a - self.c * w)  # (n,): K^{-1} (y - c)
+        self._sf2_alpha = factor.sf2 * self.alpha
+        self._sf2_LinvT = factor.sf2 * factor.Linv.T  # (n, n): k(x, Z) L^{-T} = R(x, Z) sf2 L^{-T}
 
     def train_mean(self):
         """mu at the training points: K_f alpha = y - (sn2 + jitter) alpha; (n,)."""
@@ -266,9 +283,9 @@ class GPPosterior:
         """
         F = self.factor
         X = np.ascontiguousarray(X, dtype=np.float64)
-        R, G = correlation(X, F.Z, F.inv_ell, F.matern)  # (c, n)
-        mu = self.c + F.sf2 * (R @ self.alpha)
-        V = (F.sf2 * R) @ F.Linv.T  # (c, n): rows L^{-1} k(Z, x)
+        R, G = correlation(X, F.Z, F.inv_ell, F.matern, grad=grad)  # (c, n)
+        mu = self.c + R @ self._sf2_alpha
+        V = R @ self._sf2_LinvT  # (c, n): rows L^{-1} k(Z, x)
         var = F.sf2 - np.einsum("ij,ij->i", V, V)
         if not grad:
             return mu, var

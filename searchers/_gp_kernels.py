@@ -24,10 +24,12 @@ SQRT_PI_OVER_2 = math.sqrt(0.5 * math.pi)
 def correlation(X, Z, inv_ell, matern, R, G):
     """R_ij = rho(r2_ij) and G_ij = drho/d(r^2) at r2_ij = sum_f ((X_if - Z_jf) inv_ell_f)^2.
 
-    X (c, p), Z (n, p), inv_ell (p,); writes R, G (c, n). `matern`: Matern-5/2 if True, else RBF.
+    X (c, p), Z (n, p), inv_ell (p,); writes R (c, n) and G (c, n), or not G if it is empty (0, 0).
+    `matern`: Matern-5/2 if True, else RBF.
     """
     c, p = X.shape
     n = Z.shape[0]
+    with_G = G.shape[0] > 0
     for i in range(c):
         for j in range(n):
             r2 = 0.0
@@ -38,11 +40,13 @@ def correlation(X, Z, inv_ell, matern, R, G):
                 s = math.sqrt(5.0 * r2)
                 e = math.exp(-s)
                 R[i, j] = (1.0 + s + s * s / 3.0) * e
-                G[i, j] = -5.0 / 6.0 * (1.0 + s) * e
+                if with_G:
+                    G[i, j] = -5.0 / 6.0 * (1.0 + s) * e
             else:
                 e = math.exp(-0.5 * r2)
                 R[i, j] = e
-                G[i, j] = -0.5 * e
+                if with_G:
+                    G[i, j] = -0.5 * e
 
 
 @njit(cache=True, nogil=True)
@@ -71,20 +75,30 @@ def correlation_symmetric(Z, inv_ell, matern, R, G):
 
 
 @njit(cache=True, nogil=True)
-def weighted_square_differences(Z, M, out):
-    """out_f = sum_ij M_ij (Z_if - Z_jf)^2 for a symmetric M (n, n); Z (n, p), out (p,).
+def lml_gradient_terms(Kinv, alpha, R, G, Z, S):
+    """With W = K^{-1} - alpha alpha' (so that d(-log p)/dtheta = 1/2 tr(W dK/dtheta)):
+    S_f = sum_ij W_ij G_ij (Z_if - Z_jf)^2 written into S (p,); returns (sum_ij W_ij R_ij, tr W).
 
-    With M = W * G this contracts dK/d(log ell_f) = sf2 G (-2 (z_if - z_jf)^2 / ell_f^2) against W.
+    Kinv, R, G (n, n) symmetric (their lower triangles are read), alpha (n,), Z (n, p). W is never
+    formed: dK/d(log ell_f) = -2 sf2 G (z_if - z_jf)^2 / ell_f^2, dK/d(log sf2) = sf2 R, dK/d(log sn2) = sn2 I.
     """
     n, p = Z.shape
     for f in range(p):
-        out[f] = 0.0
+        S[f] = 0.0
+    wr = 0.0
+    tr = 0.0
     for i in range(n):
+        w = Kinv[i, i] - alpha[i] * alpha[i]
+        tr += w
+        wr += w * R[i, i]
         for j in range(i):
-            m = 2.0 * M[i, j]
+            w = Kinv[i, j] - alpha[i] * alpha[j]
+            wr += 2.0 * w * R[i, j]
+            m = 2.0 * w * G[i, j]
             for f in range(p):
                 t = Z[i, f] - Z[j, f]
-                out[f] += m * t * t
+                S[f] += m * t * t
+    return wr, tr
 
 
 @njit(cache=True, nogil=True)

@@ -202,11 +202,12 @@ class BayesSearch(Searcher):
         self._cache = (fit_keys, tuple(keys), factor)
         return factor
 
-    def model(self, history, extra=()):
-        """The posterior `_Model` for `history`, with fantasies at its running trials and at `extra` (r, d)."""
+    def model(self, history, extra=(), observations=None):
+        """The posterior `_Model` for `history`, with fantasies at its running trials and at `extra` (r, d).
+        `observations`: history.observations() if already at hand."""
         done = [t for t in history.complete() if t.value is not None]
         keys = [(t.number, history.loss(t)) for t in done]
-        U, y = history.observations()
+        U, y = observations or history.observations()
         X = self._features(U)
         model = _Model(self, self._factor(keys, X, y), _standardise(y))
         pending = [history.pending(), np.reshape(np.asarray(extra, dtype=np.float64), (-1, len(self.space)))]
@@ -287,7 +288,7 @@ class BayesSearch(Searcher):
                 params = self.space.decode(self._design.points(number, 1, history.budget)[0])
             else:
                 if model is None:
-                    model = self.model(history, chosen)
+                    model = self.model(history, chosen, (U_obs, y))
                 else:
                     model.add_fantasy(chosen[-1])
                 params = self._propose(model, number, U_obs, y, taken)

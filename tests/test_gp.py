@@ -62,13 +62,16 @@ def test_correlation_and_its_r2_derivative_match_numpy(c, n, p, matern, seed):
 
 @SETTINGS
 @given(n=st.integers(1, 12), p=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
-def test_weighted_square_differences_match_numpy(n, p, seed):
+def test_lml_gradient_terms_match_numpy(n, p, seed):
     rng = np.random.default_rng(seed)
-    Z, M = rng.random((n, p)), rng.standard_normal((n, n))
-    M = M + M.T
-    out = np.empty(p)
-    kern.weighted_square_differences(Z, M, out)
-    np.testing.assert_allclose(out, np.einsum("ij,ijf->f", M, (Z[:, None] - Z[None]) ** 2), rtol=1e-10, atol=1e-12)
+    Z, alpha = rng.random((n, p)), rng.standard_normal(n)
+    Kinv, R, G = (M + M.T for M in rng.standard_normal((3, n, n)))
+    S = np.empty(p)
+    wr, tr = kern.lml_gradient_terms(Kinv, alpha, R, G, Z, S)
+    W = Kinv - np.outer(alpha, alpha)
+    np.testing.assert_allclose(S, np.einsum("ij,ijf->f", W * G, (Z[:, None] - Z[None]) ** 2), rtol=1e-10, atol=1e-12)
+    assert wr == pytest.approx(np.sum(W * R), rel=1e-10, abs=1e-12)
+    assert tr == pytest.approx(np.trace(W), rel=1e-10, abs=1e-12)
 
 
 @SETTINGS
