@@ -284,6 +284,7 @@ def median_regret(name, searcher, n_trials=50, seeds=(0, 1, 2)):
 
 @pytest.mark.parametrize("name, factor", [("branin", 100.0), ("hartmann6", 5.0)])
 def test_far_better_than_random_search_after_50_evaluations(name, factor):
-    """Typical medians after 50: Branin 5e-6 against 0.7, Hartmann6 2e-3 against 1.5 (tested: x100, x5)."""
+    """Medians over seeds 0-2 after 50: Branin 9e-6 against 0.64; Hartmann6 0.12 (the local minimum next to
+    the global one) against 1.5. Tested with margins x100 and x5."""
     bayes, random = median_regret(name, BayesSearch()), median_regret(name, RandomSearch())
     assert bayes * factor < random, (bayes, random)
