@@ -288,3 +288,17 @@ def test_far_better_than_random_search_after_50_evaluations(name, factor):
     the global one) against 1.5. Tested with margins x100 and x5."""
     bayes, random = median_regret(name, BayesSearch()), median_regret(name, RandomSearch())
     assert bayes * factor < random, (bayes, random)
+
+
+def test_a_study_resumed_from_storage_continues_as_if_never_stopped(tmp_path):
+    from tunelab.searchers import Integer, Real, Study
+
+    space = {"x": Real(-2.0, 2.0), "k": Integer(0, 4)}
+    loss = lambda p: (p["x"] - 0.3) ** 2 + 0.1 * (p["k"] - 2) ** 2  # noqa: E731
+    straight = Study(space, BayesSearch(n_initial=4), seed=5).optimize(loss, n_trials=12, progress=False)
+    path = str(tmp_path / "study.db")
+    first = Study(space, BayesSearch(n_initial=4), storage=path, seed=5).optimize(loss, n_trials=7, progress=False)
+    first.close()
+    resumed = Study.load(path).optimize(loss, n_trials=5, progress=False)
+    assert [t.number for t in resumed.trials] == list(range(12))
+    assert [t.params for t in resumed.trials] == [t.params for t in straight.trials]
