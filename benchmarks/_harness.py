@@ -36,6 +36,23 @@ def peer(module_name):
         return None
 
 
+def _processor():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _command():
+    program = os.path.basename(sys.argv[0])
+    program = "python -m tunelab.benchmarks" if program == "__main__.py" else program
+    return " ".join([program] + sys.argv[1:])
+
+
 def machine_info():
     import numba
     import numpy
@@ -43,7 +60,7 @@ def machine_info():
     info = {
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "processor": platform.processor() or "unknown",
+        "processor": _processor(),
         "cpus": os.cpu_count(),
         "numpy": numpy.__version__,
         "numba": numba.__version__,
@@ -73,7 +90,7 @@ def save_json(path, name, results, notes=()):
     """Write {"benchmark", "command", "machine", "results", "notes"} to `path` and return the record."""
     record = {
         "benchmark": name,
-        "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        "command": _command(),
         "machine": machine_info(),
         "results": results,
         "notes": list(notes),
