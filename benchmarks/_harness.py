@@ -11,6 +11,7 @@ import platform
 import statistics
 import sys
 import time
+import warnings
 from datetime import datetime, timezone
 
 
@@ -31,7 +32,9 @@ def time_interleaved(cases, repeats=7, warmup=1):
 def peer(module_name):
     """Import a peer library if installed, else None (the benchmark then says it skipped it)."""
     try:
-        return importlib.import_module(module_name)
+        with warnings.catch_warnings():  # e.g. pycma warns when matplotlib is absent
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module_name)
     except ImportError:
         return None
 
