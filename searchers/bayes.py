@@ -34,6 +34,7 @@ from tunelab.optimizers._checks import check_choice, check_scalar
 from tunelab.searchers import _lowdiscrepancy as qmc
 from tunelab.searchers._gp import KERNELS, GPFactor, GPPosterior, Prior, fit_hyperparameters
 from tunelab.searchers.acquisition import ACQUISITIONS, acquisition, maximize
+from tunelab.searchers.trial import TrialState
 from tunelab.searchers.base import Searcher
 from tunelab.searchers.random import RandomSearch
 from tunelab.searchers.space import Categorical, Integer, Real
@@ -204,10 +205,9 @@ class BayesSearch(Searcher):
 
     def model(self, history, extra=(), observations=None):
         """The posterior `_Model` for `history`, with fantasies at its running trials and at `extra` (r, d).
-        `observations`: history.observations() if already at hand."""
-        done = [t for t in history.complete() if t.value is not None]
-        keys = [(t.number, history.loss(t)) for t in done]
-        U, y = observations or history.observations()
+        `observations`: _observations_with_failures(history) if already at hand."""
+        keys = [(t.number, history.loss(t) if t.state is TrialState.COMPLETE else None) for t in _observed(history)]
+        U, y = observations or _observations_with_failures(history)
         X = self._features(U)
         model = _Model(self, self._factor(keys, X, y), _standardise(y))
         pending = [history.pending(), np.reshape(np.asarray(extra, dtype=np.float64), (-1, len(self.space)))]
@@ -279,7 +279,7 @@ class BayesSearch(Searcher):
         return u, a
 
     def ask(self, n, history):
-        U_obs, y = history.observations()
+        U_obs, y = _observations_with_failures(history)
         taken = {tuple(u) for u in U_obs} | {tuple(u) for u in history.pending()}
         chosen, proposals, model = [], [], None
         for k in range(n):
@@ -299,6 +299,26 @@ class BayesSearch(Searcher):
             chosen.append(u)
             proposals.append(params)
         return proposals
+
+
+def _observed(history):
+    """The trials the model learns from, in trial order: the complete ones and the failed ones."""
+    return [t for t in history.trials
+            if (t.state is TrialState.COMPLETE and t.value is not None) or t.state is TrialState.FAILED]
+
+
+def _observations_with_failures(history):
+    """(U, y) of the observed trials: the complete trials' losses, and each failed trial at the worst loss
+    of the complete ones, so that the model learns to avoid a region where fits fail (a diverging learning
+    rate) instead of proposing it again; the evolutionary searchers likewise give failures the worst fitness."""
+    observed = _observed(history)
+    complete = [history.loss(t) for t in observed if t.state is TrialState.COMPLETE]
+    if not complete:
+        return history.observations()
+    worst = max(complete)
+    U = history.space.encode_many([t.params for t in observed])  # (m, d)
+    y = np.array([history.loss(t) if t.state is TrialState.COMPLETE else worst for t in observed])
+    return U, y
 
 
 def _standardise(y):

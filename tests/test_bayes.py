@@ -302,3 +302,19 @@ def test_a_study_resumed_from_storage_continues_as_if_never_stopped(tmp_path):
     resumed = Study.load(path).optimize(loss, n_trials=5, progress=False)
     assert [t.number for t in resumed.trials] == list(range(12))
     assert [t.params for t in resumed.trials] == [t.params for t in straight.trials]
+
+
+def test_failed_trials_teach_the_model_to_avoid_their_region():
+    from tunelab.searchers import Real, minimize
+
+    def loss(params):  # better and better towards x = 0.5, where fits start to fail (a diverging lr)
+        if params["x"] > 0.5:
+            raise FloatingPointError("diverged")
+        return -params["x"] + 0.1 * (params["y"] - 0.5) ** 2
+
+    study = minimize(loss, {"x": Real(0.0, 1.0), "y": Real(0.0, 1.0)}, BayesSearch(n_initial=8), n_trials=40,
+                     seed=0, progress=False)
+    after_design = study.trials[8:]
+    failed = sum(t.state == "failed" for t in after_design)
+    assert failed <= len(after_design) // 3
+    assert study.best_value < -0.45
