@@ -33,8 +33,10 @@ def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution
                                  scoring="accuracy", seed=seed, n_jobs=n_jobs, progress=progress)
         rows.append(row)
         studies[name] = search.study_
+        size = search.study_.searcher.size()
+        covered = f" of the grid's {size} points" if size is not None and size > row["trials"] else ""
         print_fn(f"  {name:<10} best CV accuracy {row['best_cv']:.4f}, test accuracy {row['test_score']:.4f} "
-                 f"({row['trials']} trials, {row['seconds']:.1f} s)")
+                 f"({row['trials']} trials{covered}, {row['seconds']:.1f} s)")
     rows.sort(key=lambda r: -r["best_cv"])
     print_fn("")
     print_fn(markdown_table(rows, LEADERBOARD_COLUMNS))

@@ -10,7 +10,7 @@ from tunelab.core.metrics import f1_score, precision_score, recall_score
 from tunelab.core.linear_model import LinearRegression, LogisticRegression
 from tunelab.core.neural_network import MLPClassifier, MLPRegressor
 from tunelab.optimizers import Momentum
-from tunelab.searchers import Categorical, Integer, Real, SearchCV
+from tunelab.searchers import Categorical, Real, SearchCV
 
 SEARCHER_NAMES = ("grid", "random", "bayes", "evolution")
 
@@ -38,10 +38,10 @@ def model_and_space(model, classification, max_epochs, random_state):
                                     optimizer=Momentum(lr=0.05, momentum=0.9, batch_size=64),
                                     random_state=random_state)
         space = {
-            "optimizer__lr": Real(1e-3, 0.3, log=True),
+            "optimizer__lr": Real(1e-3, 0.2, log=True),
             "alpha": Real(1e-6, 1e-1, log=True),
             "hidden_layer_sizes": Categorical([(16,), (32,), (64,)]),
-            "optimizer__batch_size": Integer(16, 128, log=True),
+            "optimizer__batch_size": Categorical([16, 32, 64, 128]),
             "optimizer__momentum": Real(0.5, 0.95),
         }
         return estimator, space
