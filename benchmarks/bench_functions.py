@@ -30,12 +30,14 @@ QUICK = {"bayes": (["branin", "hartmann6"], [25, 50]), "evolution": (["rosenbroc
          "evolution-peers": (["branin", "hartmann6"], [100])}
 
 
+TUNELAB_METHODS = {"random": ("RandomSearch", {}), "bayes": ("BayesSearch", {}), "evolution": ("EvolutionSearch", {}),
+                   "cmaes": ("CMAES", {}), "cmaes-random-start": ("CMAES", {"start": "random"})}
+
+
 def _tunelab_searcher(method):
     from tunelab import searchers
 
-    names = {"random": ("RandomSearch", {}), "bayes": ("BayesSearch", {}), "evolution": ("EvolutionSearch", {}),
-             "cmaes": ("CMAES", {}), "cmaes-random-start": ("CMAES", {"start": "random"})}
-    class_name, kwargs = names[method]
+    class_name, kwargs = TUNELAB_METHODS[method]
     searcher_class = getattr(searchers, class_name, None)
     return None if searcher_class is None else searcher_class(**kwargs)
 
@@ -215,16 +217,24 @@ def _suggestion_timers(compare):
     return timers
 
 
-def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True):
-    functions, budgets, methods = SUITES[suite]
+def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True, functions=None, budgets=None,
+        methods=None, timing=True):
+    """Run a suite; `functions`, `budgets` and `methods` (lists) replace the suite's own when given."""
+    suite_functions, suite_budgets, suite_methods = SUITES[suite]
     if quick:
-        functions, budgets = QUICK[suite]
+        suite_functions, suite_budgets = QUICK[suite]
         seeds = min(seeds, 3)
+    functions, budgets, methods = functions or suite_functions, budgets or suite_budgets, methods or suite_methods
+    unknown = [m for m in methods if m not in PEERS and m not in TUNELAB_METHODS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(list(TUNELAB_METHODS) + list(PEERS))}.")
+    for name in functions:
+        get_function(name)  # a clear error for an unknown name before any run
     rows, skipped = regret_table(functions, budgets, methods, seeds, compare)
     notes = [f"{method} skipped: {reason}" for method, reason in skipped.items()]
     print(markdown_table(rows, ["function", "method", "evals", "median_regret", "q1", "q3", "seconds_per_run"]))
     results = {"regret": rows, "seeds": seeds}
-    if suite == "bayes":
+    if suite == "bayes" and timing:
         sizes = [50, 100] if quick else [50, 100, 200, 400]
         timing = suggestion_times(sizes, repeats=1 if quick else 3, compare=compare)
         print()

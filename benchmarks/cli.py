@@ -33,6 +33,23 @@ def _positive(text):
     return value
 
 
+def _names(text):
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names; got {text!r}")
+    return names
+
+
+def _budgets(text):
+    try:
+        budgets = sorted({int(b) for b in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers; got {text!r}") from None
+    if budgets[0] < 1:
+        raise argparse.ArgumentTypeError(f"budgets must be positive; got {text!r}")
+    return budgets
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="tunelab", description="Parameter and hyperparameter tuning, from scratch.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
@@ -70,6 +87,10 @@ def build_parser():
     bench.add_argument("--seeds", type=_positive, default=10)
     bench.add_argument("--functions-suite", choices=("bayes", "evolution", "evolution-peers"), default="bayes",
                        help="which test-function suite `bench functions` runs")
+    bench.add_argument("--functions", type=_names, default=None, help="bench functions: e.g. branin,hartmann6")
+    bench.add_argument("--budgets", type=_budgets, default=None, help="bench functions: e.g. 25,50,100")
+    bench.add_argument("--methods", type=_names, default=None, help="bench functions: e.g. random,bayes,optuna-gp")
+    bench.add_argument("--no-timing", action="store_true", help="bench functions: skip the suggestion-time table")
     bench.add_argument("--out", default="bench-results")
     return parser
 
@@ -97,7 +118,8 @@ def _run(args):
             run(quick=args.quick, out=args.out, compare=args.compare)
         elif args.suite == "functions":
             from tunelab.benchmarks.bench_functions import run
-            run(suite=args.functions_suite, quick=args.quick, seeds=args.seeds, out=args.out, compare=args.compare)
+            run(suite=args.functions_suite, quick=args.quick, seeds=args.seeds, out=args.out, compare=args.compare,
+                functions=args.functions, budgets=args.budgets, methods=args.methods, timing=not args.no_timing)
         else:
             from tunelab.benchmarks.bench_hyper import run
             run(quick=args.quick, out=args.out, seeds=args.seeds)
