@@ -87,6 +87,7 @@ def test_runtime_failures_exit_1_with_one_line(tmp_path, cancer_csv, args, messa
 
 
 @pytest.mark.parametrize("args", [[], ["demo", "--searchers", "annealing"], ["demo", "--budget", "0"],
+                                  ["bench", "functions", "--budgets", "ten"],
                                   ["tune", "x.csv"], ["bench", "everything"], ["tune", "x.csv", "--target", "y",
                                                                                 "--model", "forest"]])
 def test_usage_errors_exit_2(tmp_path, args):
@@ -106,7 +107,8 @@ def test_bench_search_quick_writes_its_json(tmp_path):
 
 
 def test_bench_functions_quick_reports_regret(tmp_path):
-    result = tunelab("bench", "functions", "--quick", "--seeds", "2", "--out", "bench", cwd=tmp_path)
+    result = tunelab("bench", "functions", "--quick", "--seeds", "2", "--methods", "random,bayes", "--out", "bench",
+                     cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     record = json.loads((tmp_path / "bench" / "functions-bayes.json").read_text())
     rows = record["results"]["regret"]
