@@ -140,7 +140,8 @@ def regret_table(functions, budgets, methods, seeds, compare=True):
 
 
 def suggestion_times(n_observations, dim=6, repeats=3, compare=True):
-    """Seconds for one suggestion with n observed points of Hartmann6 (random points), per method."""
+    """Seconds for one suggestion with n observed points of Hartmann6 (random points), per method: a fresh
+    searcher each time, so tunelab's figure includes a full refit of the GP hyperparameters."""
     function = get_function("hartmann6")
     rows = []
     for n in n_observations:
@@ -152,6 +153,24 @@ def suggestion_times(n_observations, dim=6, repeats=3, compare=True):
             if seconds is not None:
                 rows.append({"observations": n, "method": method, "ms_per_suggestion": seconds * 1e3})
     return rows
+
+
+def running_suggestion_times(sizes, seed=0):
+    """Median seconds of `study.ask()` in a running BayesSearch study on Hartmann6, over the 10 asks before
+    each size in `sizes`: refits every few trials and O(n^2) Cholesky extensions in between, as in real use."""
+    from tunelab.searchers import BayesSearch, Study
+
+    function = get_function("hartmann6")
+    objective = function.objective()
+    study = Study(function.space(), BayesSearch(), seed=seed)
+    seconds = []
+    for _ in range(max(sizes)):
+        start = time.perf_counter()
+        trial = study.ask()
+        seconds.append(time.perf_counter() - start)
+        study.tell(trial, objective(trial.params))
+    return [{"observations": n, "method": "bayes (running study)",
+             "ms_per_suggestion": float(np.median(seconds[n - 10:n])) * 1e3} for n in sizes]
 
 
 def _time_tunelab_bayes(function, X, y, repeats):
@@ -237,6 +256,8 @@ def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True,
     if suite == "bayes" and timing:
         sizes = [50, 100] if quick else [50, 100, 200, 400]
         timing = suggestion_times(sizes, repeats=1 if quick else 3, compare=compare)
+        if _tunelab_searcher("bayes") is not None:
+            timing += running_suggestion_times(sizes)
         print()
         print(markdown_table(timing, ["observations", "method", "ms_per_suggestion"]))
         results["suggestion_time"] = timing
