@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tunelab.core import _linear_kernels as lk
+from _finite_differences import central_difference
 
 NO_SPEC = np.zeros(0, np.int64)
 MODELS = ("squared", "logistic", "softmax")
@@ -68,15 +69,6 @@ def make_problem(model, n, d, k, seed, scale=1.0):
     k = Y.shape[1]
     theta = scale * rng.normal(size=d * k + k)
     return rng, X, Y, theta
-
-
-def central_difference(f, theta, h=1e-6):
-    g = np.empty_like(theta)
-    for q in range(theta.size):
-        e = np.zeros_like(theta)
-        e[q] = h
-        g[q] = (f(theta + e) - f(theta - e)) / (2 * h)
-    return g
 
 
 problems = dict(

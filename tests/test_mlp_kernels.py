@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tunelab.core import _mlp_kernels as mk
+from _finite_differences import central_difference
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid"]
 OUTPUTS = {"identity": mk.OUTPUT_IDENTITY, "softmax": mk.OUTPUT_SOFTMAX, "sigmoid": mk.OUTPUT_SIGMOID}
@@ -101,15 +102,6 @@ networks = dict(
     alpha=st.sampled_from([0.0, 1e-3, 0.5]),
     seed=st.integers(0, 2**32 - 1),
 )
-
-
-def central_difference(f, theta, h=1e-6):
-    g = np.empty_like(theta)
-    for q in range(theta.size):
-        e = np.zeros_like(theta)
-        e[q] = h
-        g[q] = (f(theta + e) - f(theta - e)) / (2 * h)
-    return g
 
 
 # ------------------------------------------------------------------------------------------------
