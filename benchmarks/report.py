@@ -32,21 +32,23 @@ def text_plot(series, width=60, height=12, title="best so far"):
     span = (high - low) or 1.0
     length = max(len(values) for values in series.values())
     grid = [[" "] * width for _ in range(height)]
-    marks = "*o+x#@%&"
+    marks = "*o+x@%&$"  # '#' marks a cell where several curves meet
     for k, (label, values) in enumerate(series.items()):
         for i, value in enumerate(values):
             if value is None:
                 continue
             col = min(width - 1, int(i * (width - 1) / max(length - 1, 1)))
             row = height - 1 - int(round((value - low) / span * (height - 1)))
-            grid[row][col] = marks[k % len(marks)]
+            mark = marks[k % len(marks)]
+            grid[row][col] = mark if grid[row][col] in (" ", mark) else "#"
     lines = [title]
     for r, row in enumerate(grid):
         label = f"{high - r * span / (height - 1):9.4f} |" if r % 3 == 0 else "          |"
         lines.append(label + "".join(row))
     lines.append("          +" + "-" * width)
     lines.append(f"           trial 1{' ' * (width - 12)}trial {length}")
-    lines.append("           " + "   ".join(f"{marks[k % len(marks)]} {label}" for k, label in enumerate(series)))
+    legend = [f"{marks[k % len(marks)]} {label}" for k, label in enumerate(series)] + ["# several"]
+    lines.append("           " + "   ".join(legend))
     return "\n".join(lines)
 
 
