@@ -20,6 +20,17 @@ LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 SQRT_PI_OVER_2 = math.sqrt(0.5 * math.pi)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def rho_and_slope(r2, matern):
+    """(rho(r^2), drho/d(r^2)) for Matern-5/2 (matern=True) or RBF; see the module docstring."""
+    if matern:
+        s = math.sqrt(5.0 * r2)
+        e = math.exp(-s)
+        return (1.0 + s + s * s / 3.0) * e, -5.0 / 6.0 * (1.0 + s) * e
+    e = math.exp(-0.5 * r2)
+    return e, -0.5 * e
+
+
 @njit(cache=True, nogil=True)
 def correlation(X, Z, inv_ell, matern, R, G):
     """R_ij = rho(r2_ij) and G_ij = drho/d(r^2) at r2_ij = sum_f ((X_if - Z_jf) inv_ell_f)^2.
@@ -36,17 +47,9 @@ def correlation(X, Z, inv_ell, matern, R, G):
             for f in range(p):
                 t = (X[i, f] - Z[j, f]) * inv_ell[f]
                 r2 += t * t
-            if matern:
-                s = math.sqrt(5.0 * r2)
-                e = math.exp(-s)
-                R[i, j] = (1.0 + s + s * s / 3.0) * e
-                if with_G:
-                    G[i, j] = -5.0 / 6.0 * (1.0 + s) * e
-            else:
-                e = math.exp(-0.5 * r2)
-                R[i, j] = e
-                if with_G:
-                    G[i, j] = -0.5 * e
+            R[i, j], slope = rho_and_slope(r2, matern)
+            if with_G:
+                G[i, j] = slope
 
 
 @njit(cache=True, nogil=True)
@@ -61,15 +64,7 @@ def correlation_symmetric(Z, inv_ell, matern, R, G):
             for f in range(p):
                 t = (Z[i, f] - Z[j, f]) * inv_ell[f]
                 r2 += t * t
-            if matern:
-                s = math.sqrt(5.0 * r2)
-                e = math.exp(-s)
-                R[i, j] = (1.0 + s + s * s / 3.0) * e
-                G[i, j] = -5.0 / 6.0 * (1.0 + s) * e
-            else:
-                e = math.exp(-0.5 * r2)
-                R[i, j] = e
-                G[i, j] = -0.5 * e
+            R[i, j], G[i, j] = rho_and_slope(r2, matern)
             R[j, i] = R[i, j]
             G[j, i] = G[i, j]
 
