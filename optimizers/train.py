@@ -14,7 +14,7 @@ import numpy as np
 from tunelab.optimizers._checks import ConvergenceError, check_random_state, check_scalar
 from tunelab.optimizers._loop import epoch_for
 from tunelab.optimizers.first_order import FirstOrderOptimizer
-from tunelab.optimizers.lbfgs import LBFGS, _projected_gradient, lbfgs_iterations
+from tunelab.optimizers.lbfgs import LBFGS, lbfgs_iterations
 
 
 class KernelProblem:
@@ -161,7 +161,6 @@ def train(optimizer, problem, theta0, *, max_epochs=200, tol=1e-4, n_iter_no_cha
 def _train_lbfgs(optimizer, problem, theta, max_epochs, tol, n_iter_no_change, validation_score, state):
     """L-BFGS iterations until the gradient max-norm is below gtol (or the patience test stops it)."""
     max_iter = max_epochs if optimizer.max_iter is None else optimizer.max_iter
-    no_bounds = np.full(theta.shape[0], np.inf)
     monitor = _Patience(tol, n_iter_no_change, greater_is_better=validation_score is not None)
     loss_curve, scores, best_theta = [], ([] if validation_score is not None else None), theta.copy()
     converged = False
@@ -177,7 +176,7 @@ def _train_lbfgs(optimizer, problem, theta, max_epochs, tol, n_iter_no_change, v
                 break
             if monitor.improved:
                 best_theta = theta.copy()
-        if np.abs(_projected_gradient(theta, grad, -no_bounds, no_bounds)).max() <= optimizer.gtol:
+        if np.abs(grad).max() <= optimizer.gtol:  # unbounded: the projected gradient is the gradient
             converged = True
             break
         if iteration >= max_iter:
