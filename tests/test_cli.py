@@ -115,3 +115,10 @@ def test_bench_functions_quick_reports_regret(tmp_path):
     assert {row["method"] for row in rows} >= {"random", "bayes"}
     assert all(row["median_regret"] >= -1e-9 for row in rows)
     assert "peers are not compared" in result.stdout
+
+
+def test_an_unknown_benchmark_method_is_a_one_line_failure(tmp_path):
+    result = tunelab("bench", "functions", "--methods", "annealing", "--out", "bench", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "unknown method(s) annealing; known: random, bayes" in result.stderr
+    assert "Traceback" not in result.stderr
