@@ -9,11 +9,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# setuptools announces every editable install with a warning that asks nothing of the user: hide that one
+PIP     = PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip
+
 setup: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(PIP) install --quiet -e .
 
 setup-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
+	$(PIP) install --quiet -e ".[test,dask]"
 
 demo: setup
 	$(BIN)/tunelab demo

@@ -31,14 +31,14 @@ from tunelab.core.linear_model import LinearRegression, LogisticRegression
 from tunelab.core.neural_network import MLPClassifier
 from tunelab.core.preprocessing import StandardScaler
 from tunelab.optimizers import Adam
-from tunelab.searchers.hypergradient import HypergradientCV, HypergradientSearch
-from tunelab.searchers.pruners import ASHA, EpochCV, Hyperband, SuccessiveHalving
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.gradient.hypergradient import HypergradientCV, HypergradientSearch
+from tunelab.searchers.multifidelity.halving import ASHA, EpochCV, Hyperband, SuccessiveHalving
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Integer, Real
 from tunelab.searchers.study import Study
 
 try:
-    from tunelab.searchers.bayes import BayesSearch
+    from tunelab.searchers.bayes.search import BayesSearch
 except ImportError:  # not written yet
     BayesSearch = None
 

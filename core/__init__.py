@@ -4,7 +4,7 @@ The models (LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor) f
 estimator contract; their loss-and-gradient kernels are Numba code fitted by `tunelab.optimizers`.
 """
 
-from tunelab.core._validation import ConvergenceError, NotFittedError
+from tunelab.core.validation import ConvergenceError, NotFittedError
 from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.datasets import (
     load_breast_cancer, load_digits, load_wine, make_classification, make_moons, make_regression, make_xor,

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tunelab.optimizers._params import ParamsMixin, clone  # noqa: F401  (clone is re-exported)
+from tunelab.optimizers.params import ParamsMixin, clone  # noqa: F401  (clone is re-exported)
 
 
 class BaseEstimator(ParamsMixin):

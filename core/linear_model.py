@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from tunelab.core import _linear_kernels as lk
-from tunelab.core._validation import (
+from tunelab.core.validation import (
     check_array,
     check_is_fitted,
     check_n_features,

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tunelab.core._validation import check_array, check_choice, check_scalar
+from tunelab.core.validation import check_array, check_choice, check_scalar
 
 # ----------------------------------------------------------------------------- input checks
 

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from tunelab.core._validation import check_random_state, check_scalar
+from tunelab.core.validation import check_random_state, check_scalar
 from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.metrics import check_scoring, get_scorer
 

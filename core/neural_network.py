@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from tunelab.core import _mlp_kernels as mk
-from tunelab.core._validation import check_choice
+from tunelab.core.validation import check_choice
 from tunelab.core.base import ClassifierMixin, RegressorMixin
 from tunelab.core.linear_model import _EpochTrainedModel
 from tunelab.optimizers import Adam

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tunelab.core._validation import check_array, check_is_fitted, check_n_features
+from tunelab.core.validation import check_array, check_is_fitted, check_n_features
 from tunelab.core.base import BaseEstimator
 
 

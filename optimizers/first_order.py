@@ -9,8 +9,8 @@ import numbers
 import numpy as np
 
 from tunelab.optimizers import _rules
-from tunelab.optimizers._checks import check_scalar
-from tunelab.optimizers._params import ParamsMixin
+from tunelab.optimizers.validation import check_scalar
+from tunelab.optimizers.params import ParamsMixin
 from tunelab.optimizers.schedules import check_schedule
 
 

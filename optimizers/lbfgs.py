@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tunelab.optimizers._checks import check_scalar
-from tunelab.optimizers._params import ParamsMixin
+from tunelab.optimizers.validation import check_scalar
+from tunelab.optimizers.params import ParamsMixin
 
 
 @dataclass

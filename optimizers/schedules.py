@@ -6,8 +6,8 @@ A schedule is handed to any first-order optimizer (`SGD(lr=0.1, schedule=Cosine(
 import math
 import numbers
 
-from tunelab.optimizers._checks import check_scalar
-from tunelab.optimizers._params import ParamsMixin
+from tunelab.optimizers.validation import check_scalar
+from tunelab.optimizers.params import ParamsMixin
 
 
 class Constant(ParamsMixin):

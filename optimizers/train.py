@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tunelab.optimizers._checks import ConvergenceError, check_random_state, check_scalar
+from tunelab.optimizers.validation import ConvergenceError, check_random_state, check_scalar
 from tunelab.optimizers._loop import epoch_for
 from tunelab.optimizers.first_order import FirstOrderOptimizer
 from tunelab.optimizers.lbfgs import LBFGS, lbfgs_iterations

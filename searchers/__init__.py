@@ -6,12 +6,10 @@
 
 from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.bayes import BayesSearch
-from tunelab.searchers.cmaes import CMAES
-from tunelab.searchers.evolution import EvolutionSearch
-from tunelab.searchers.grid import GridSearch
-from tunelab.searchers.hypergradient import HypergradientCV, HypergradientSearch
-from tunelab.searchers.pruners import ASHA, EpochCV, Hyperband, SuccessiveHalving
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.evolutionary import CMAES, EvolutionSearch
+from tunelab.searchers.gradient import HypergradientCV, HypergradientSearch
+from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
+from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.search_cv import SearchCV
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import SearchExhausted, Study, maximize, minimize

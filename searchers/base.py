@@ -41,7 +41,7 @@ The contract (tests/searcher_contract.py checks it for every searcher):
 
 import numpy as np
 
-from tunelab.optimizers._params import ParamsMixin
+from tunelab.optimizers.params import ParamsMixin
 from tunelab.searchers.trial import TrialState
 
 

@@ -13,8 +13,8 @@ import numpy as np
 from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv, cross_validate
-from tunelab.core._validation import check_is_fitted
-from tunelab.searchers.random import RandomSearch
+from tunelab.core.validation import check_is_fitted
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.study import Study
 from tunelab.searchers.trial import TrialState
@@ -58,9 +58,9 @@ class SearchCV(BaseEstimator):
     resource : None, or the name of the estimator's parameter counting training epochs (e.g.
         "max_epochs"): then `pruner` (default Hyperband(max(1, R // 27), R), R the estimator's value of it)
         trains the trials by epochs, continuing each fold's model (partial_fit / warm_start) and stopping
-        the poor ones early (tunelab.searchers.pruners); n_trials None leaves the number to the pruner;
+        the poor ones early (tunelab.searchers.multifidelity.halving); n_trials None leaves the number to the pruner;
         trials run on threads; timeout does not apply. The refit trains pruner.max_resource epochs.
-    pruner : SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.pruners (with `resource`).
+    pruner : SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.multifidelity.halving (with `resource`).
     A searcher with a `cv_objective(estimator, X, y, splits, scoring)` method (HypergradientSearch) gets
     the objective it builds, which keeps with each trial what the searcher reads besides the score.
 
@@ -160,7 +160,7 @@ class SearchCV(BaseEstimator):
 
     def _optimize_by_epochs(self, study, X, y, splits):
         """Multi-fidelity search: the pruner trains each trial by epochs on the fixed folds."""
-        from tunelab.searchers.pruners import EpochCV, Hyperband, _MultiFidelity
+        from tunelab.searchers.multifidelity.halving import EpochCV, Hyperband, _MultiFidelity
 
         objective = EpochCV(self.estimator, X, y, splits, self.scoring, resource=self.resource)
         pruner = self.pruner
@@ -168,7 +168,7 @@ class SearchCV(BaseEstimator):
             R = self.estimator.get_params()[self.resource]
             pruner = Hyperband(max(1, R // 27), R)
         elif not isinstance(pruner, _MultiFidelity):
-            raise TypeError(f"`pruner` must be SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.pruners; "
+            raise TypeError(f"`pruner` must be SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.multifidelity.halving; "
                             f"got {pruner!r}.")
         self.pruner_ = pruner
         pruner.optimize(study, objective, n_trials=self.n_trials, n_jobs=self.n_jobs)

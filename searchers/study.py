@@ -14,10 +14,10 @@ import numbers
 import threading
 import time
 
-from tunelab.optimizers._checks import check_choice, check_random_state
-from tunelab.optimizers._params import clone
+from tunelab.optimizers.validation import check_choice, check_random_state
+from tunelab.optimizers.params import clone
 from tunelab.searchers.base import History, Searcher
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.storage import make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)

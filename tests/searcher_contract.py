@@ -12,7 +12,7 @@ and override `make_space` (e.g. for a searcher of real vectors only) or the clas
 import numpy as np
 import pytest
 
-from tunelab.optimizers._params import clone
+from tunelab.optimizers.params import clone
 from tunelab.searchers.base import History
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import Study

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from searcher_contract import SearcherContract
 
 from tunelab.benchmarks.functions import get_function
-from tunelab.searchers._gp import GPFactor, GPPosterior
-from tunelab.searchers.acquisition import ACQUISITIONS, acquisition, acquisition_from_moments, maximize
+from tunelab.searchers.bayes.gp import GPFactor, GPPosterior
+from tunelab.searchers.bayes.acquisition import ACQUISITIONS, acquisition, acquisition_from_moments, maximize
 from tunelab.searchers.base import History
-from tunelab.searchers.bayes import BATCH_STRATEGIES, BayesSearch, FeatureMap
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.bayes.search import BATCH_STRATEGIES, BayesSearch, FeatureMap
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import Study
 from tunelab.searchers.trial import Trial, TrialState

@@ -13,8 +13,8 @@ from searcher_contract import SearcherContract
 from tunelab.benchmarks.functions import get_function
 from tunelab.core.base import BaseEstimator
 from tunelab.searchers.base import History
-from tunelab.searchers.cmaes import CMAES, Settings, reflect
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.evolutionary.cmaes import CMAES, Settings, reflect
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.search_cv import SearchCV
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import Study, minimize

@@ -10,8 +10,8 @@ from searcher_contract import SearcherContract
 from tunelab.benchmarks.functions import get_function
 from tunelab.core.base import BaseEstimator
 from tunelab.searchers.base import History
-from tunelab.searchers.evolution import EvolutionSearch, polynomial_mutation, sbx
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.evolutionary.genetic import EvolutionSearch, polynomial_mutation, sbx
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.search_cv import SearchCV
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import Study, minimize

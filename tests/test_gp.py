@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tunelab.searchers import _gp_kernels as kern
-from tunelab.searchers._gp import (GPFactor, GPPosterior, Prior, cholesky_jitter, fit_hyperparameters,
+from tunelab.searchers.bayes import _kernels as kern
+from tunelab.searchers.bayes.gp import (GPFactor, GPPosterior, Prior, cholesky_jitter, fit_hyperparameters,
                                    neg_log_posterior)
 
 SETTINGS = settings(max_examples=20, deadline=None)

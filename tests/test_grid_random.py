@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from searcher_contract import SearcherContract
 
-from tunelab.searchers import _lowdiscrepancy as qmc
+from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.base import History
-from tunelab.searchers.grid import GridSearch
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.sampling.grid import GridSearch
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Integer, Real, Space
 from tunelab.searchers.study import SearchExhausted, Study
 from tunelab.searchers.trial import Trial, TrialState

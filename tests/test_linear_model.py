@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tunelab.core import _linear_kernels as lk
-from tunelab.core._validation import ConvergenceError, NotFittedError
+from tunelab.core.validation import ConvergenceError, NotFittedError
 from tunelab.core.base import clone
 from tunelab.core.linear_model import LinearRegression, LogisticRegression
 from tunelab.core.neural_network import MLPClassifier
@@ -423,7 +423,7 @@ def test_classifiers_refuse_continuous_labels(make):
 
 
 def test_check_array_finds_nan_and_inf_after_the_fast_sum_test():
-    from tunelab.core._validation import check_array
+    from tunelab.core.validation import check_array
 
     X = np.ones((50, 3))
     X[7, 1] = np.inf

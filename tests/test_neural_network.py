@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tunelab.core._mlp_kernels import mlp_loss_grad
-from tunelab.core._validation import ConvergenceError, NotFittedError
+from tunelab.core.validation import ConvergenceError, NotFittedError
 from tunelab.core.base import clone
 from tunelab.core.datasets import make_moons, make_xor
 from tunelab.core.neural_network import MLPClassifier, MLPRegressor

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tunelab.searchers.grid import GridSearch
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.sampling.grid import GridSearch
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Integer, Real, Space
 from tunelab.searchers.study import Study
 from tunelab.searchers.trial import TrialPruned, TrialState

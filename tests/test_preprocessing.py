@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tunelab.core._validation import NotFittedError
+from tunelab.core.validation import NotFittedError
 from tunelab.core.base import clone
 from tunelab.core.preprocessing import StandardScaler
 

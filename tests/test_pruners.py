@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tunelab.searchers.grid import GridSearch
-from tunelab.searchers.pruners import ASHA, Hyperband, SuccessiveHalving
+from tunelab.searchers.sampling.grid import GridSearch
+from tunelab.searchers.multifidelity.halving import ASHA, Hyperband, SuccessiveHalving
 from tunelab.searchers.space import Real
 from tunelab.searchers.study import Study
 from tunelab.searchers.trial import TrialPruned, TrialState
@@ -264,7 +264,7 @@ def test_bad_arguments_of_optimize_are_named():
 # ---- EpochCV: the resumable objective for estimators trained by epochs ------------------------------
 
 from tunelab.core.base import BaseEstimator, RegressorMixin  # noqa: E402
-from tunelab.searchers.pruners import EpochCV  # noqa: E402
+from tunelab.searchers.multifidelity.halving import EpochCV  # noqa: E402
 
 
 class GDRegressor(RegressorMixin, BaseEstimator):

@@ -5,9 +5,9 @@ import pytest
 
 from tunelab.core.base import BaseEstimator, RegressorMixin, clone
 from tunelab.core.model_selection import KFold, cross_validate
-from tunelab.core._validation import ConvergenceError, NotFittedError
-from tunelab.searchers.grid import GridSearch
-from tunelab.searchers.random import RandomSearch
+from tunelab.core.validation import ConvergenceError, NotFittedError
+from tunelab.searchers.sampling.grid import GridSearch
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.search_cv import SearchCV
 from tunelab.searchers.space import Real
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tunelab.searchers.grid import GridSearch
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.sampling.grid import GridSearch
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.storage import worker_id, worker_is_dead
 from tunelab.searchers.study import Study
@@ -61,7 +61,7 @@ def test_rows_are_json_never_pickles(tmp_path):
         params, steps, attrs, system = (json.loads(text) for text in row)
         assert set(params) == {"x", "n", "kind"} and isinstance(system["worker"], str)
     assert json.loads(meta["space"])[0] == {"name": "x", "type": "real", "low": 0.0, "high": 1.0, "log": False}
-    assert json.loads(meta["searcher"])["class"] == "tunelab.searchers.random.RandomSearch"
+    assert json.loads(meta["searcher"])["class"] == "tunelab.searchers.sampling.random.RandomSearch"
 
 
 def test_object_choices_are_stored_by_index(tmp_path):
@@ -116,7 +116,7 @@ def test_running_trials_of_a_dead_process_are_marked_lost_and_regridded(tmp_path
 
 KILLED_STUDY = textwrap.dedent("""
     import sys, time
-    from tunelab.searchers.random import RandomSearch
+    from tunelab.searchers.sampling.random import RandomSearch
     from tunelab.searchers.space import Integer, Real
     from tunelab.searchers.study import Study
 
@@ -168,8 +168,8 @@ def test_a_study_killed_with_sigkill_resumes_without_losing_a_finished_trial(tmp
 
 CONCURRENT_STUDY = textwrap.dedent("""
     import os, sys, time
-    from tunelab.searchers.grid import GridSearch
-    from tunelab.searchers.random import RandomSearch
+    from tunelab.searchers.sampling.grid import GridSearch
+    from tunelab.searchers.sampling.random import RandomSearch
     from tunelab.searchers.space import Integer, Real
     from tunelab.searchers.study import Study
 

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from tunelab.searchers.base import Searcher
-from tunelab.searchers.grid import GridSearch
+from tunelab.searchers.sampling.grid import GridSearch
 from tunelab.searchers.progress import ProgressBar
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Integer, Real, Space
 from tunelab.searchers.study import Study, maximize, minimize
 from tunelab.searchers.trial import Trial, TrialPruned, TrialState, wants_trial

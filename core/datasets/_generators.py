@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from tunelab.core._validation import check_random_state, check_scalar
+from tunelab.core.validation import check_random_state, check_scalar
 
 
 def _class_sizes(n_samples, n_classes, weights):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tunelab.optimizers.lbfgs import minimize
-from tunelab.searchers import _gp_kernels as kern
+from tunelab.optimizers import minimize
+from tunelab.searchers.bayes import _kernels as kern
 
 KERNELS = ("matern52", "rbf")
 LOG_2PI = np.log(2.0 * np.pi)

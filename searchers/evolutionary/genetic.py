@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-from tunelab.optimizers._checks import check_scalar
+from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.base import Searcher
 from tunelab.searchers.space import Categorical, Integer
 from tunelab.searchers.trial import TrialState

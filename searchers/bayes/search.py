@@ -30,13 +30,13 @@ import numbers
 
 import numpy as np
 
-from tunelab.optimizers._checks import check_choice, check_scalar
-from tunelab.searchers import _lowdiscrepancy as qmc
-from tunelab.searchers._gp import KERNELS, GPFactor, GPPosterior, Prior, fit_hyperparameters
-from tunelab.searchers.acquisition import ACQUISITIONS, acquisition, maximize
+from tunelab.optimizers.validation import check_choice, check_scalar
+from tunelab.searchers.sampling import lowdiscrepancy as qmc
+from tunelab.searchers.bayes.gp import KERNELS, GPFactor, GPPosterior, Prior, fit_hyperparameters
+from tunelab.searchers.bayes.acquisition import ACQUISITIONS, acquisition, maximize
 from tunelab.searchers.trial import TrialState
 from tunelab.searchers.base import Searcher
-from tunelab.searchers.random import RandomSearch
+from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Categorical, Integer, Real
 
 BATCH_STRATEGIES = ("kriging_believer", "constant_liar_min", "constant_liar_mean", "constant_liar_max")

@@ -37,8 +37,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from tunelab.optimizers._checks import check_scalar
-from tunelab.searchers.evolution import Generation, GenerationalSearcher
+from tunelab.optimizers.validation import check_scalar
+from tunelab.searchers.evolutionary.genetic import Generation, GenerationalSearcher
 from tunelab.searchers.space import Categorical, Integer
 
 _NORMAL = NormalDist()

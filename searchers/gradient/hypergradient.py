@@ -28,7 +28,7 @@ from tunelab.core.linear_model import _EpochTrainedModel
 from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv
 from tunelab.optimizers import minimize
-from tunelab.optimizers._checks import ConvergenceError, check_choice, check_scalar
+from tunelab.optimizers.validation import ConvergenceError, check_choice, check_scalar
 from tunelab.searchers.base import Searcher
 from tunelab.searchers.space import Real
 from tunelab.searchers.trial import TrialState

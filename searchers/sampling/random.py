@@ -4,8 +4,8 @@ import numbers
 
 import numpy as np
 
-from tunelab.optimizers._checks import check_choice
-from tunelab.searchers import _lowdiscrepancy as qmc
+from tunelab.optimizers.validation import check_choice
+from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.base import Searcher
 
 _BLOCK = 64  # uniform points are drawn 64 at a time from a generator keyed by the block

@@ -15,8 +15,8 @@ them, as the rounding in the model's input transform has no gradient).
 
 import numpy as np
 
-from tunelab.optimizers.lbfgs import minimize
-from tunelab.searchers import _gp_kernels as kern
+from tunelab.optimizers import minimize
+from tunelab.searchers.bayes import _kernels as kern
 
 ACQUISITIONS = {"ei": 0, "log_ei": 1, "pi": 2, "ucb": 3}
 VAR_FLOOR = 1e-12  # sigma^2 is kept above VAR_FLOOR * sf2 (round-off at the observed points)

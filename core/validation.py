@@ -1,12 +1,12 @@
 """Input checks shared by every model, metric and splitter of tunelab.
 
 X is converted once to a C-contiguous float64 array, so kernels can rely on that layout.
-Scalar checks and seeds come from `tunelab.optimizers._checks`, the one validation helper.
+Scalar checks and seeds come from `tunelab.optimizers.validation`, the one validation helper.
 """
 
 import numpy as np
 
-from tunelab.optimizers._checks import (  # noqa: F401  (re-exported: one helper for the package)
+from tunelab.optimizers.validation import (  # noqa: F401  (re-exported: one helper for the package)
     ConvergenceError,
     check_choice,
     check_random_state,

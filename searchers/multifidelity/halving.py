@@ -35,8 +35,8 @@ import numpy as np
 from tunelab.core.base import clone, is_classifier
 from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv
-from tunelab.optimizers._checks import check_scalar
-from tunelab.optimizers._params import ParamsMixin
+from tunelab.optimizers.validation import check_scalar
+from tunelab.optimizers.params import ParamsMixin
 from tunelab.searchers.trial import _check_value
 
 
