@@ -17,7 +17,7 @@ from tunelab.core.validation import check_is_fitted
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.study import Study
-from tunelab.searchers.trial import TrialState
+from tunelab.searchers.trial import FIT_TIMES, SCORE_TIMES, SPLIT_TEST_SCORES, TrialState, set_cv_attrs
 
 _DEFAULT_TRIALS = 10  # for searchers without a finite size, as scikit-learn's RandomizedSearchCV(n_iter=10)
 
@@ -32,9 +32,7 @@ class _CrossValidationObjective:
         model = clone(self.estimator).set_params(**trial.params)
         result = cross_validate(model, self.X, self.y, cv=self.splits, scoring=self.scoring)
         scores = result["test_score"]  # (n_splits,)
-        trial.set_attr("split_test_scores", scores.tolist())
-        trial.set_attr("fit_times", result["fit_time"].tolist())
-        trial.set_attr("score_times", result["score_time"].tolist())
+        set_cv_attrs(trial, scores, result["fit_time"], result["score_time"])
         return float(np.mean(scores))
 
 
@@ -217,8 +215,8 @@ def _cv_results(trials, names, n_splits):
         results[f"param_{name}"] = column
     split_scores = np.full((m, n_splits), np.nan)  # (m, k)
     for i, t in enumerate(trials):
-        if t.state is TrialState.COMPLETE and "split_test_scores" in t.attrs:
-            split_scores[i] = t.attrs["split_test_scores"]
+        if t.state is TrialState.COMPLETE and SPLIT_TEST_SCORES in t.attrs:
+            split_scores[i] = t.attrs[SPLIT_TEST_SCORES]
     for k in range(n_splits):
         results[f"split{k}_test_score"] = split_scores[:, k]
     results["mean_test_score"] = split_scores.mean(axis=1)
@@ -227,7 +225,7 @@ def _cv_results(trials, names, n_splits):
     # rank 1 is best; ties share the lowest rank (scikit-learn's "min" method); failed trials rank last
     order = np.where(np.isnan(mean), -np.inf, mean)
     results["rank_test_score"] = np.array([1 + np.sum(order > v) for v in order], dtype=np.int64)
-    for what, key in (("fit", "fit_times"), ("score", "score_times")):
+    for what, key in (("fit", FIT_TIMES), ("score", SCORE_TIMES)):
         times = [t.attrs.get(key) for t in trials]
         results[f"mean_{what}_time"] = np.array([np.mean(x) if x else np.nan for x in times])
         results[f"std_{what}_time"] = np.array([np.std(x) if x else np.nan for x in times])

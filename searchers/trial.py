@@ -29,6 +29,20 @@ class TrialState(str, Enum):
         return self.value
 
 
+# The attributes a cross-validation objective keeps with its trial, one entry per fold; SearchCV's
+# cv_results_ is read from them (SearchCV, EpochCV and HypergradientCV write them by `set_cv_attrs`).
+SPLIT_TEST_SCORES, FIT_TIMES, SCORE_TIMES = "split_test_scores", "fit_times", "score_times"
+
+
+def set_cv_attrs(trial, test_scores, fit_times=None, score_times=None):
+    """Keep with `trial` the per-fold test scores (and fit and score seconds) of a cross-validation objective."""
+    trial.set_attr(SPLIT_TEST_SCORES, [float(s) for s in test_scores])
+    if fit_times is not None:
+        trial.set_attr(FIT_TIMES, [float(t) for t in fit_times])
+    if score_times is not None:
+        trial.set_attr(SCORE_TIMES, [float(t) for t in score_times])
+
+
 class TrialPruned(Exception):
     """Raise it from an objective to stop a trial early; the trial is recorded as pruned, not failed."""
 

@@ -31,7 +31,7 @@ from tunelab.optimizers import minimize
 from tunelab.optimizers.validation import ConvergenceError, check_choice, check_scalar
 from tunelab.searchers.base import Searcher
 from tunelab.searchers.space import Real
-from tunelab.searchers.trial import TrialState
+from tunelab.searchers.trial import TrialState, set_cv_attrs
 
 _OTHER_SEARCHERS = ("use RandomSearch, GridSearch or BayesSearch (tunelab.searchers) for such hyperparameters, "
                     "or fix them and tune only the L2 strength `alpha` by its gradient")
@@ -451,7 +451,5 @@ class HypergradientCV:
         scores, E, dE, fit_times, score_times = (list(column) for column in zip(*folds))
         trial.set_attr("hyperloss", float(np.mean(E)))
         trial.set_attr("hypergradient", {"alpha": float(np.mean(dE)) / alpha})
-        trial.set_attr("split_test_scores", scores)
-        trial.set_attr("fit_times", fit_times)
-        trial.set_attr("score_times", score_times)
+        set_cv_attrs(trial, scores, fit_times, score_times)
         return float(np.mean(scores))

@@ -37,7 +37,7 @@ from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv
 from tunelab.optimizers.validation import check_scalar
 from tunelab.optimizers.params import ParamsMixin
-from tunelab.searchers.trial import _check_value
+from tunelab.searchers.trial import _check_value, set_cv_attrs
 
 
 def _rungs(min_resource, max_resource, eta):
@@ -364,7 +364,7 @@ class EpochCV:
     The state is one model per fold, clone(estimator).set_params(**trial.params). Each call trains every
     fold's model `epochs` more epochs: by `partial_fit(X, y, epochs=epochs)` (with `classes` on a
     classifier), or, for an estimator without it, by `fit` with warm_start=True and {resource: epochs}.
-    The per-fold scores are kept as the trial's "split_test_scores".
+    The per-fold scores are kept with the trial by `set_cv_attrs`.
     cv : int, splitter or list of (train, test) pairs (see tunelab.core.model_selection.check_cv).
     scoring : None (the estimator's `score`), a scorer name or a callable scorer(estimator, X, y).
     """
@@ -399,5 +399,5 @@ class EpochCV:
         for model, (train, test) in zip(state, self.splits):
             self._train(model, self.X[train], self.y[train], epochs)
             scores.append(float(self.scorer(model, self.X[test], self.y[test])))
-        trial.set_attr("split_test_scores", scores)
+        set_cv_attrs(trial, scores)
         return float(np.mean(scores)), state
