@@ -16,6 +16,9 @@ import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table, peer, save_json
 from tunelab.benchmarks.functions import get_function
+from tunelab.searchers import (
+    CMAES, BayesSearch, EvolutionSearch, History, RandomSearch, Study, Trial, TrialState, minimize,
+)
 
 SUITES = {
     # name: (functions, budgets, methods)
@@ -30,24 +33,14 @@ QUICK = {"bayes": (["branin", "hartmann6"], [25, 50]), "evolution": (["rosenbroc
          "evolution-peers": (["branin", "hartmann6"], [100])}
 
 
-TUNELAB_METHODS = {"random": ("RandomSearch", {}), "bayes": ("BayesSearch", {}), "evolution": ("EvolutionSearch", {}),
-                   "cmaes": ("CMAES", {}), "cmaes-random-start": ("CMAES", {"start": "random"})}
-
-
-def _tunelab_searcher(method):
-    from tunelab import searchers
-
-    class_name, kwargs = TUNELAB_METHODS[method]
-    searcher_class = getattr(searchers, class_name, None)
-    return None if searcher_class is None else searcher_class(**kwargs)
+TUNELAB_METHODS = {"random": (RandomSearch, {}), "bayes": (BayesSearch, {}), "evolution": (EvolutionSearch, {}),
+                   "cmaes": (CMAES, {}), "cmaes-random-start": (CMAES, {"start": "random"})}
 
 
 def _run_tunelab(method, function, budget, seed):
-    from tunelab.searchers import minimize
-
-    searcher = _tunelab_searcher(method)
-    study = minimize(function.objective(), function.space(), searcher=searcher, n_trials=budget, seed=seed,
-                     progress=False)
+    searcher_class, kwargs = TUNELAB_METHODS[method]
+    study = minimize(function.objective(), function.space(), searcher=searcher_class(**kwargs), n_trials=budget,
+                     seed=seed, progress=False)
     return [t.value for t in study.trials if t.value is not None]
 
 
@@ -108,8 +101,6 @@ def _runner(method):
     if method in PEERS:
         module, run = PEERS[method]
         return (run, None) if peer(module) is not None else (None, f"{module} not installed")
-    if _tunelab_searcher(method) is None:
-        return None, "not in this version of tunelab.searchers"
     return _run_tunelab, None
 
 
@@ -158,8 +149,6 @@ def suggestion_times(n_observations, dim=6, repeats=3, compare=True):
 def running_suggestion_times(sizes, seed=0):
     """Median seconds of `study.ask()` in a running BayesSearch study on Hartmann6, over the 10 asks before
     each size in `sizes`: refits every few trials and O(n^2) Cholesky extensions in between, as in real use."""
-    from tunelab.searchers import BayesSearch, Study
-
     function = get_function("hartmann6")
     objective = function.objective()
     study = Study(function.space(), BayesSearch(), seed=seed)
@@ -175,10 +164,6 @@ def running_suggestion_times(sizes, seed=0):
 
 def _time_tunelab_bayes(function, X, y, repeats):
     """One `ask` of a BayesSearch given n finished trials (a fresh searcher each time: a full refit)."""
-    from tunelab.searchers import BayesSearch
-    from tunelab.searchers.base import History
-    from tunelab.searchers.trial import Trial, TrialState
-
     space = function.space()
     trials = [Trial(k, {f"x{i}": float(v) for i, v in enumerate(x)}, TrialState.COMPLETE, float(value))
               for k, (x, value) in enumerate(zip(X, y))]
@@ -226,9 +211,7 @@ def _time_skopt(function, X, y, repeats):
 
 
 def _suggestion_timers(compare):
-    timers = {}
-    if _tunelab_searcher("bayes") is not None:
-        timers["bayes"] = _time_tunelab_bayes
+    timers = {"bayes": _time_tunelab_bayes}
     if compare and peer("optuna") is not None:
         timers["optuna-gp"] = _time_optuna_gp
     if compare and peer("skopt") is not None:
@@ -256,8 +239,7 @@ def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True,
     if suite == "bayes" and timing:
         sizes = [50, 100] if quick else [50, 100, 200, 400]
         timing = suggestion_times(sizes, repeats=1 if quick else 3, compare=compare)
-        if _tunelab_searcher("bayes") is not None:
-            timing += running_suggestion_times(sizes)
+        timing += running_suggestion_times(sizes)
         print()
         print(markdown_table(timing, ["observations", "method", "ms_per_suggestion"]))
         results["suggestion_time"] = timing

@@ -26,21 +26,15 @@ import time
 import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table, save_json
-from tunelab.core.datasets import load_breast_cancer, load_digits, make_classification, make_regression
-from tunelab.core.linear_model import LinearRegression, LogisticRegression
-from tunelab.core.neural_network import MLPClassifier
-from tunelab.core.preprocessing import StandardScaler
+from tunelab.core import (
+    LinearRegression, LogisticRegression, MLPClassifier, StandardScaler, load_breast_cancer, load_digits,
+    make_classification, make_regression,
+)
 from tunelab.optimizers import Adam
-from tunelab.searchers.gradient.hypergradient import HypergradientCV, HypergradientSearch
-from tunelab.searchers.multifidelity.halving import ASHA, EpochCV, Hyperband, SuccessiveHalving
-from tunelab.searchers.sampling.random import RandomSearch
-from tunelab.searchers.space import Integer, Real
-from tunelab.searchers.study import Study
-
-try:
-    from tunelab.searchers.bayes.search import BayesSearch
-except ImportError:  # not written yet
-    BayesSearch = None
+from tunelab.searchers import (
+    ASHA, BayesSearch, EpochCV, Hyperband, HypergradientCV, HypergradientSearch, Integer, RandomSearch, Real, Study,
+    SuccessiveHalving,
+)
 
 ALPHA_RANGE = (1e-6, 1e2)
 WITHIN = 0.01  # "within 1% of the best validation loss"
@@ -140,9 +134,8 @@ def hypergradient_searcher(seed):
 
 def bench_alpha(quick, seeds):
     budget = 30
-    searchers = {"hypergradient": hypergradient_searcher, "random": lambda seed: RandomSearch()}
-    if BayesSearch is not None:
-        searchers["bayes (GP)"] = lambda seed: BayesSearch()
+    searchers = {"hypergradient": hypergradient_searcher, "random": lambda seed: RandomSearch(),
+                 "bayes (GP)": lambda seed: BayesSearch()}
     rows = []
     for name, (estimator, X, y) in alpha_problems(quick).items():
         alphas = Real(*ALPHA_RANGE, log=True).grid(81 if quick else 241)
@@ -257,8 +250,6 @@ def run(quick=False, out="bench-results", seeds=None):
              "the validation loss of every method is computed by HypergradientCV (Newton-polished optimum); "
              "only HypergradientSearch uses the hypergradient it also returns, so the seconds of the others "
              "include that unused work"]
-    if BayesSearch is None:
-        notes.append("BayesSearch not available: its rows are missing")
     print("alpha: fits to within 1% of the best mean validation loss")
     alpha_rows = bench_alpha(quick, seeds)
     print(markdown_table(alpha_rows, ["problem", "method", "fits_to_1pct", "fits_max", "band_decades",

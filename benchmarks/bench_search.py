@@ -12,9 +12,7 @@ import warnings
 import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table, peer, save_json, time_interleaved
-from tunelab.core.datasets import make_classification
-from tunelab.core.linear_model import LogisticRegression
-from tunelab.core.model_selection import StratifiedKFold
+from tunelab.core import LogisticRegression, StratifiedKFold, make_classification
 from tunelab.optimizers import SGD
 from tunelab.searchers import GridSearch, RandomSearch, Real, SearchCV, Study
 

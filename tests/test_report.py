@@ -1,6 +1,6 @@
 """The report helpers: best-so-far curves and the terminal plot."""
 
-from tunelab.benchmarks.report import best_so_far, text_plot
+from tunelab.benchmarks.cli.report import best_so_far, text_plot
 
 
 def test_best_so_far_skips_failed_trials_and_never_gets_worse():

@@ -1,9 +1,9 @@
-"""The `tunelab` command line (also `python -m tunelab.benchmarks`).
+"""The `tunelab` command line: its parser, the dispatch of each command, and `main`.
 
     tunelab demo  [--quick] [--budget N] [--seed S] [--searchers grid,random,bayes,evolution] [--out DIR]
     tunelab tune  DATA.csv --target COLUMN [--model linear|logistic|mlp] [--searcher NAME] [--trials N]
                   [--cv K] [--metric NAME] [--storage study.db] [--seed S] [--out DIR]
-    tunelab bench fit|search|functions|hyper [--quick] [--compare] [--seeds K] [--suite NAME] [--out DIR]
+    tunelab bench fit|search|functions|hyper [--quick] [--compare] [--seeds K] [--functions-suite NAME] [--out DIR]
 
 Exit codes: 0 success, 2 usage error, 1 failure (one line on stderr; the traceback with --debug).
 """
@@ -16,7 +16,7 @@ SINGLE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "
 
 
 def _searcher_list(text):
-    from tunelab.benchmarks.tuning import SEARCHER_NAMES
+    from tunelab.benchmarks.cli.tuning import SEARCHER_NAMES
 
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in SEARCHER_NAMES]
@@ -97,13 +97,13 @@ def build_parser():
 
 def _run(args):
     if args.command == "demo":
-        from tunelab.benchmarks.demo import run_demo
+        from tunelab.benchmarks.cli.demo import run_demo
 
         budget = args.budget or (6 if args.quick else 30)
         run_demo(budget=budget, seed=args.seed, searchers=args.searchers, out=args.out, quick=args.quick,
                  n_jobs=args.jobs, progress=not args.no_progress)
     elif args.command == "tune":
-        from tunelab.benchmarks.tune import run_tune
+        from tunelab.benchmarks.cli.tune import run_tune
 
         run_tune(args.data, args.target, model=args.model, searcher=args.searcher, trials=args.trials, cv=args.cv,
                  metric=args.metric, storage=args.storage, seed=args.seed, out=args.out, n_jobs=args.jobs,
@@ -154,6 +154,3 @@ def main(argv=None):
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,12 +8,11 @@ test split, and a report folder keeps every trial.
 
 import os
 
-from tunelab.benchmarks.report import LEADERBOARD_COLUMNS, text_plot, best_so_far, write_report
 from tunelab.benchmarks._harness import markdown_table
-from tunelab.benchmarks.tuning import model_and_space, run_search
-from tunelab.core.datasets import load_digits
-from tunelab.core.model_selection import train_test_split
-from tunelab.core.preprocessing import StandardScaler
+from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, best_so_far, text_plot, write_report
+from tunelab.benchmarks.cli.tuning import model_and_space, run_search
+from tunelab.core import StandardScaler, load_digits, train_test_split
+from tunelab.searchers import TrialState
 
 
 def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution"), out="tunelab-report",
@@ -40,7 +39,7 @@ def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution
     rows.sort(key=lambda r: -r["best_cv"])
     print_fn("")
     print_fn(markdown_table(rows, LEADERBOARD_COLUMNS))
-    curves = {name: best_so_far([t.value if t.state == "complete" else None for t in s.trials], True)
+    curves = {name: best_so_far([t.value if t.state is TrialState.COMPLETE else None for t in s.trials], True)
               for name, s in studies.items()}
     print_fn("")
     print_fn(text_plot(curves, title="best 3-fold CV accuracy so far, by trial"))

@@ -5,28 +5,28 @@ import time
 
 import numpy as np
 
-from tunelab.core.base import is_classifier
-from tunelab.core.metrics import f1_score, precision_score, recall_score
-from tunelab.core.linear_model import LinearRegression, LogisticRegression
-from tunelab.core.neural_network import MLPClassifier, MLPRegressor
+from tunelab.core import (
+    LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor, f1_score, is_classifier, precision_score,
+    recall_score,
+)
 from tunelab.optimizers import Momentum
-from tunelab.searchers import Categorical, Real, SearchCV
+from tunelab.searchers import (
+    BayesSearch, Categorical, EvolutionSearch, GridSearch, RandomSearch, Real, SearchCV, TrialState,
+)
 
 SEARCHER_NAMES = ("grid", "random", "bayes", "evolution")
 
 
 def make_searcher(name, budget, n_dims):
     """A searcher by its command-line name; grid points per real dimension chosen to fit the budget."""
-    from tunelab import searchers
-
     if name == "grid":
-        return searchers.GridSearch(n_points=max(2, int(round(budget ** (1.0 / max(n_dims, 1))))))
+        return GridSearch(n_points=max(2, int(round(budget ** (1.0 / max(n_dims, 1))))))
     if name == "random":
-        return searchers.RandomSearch(sampler="sobol")
+        return RandomSearch(sampler="sobol")
     if name == "bayes":  # a third of a small budget for the initial design, so the GP still gets to choose
-        return searchers.BayesSearch(n_initial=min(10, max(2, budget // 3)))
+        return BayesSearch(n_initial=min(10, max(2, budget // 3)))
     if name == "evolution":
-        return searchers.EvolutionSearch()
+        return EvolutionSearch()
     raise ValueError(f"searcher must be one of {', '.join(SEARCHER_NAMES)}; got {name!r}.")
 
 
@@ -66,8 +66,9 @@ def run_search(name, estimator, space, X_train, y_train, X_test, y_test, *, budg
     search.fit(X_train, y_train)
     seconds = time.perf_counter() - started
     trials = search.study_.trials
+    failed = sum(t.state is not TrialState.COMPLETE for t in trials)
     row = {"searcher": name, "best_cv": float(search.best_score_), "test_score": float(search.score(X_test, y_test)),
-           "trials": len(trials), "failed": sum(t.state != "complete" for t in trials), "seconds": seconds,
+           "trials": len(trials), "failed": failed, "seconds": seconds,
            "best_params": _show_params(search.best_params_)}
     if is_classifier(estimator):
         predicted = search.predict(X_test)

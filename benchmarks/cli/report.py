@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table, peer
+from tunelab.searchers import TrialState
 
 LEADERBOARD_COLUMNS = ["searcher", "best_cv", "test_score", "precision", "recall", "f1", "trials", "failed",
                        "seconds", "best_params"]
@@ -85,7 +86,7 @@ def write_report(folder, title, leaderboard, studies, maximize, header_lines=())
     for label, study in studies.items():
         trials = study.trials
         start = min((t.start_time for t in trials if t.start_time), default=0.0)
-        values = [t.value if t.state == "complete" else None for t in trials]
+        values = [t.value if t.state is TrialState.COMPLETE else None for t in trials]
         seconds = [(t.end_time or start) - start for t in trials]
         curves[label] = (values, seconds)
         trials_json[label] = json.loads(study.to_json())

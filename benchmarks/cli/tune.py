@@ -6,10 +6,9 @@ import os
 import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table
-from tunelab.benchmarks.report import LEADERBOARD_COLUMNS, write_report
-from tunelab.benchmarks.tuning import model_and_space, run_search
-from tunelab.core.model_selection import train_test_split
-from tunelab.core.preprocessing import StandardScaler
+from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, write_report
+from tunelab.benchmarks.cli.tuning import model_and_space, run_search
+from tunelab.core import StandardScaler, train_test_split
 
 
 def read_csv(path, target):

@@ -1,0 +1,5 @@
+import sys
+
+from tunelab.benchmarks.cli import main
+
+sys.exit(main())
