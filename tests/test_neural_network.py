@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tunelab.core._mlp_kernels import mlp_loss_grad
+from tunelab.core.kernels import mlp_loss_grad
 from tunelab.core.validation import ConvergenceError, NotFittedError
 from tunelab.core.base import clone
 from tunelab.core.datasets import make_moons, make_xor
@@ -187,8 +187,8 @@ X_OK, Y_OK = make_moons(40, random_state=0)
 @pytest.mark.parametrize("params,error,message", [
     ({"activation": "softplus"}, ValueError, "`activation` must be one of 'relu', 'tanh', 'sigmoid'"),
     ({"alpha": -1e-4}, ValueError, "`alpha` must be >= 0"),
-    ({"hidden_layer_sizes": (8, 0)}, ValueError, "positive integers"),
-    ({"hidden_layer_sizes": (8, 2.5)}, ValueError, "positive integers"),
+    ({"hidden_layer_sizes": (8, 0)}, ValueError, r"`hidden_layer_sizes\[1\]` must be >= 1; got 0"),
+    ({"hidden_layer_sizes": (8, 2.5)}, TypeError, r"`hidden_layer_sizes\[1\]` must be an integer; got 2.5"),
     ({"hidden_layer_sizes": "64"}, TypeError, "tuple of positive integers"),
     ({"optimizer": Adam(lr=0.0)}, ValueError, "`lr` must be > 0"),
     ({"optimizer": "adam"}, TypeError, "`optimizer` must be None or one of"),
