@@ -31,7 +31,7 @@ from tunelab.core.linear_model import LinearRegression, LogisticRegression
 from tunelab.core.neural_network import MLPClassifier
 from tunelab.core.preprocessing import StandardScaler
 from tunelab.optimizers import Adam
-from tunelab.searchers.gradient.hypergradient import HypergradientCV, HypergradientSearch
+from tunelab.searchers.gradient import HypergradientCV, HypergradientSearch
 from tunelab.searchers.multifidelity.halving import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Integer, Real

@@ -9,8 +9,8 @@ the centring of inputs for L-BFGS.
 
 For gradient-based hyperparameter search a fitted model hands out its training problem,
 `model.training_problem(y)` -> TrainingProblem (kernel, Hessian-vector product, targets, spec, alpha,
-weights), and takes weights back by `model.set_weights(theta)`; nothing outside the model touches its
-private state.
+weights), and takes weights back by `model.set_weights(theta)`; `offers_training_problem(estimator)` tells
+whether an estimator has both. Nothing outside the model touches its private state.
 """
 
 import numbers
@@ -43,6 +43,13 @@ def check_optimizer(optimizer):
         "`optimizer` must be None or one of GD, SGD, Momentum, Adam, LBFGS from tunelab.optimizers"
         f"{hint}; got {optimizer!r}."
     )
+
+
+def offers_training_problem(estimator):
+    """True when `estimator` (an instance) hands out its fitted training problem and takes weights back, by
+    the methods training_problem(y) and set_weights(theta) that tunelab's gradient-trained models offer."""
+    return not isinstance(estimator, type) and all(
+        callable(getattr(estimator, name, None)) for name in ("training_problem", "set_weights"))
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ class _EpochTrainedModel(BaseEstimator):
         """Sorted class labels (from `classes` or y); at least two, and class labels (is_class_labels)."""
         labels = np.unique(np.asarray(y) if classes is None else np.asarray(classes))
         if not is_class_labels(labels):
-            if labels.dtype.kind == "f":
+            if labels.dtype.kind == "f":  # an example for the message: the first non-integral value
                 labels = labels[~(np.isfinite(labels) & (labels == np.round(labels)))]
             example = labels[0]
             raise ValueError(f"`y` holds continuous values (e.g. {example!r}); a classifier needs class labels. "
