@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from tunelab.benchmarks._harness import markdown_table, peer, save_json, time_interleaved
-from tunelab.core import _linear_kernels as K
+from tunelab.core import kernels as K
 from tunelab.core.datasets import load_digits, make_classification
 from tunelab.core.linear_model import LogisticRegression
 from tunelab.core.neural_network import MLPClassifier

@@ -1,10 +1,12 @@
 """tunelab.core: data checks, datasets, metrics, splits and cross-validation, scaling, and the models.
 
 The models (LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor) follow scikit-learn's
-estimator contract; their loss-and-gradient kernels are Numba code fitted by `tunelab.optimizers`.
+estimator contract; their loss-and-gradient kernels (`tunelab.core.kernels`) are Numba code fitted by
+`tunelab.optimizers`, and their shared training (`tunelab.core.training`) also hands a fitted model's
+training problem to gradient-based hyperparameter search (`training_problem`, `set_weights`).
 """
 
-from tunelab.core.validation import ConvergenceError, NotFittedError
+from tunelab.core.validation import ConvergenceError, NotFittedError, is_class_labels
 from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.datasets import (
     load_breast_cancer, load_digits, load_wine, make_classification, make_moons, make_regression, make_xor,
@@ -22,7 +24,7 @@ from tunelab.core.preprocessing import StandardScaler
 
 __all__ = [
     "LinearRegression", "LogisticRegression", "MLPClassifier", "MLPRegressor", "StandardScaler",
-    "BaseEstimator", "clone", "is_classifier", "ConvergenceError", "NotFittedError",
+    "BaseEstimator", "clone", "is_classifier", "is_class_labels", "ConvergenceError", "NotFittedError",
     "make_classification", "make_regression", "make_moons", "make_xor", "load_digits", "load_breast_cancer",
     "load_wine",
     "accuracy_score", "precision_score", "recall_score", "f1_score", "confusion_matrix", "log_loss",

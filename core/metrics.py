@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tunelab.core.validation import check_array, check_choice, check_scalar
+from tunelab.core.validation import check_array, check_choice, check_scalar, is_class_labels
 
 # ----------------------------------------------------------------------------- input checks
 
@@ -34,15 +34,15 @@ def _is_text(y):
 
 
 def _check_class_labels(y, name):
-    """Refuse NaN and continuous (non-integral float) values in a vector of class labels."""
-    if y.dtype.kind == "f":
-        if not np.isfinite(y).all():
-            raise ValueError(f"`{name}` contains NaN or infinite values.")
-        if not np.array_equal(y, np.round(y)):
-            raise ValueError(
-                f"`{name}` looks continuous (non-integer floats); classification metrics need class labels. "
-                "For a regressor use a regression metric (r2, neg_mean_squared_error)."
-            )
+    """Refuse NaN and anything else that is not class labels (is_class_labels), e.g. non-integral floats."""
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"`{name}` contains NaN or infinite values.")
+    if not is_class_labels(y):
+        what = "non-integer floats" if y.dtype.kind == "f" else f"dtype {y.dtype}"
+        raise ValueError(
+            f"`{name}` looks continuous ({what}); classification metrics need class labels. "
+            "For a regressor use a regression metric (r2, neg_mean_squared_error)."
+        )
 
 
 def _check_targets(y_true, y_pred):
@@ -120,7 +120,9 @@ def _check_zero_division(zero_division):
         zero_division in (0, 1) or np.isnan(zero_division)
     ):
         return float(zero_division)
-    raise ValueError(f"`zero_division` must be 0.0, 1.0, nan or 'warn'; got {zero_division!r}.")
+    number = isinstance(zero_division, (str, numbers.Real)) and not isinstance(zero_division, bool)
+    raise (ValueError if number else TypeError)(
+        f"`zero_division` must be 0.0, 1.0, nan or 'warn'; got {zero_division!r}.")
 
 
 def _divide(numerator, denominator, zero_division, what):

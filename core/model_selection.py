@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from tunelab.core.validation import check_random_state, check_scalar
+from tunelab.core.validation import check_bool, check_random_state, check_scalar, is_class_labels
 from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.metrics import check_scoring, get_scorer
 
@@ -46,16 +46,6 @@ def _take(a, index):
     return np.asarray(a)[index]
 
 
-def _is_class_target(y):
-    """True for class labels (ints, strings, bools, integral floats), False for continuous targets."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        return False
-    if y.dtype.kind == "f":
-        return bool(np.isfinite(y).all() and np.array_equal(y, np.round(y)))
-    return y.dtype.kind in "biuUSO"
-
-
 # ----------------------------------------------------------------------------- train_test_split
 
 
@@ -63,14 +53,10 @@ def _check_size(value, name, n):
     """None, an int count in [1, n - 1] or a float fraction in (0, 1)."""
     if value is None:
         return None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        if not 1 <= value < n:
-            raise ValueError(f"`{name}` as an int must be in [1, n_samples - 1] = [1, {n - 1}]; got {value}.")
-        return int(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if not 0.0 < value < 1.0:
-            raise ValueError(f"`{name}` as a float must be in (0, 1); got {value}.")
-        return float(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):  # a count: 1 to n_samples - 1
+        return int(check_scalar(value, name, numbers.Integral, low=1, high=n - 1))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):  # a fraction
+        return float(check_scalar(value, name, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False))
     raise TypeError(f"`{name}` must be an int, a float or None; got {value!r}.")
 
 
@@ -149,8 +135,7 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     if n == 0:
         raise ValueError("Cannot split empty arrays.")
     n_train, n_test = _split_sizes(n, test_size, train_size)
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"`shuffle` must be True or False; got {shuffle!r}.")
+    check_bool(shuffle, "shuffle")
     if not shuffle:
         if stratify is not None:
             raise ValueError("Stratified splitting needs shuffle=True.")
@@ -188,8 +173,7 @@ class KFold(BaseEstimator):
 
     def _check_params(self):
         check_scalar(self.n_splits, "n_splits", numbers.Integral, low=2)
-        if not isinstance(self.shuffle, bool):
-            raise TypeError(f"`shuffle` must be True or False; got {self.shuffle!r}.")
+        check_bool(self.shuffle, "shuffle")
         if not self.shuffle and self.random_state is not None:
             raise ValueError("Setting `random_state` has no effect since `shuffle` is False; "
                              "set shuffle=True or leave random_state=None.")
@@ -239,7 +223,7 @@ class StratifiedKFold(KFold):
             y = y.ravel()
         if y.ndim != 1 or len(y) != n:
             raise ValueError(f"`y` must be 1-D with one label per row of X ({n}); got shape {y.shape}.")
-        if not _is_class_target(y):
+        if not is_class_labels(y):
             raise ValueError("StratifiedKFold needs class labels; `y` looks continuous. Use KFold for regression.")
         _, first_index, inverse = np.unique(y, return_index=True, return_inverse=True)
         code = np.argsort(np.argsort(first_index))[inverse]  # classes numbered by first appearance
@@ -303,7 +287,7 @@ def check_cv(cv=5, y=None, classifier=False):
     if cv is None:
         cv = 5
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        if classifier and y is not None and _is_class_target(y):
+        if classifier and y is not None and is_class_labels(y):
             return StratifiedKFold(cv)
         return KFold(cv)
     if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
@@ -340,7 +324,8 @@ def _check_error_score(error_score):
         return error_score
     if isinstance(error_score, numbers.Real) and not isinstance(error_score, bool):
         return float(error_score)
-    raise ValueError(f"`error_score` must be 'raise' or a number (e.g. nan); got {error_score!r}.")
+    error = ValueError if isinstance(error_score, str) else TypeError
+    raise error(f"`error_score` must be 'raise' or a number (e.g. nan); got {error_score!r}.")
 
 
 def _score_all(scorers, estimator, X, y, error_score, fold):

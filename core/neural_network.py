@@ -3,7 +3,7 @@
 Both minimise (1/n) sum_i loss_i + (alpha/2) sum_l |W_l|^2 over the weights of
 x -> act(x W_0 + b_0) -> ... -> z = a_{L-1} W_{L-1} + b_{L-1}, with cross-entropy of softmax(z) or of
 sigmoid(z) (two classes) for the classifier and 1/2 |z - y|^2 for the regressor; the loss and its
-gradient (back-propagation written out by hand) come from the Numba kernel tunelab.core._mlp_kernels.
+gradient (back-propagation written out by hand) come from the Numba kernel mlp_loss_grad of tunelab.core.kernels.
 The penalty is per sample: scikit-learn's MLP alpha, which divides by the batch size, is alpha_sklearn = n_batch alpha.
 
 Weights start from the seed: He normal, N(0, 2 / fan_in), for relu layers (He et al., 2015); Glorot uniform,
@@ -15,10 +15,10 @@ import numbers
 
 import numpy as np
 
-from tunelab.core import _mlp_kernels as mk
-from tunelab.core.validation import check_choice
+from tunelab.core import kernels as mk
 from tunelab.core.base import ClassifierMixin, RegressorMixin
-from tunelab.core.linear_model import _EpochTrainedModel
+from tunelab.core.training import _EpochTrainedModel
+from tunelab.core.validation import check_choice, check_scalar
 from tunelab.optimizers import Adam
 
 
@@ -28,9 +28,8 @@ def check_hidden_layer_sizes(sizes):
         sizes = (sizes,)
     if not isinstance(sizes, (tuple, list, np.ndarray)):
         raise TypeError(f"`hidden_layer_sizes` must be a tuple of positive integers, e.g. (64, 64); got {sizes!r}.")
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"`hidden_layer_sizes` must hold positive integers; got {sizes!r}.")
+    for i, size in enumerate(sizes):
+        check_scalar(size, f"hidden_layer_sizes[{i}]", numbers.Integral, low=1)
     return tuple(int(size) for size in sizes)
 
 
@@ -108,17 +107,8 @@ class MLPClassifier(ClassifierMixin, _MLP):
 
     _is_classifier = True
 
-    def _n_outputs(self):
-        return 1 if len(self.classes_) == 2 else len(self.classes_)
-
     def _output_code(self):
         return mk.OUTPUT_SIGMOID if len(self.classes_) == 2 else mk.OUTPUT_SOFTMAX
-
-    def _targets(self, y):
-        codes = self._codes(y)
-        if len(self.classes_) == 2:
-            return codes.astype(np.float64).reshape(-1, 1)  # (n, 1) in {0, 1}
-        return np.ascontiguousarray(np.eye(len(self.classes_))[codes])  # one-hot (n, K)
 
     def _probabilities(self, theta, X):
         P = mk.mlp_forward(theta, X, self._spec)
@@ -144,14 +134,8 @@ class MLPRegressor(RegressorMixin, _MLP):
     validation_scores_ (R^2 on the held-out part when early_stopping).
     """
 
-    def _n_outputs(self):
-        return 1
-
     def _output_code(self):
         return mk.OUTPUT_IDENTITY
-
-    def _targets(self, y):
-        return np.ascontiguousarray(y, dtype=np.float64).reshape(-1, 1)
 
     def _validation_score(self, theta, X, y):
         from tunelab.core.metrics import r2_score

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tunelab.core.validation import check_array, check_is_fitted, check_n_features
+from tunelab.core.validation import check_array, check_bool, check_is_fitted, check_n_features
 from tunelab.core.base import BaseEstimator
 
 
@@ -22,9 +22,8 @@ class StandardScaler(BaseEstimator):
         self.with_std = with_std
 
     def fit(self, X, y=None):
-        for name in ("with_mean", "with_std"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"`{name}` must be True or False; got {getattr(self, name)!r}.")
+        check_bool(self.with_mean, "with_mean")
+        check_bool(self.with_std, "with_std")
         X = check_array(X, "X")  # (n, d)
         self.n_features_in_ = X.shape[1]
         self.n_samples_seen_ = X.shape[0]

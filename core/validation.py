@@ -1,6 +1,7 @@
 """Input checks shared by every model, metric and splitter of tunelab.
 
 X is converted once to a C-contiguous float64 array, so kernels can rely on that layout.
+Whether a target holds class labels is decided by `is_class_labels` alone.
 Scalar checks and seeds come from `tunelab.optimizers.validation`, the one validation helper.
 """
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from tunelab.optimizers.validation import (  # noqa: F401  (re-exported: one helper for the package)
     ConvergenceError,
+    check_bool,
     check_choice,
     check_random_state,
     check_scalar,
@@ -64,6 +66,21 @@ def check_X_y(X, y, *, y_numeric=False):
     elif y_array.dtype.kind == "f" and not np.isfinite(y_array).all():
         raise ValueError("`y` contains NaN or infinite values.")
     return X, y_array
+
+
+def is_class_labels(y):
+    """True when the 1-D `y` holds class labels rather than a continuous target.
+
+    Labels are booleans, integers, strings or other objects, or floats that are all finite and integral
+    (1.0, 2.0, as read from a CSV file); any other float (0.5, NaN, inf), a complex or date dtype, or an
+    array that is not 1-D is not. Classifiers, classification metrics and stratified splits all ask this.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        return False
+    if y.dtype.kind == "f":
+        return bool(np.isfinite(y).all() and np.array_equal(y, np.round(y)))
+    return y.dtype.kind in "biuUSO"  # bool, signed and unsigned ints, bytes, str, object
 
 
 def check_is_fitted(estimator, attribute):

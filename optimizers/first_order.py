@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from tunelab.optimizers import _rules
-from tunelab.optimizers.validation import check_scalar
+from tunelab.optimizers.validation import check_bool, check_scalar
 from tunelab.optimizers.params import ParamsMixin
 from tunelab.optimizers.schedules import check_schedule
 
@@ -77,8 +77,7 @@ class Momentum(FirstOrderOptimizer):
     def _check(self):
         super()._check()
         check_scalar(self.momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
-        if not isinstance(self.nesterov, (bool, np.bool_)):
-            raise TypeError(f"`nesterov` must be True or False; got {self.nesterov!r}.")
+        check_bool(self.nesterov, "nesterov")
 
     def _hyper(self):
         return np.array([self.momentum, 0.0, 0.0, self.clip_norm or 0.0])

@@ -37,6 +37,13 @@ def check_scalar(value, name, kind=numbers.Real, *, low=None, high=None,
     return value
 
 
+def check_bool(value, name):
+    """Return `value` as a bool if it is True or False (numpy's bool too); raise a TypeError otherwise."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False; got {value!r} of type {type(value).__name__}.")
+    return bool(value)
+
+
 def check_choice(value, name, choices):
     """Return `value` if it is one of `choices`; raise a ValueError that lists them otherwise."""
     if value not in choices:

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tunelab.core import _linear_kernels as lk
+from tunelab.core import kernels as lk
 from tunelab.optimizers.validation import ConvergenceError
-from tunelab.searchers.gradient.hypergradient import (
-    HypergradientSearch, conjugate_gradient, finite_difference_hvp, implicit_hypergradient)
+from tunelab.searchers.gradient import HypergradientSearch
+from tunelab.searchers.gradient.implicit import conjugate_gradient, finite_difference_hvp, implicit_hypergradient
 from tunelab.searchers.space import Categorical, Integer, Real
 from tunelab.searchers.study import Study
 from tunelab.searchers.trial import TrialState
@@ -266,8 +266,8 @@ def test_bad_settings_are_named(kwargs, match):
 # ---- the MLP: Hessian-vector products by finite differences of the gradient -----------------------
 
 def test_mlp_hypergradient_matches_central_finite_differences():
-    from tunelab.core import _mlp_kernels as mk
-    from tunelab.searchers.gradient.hypergradient import polish
+    from tunelab.core import kernels as mk
+    from tunelab.searchers.gradient.implicit import polish
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 4))
@@ -288,7 +288,7 @@ def test_mlp_hypergradient_matches_central_finite_differences():
 # ---- HypergradientCV and SearchCV on tunelab's models ---------------------------------------------
 
 from tunelab.core.linear_model import LinearRegression, LogisticRegression  # noqa: E402
-from tunelab.searchers.gradient.hypergradient import HypergradientCV  # noqa: E402
+from tunelab.searchers.gradient import HypergradientCV  # noqa: E402
 from tunelab.searchers.search_cv import SearchCV  # noqa: E402
 
 

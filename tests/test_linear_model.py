@@ -5,11 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tunelab.core import _linear_kernels as lk
+from tunelab.core import kernels as lk
 from tunelab.core.validation import ConvergenceError, NotFittedError
 from tunelab.core.base import clone
 from tunelab.core.linear_model import LinearRegression, LogisticRegression
 from tunelab.core.neural_network import MLPClassifier
+from tunelab.core.preprocessing import StandardScaler
+from tunelab.core.training import offers_training_problem
 from tunelab.optimizers import GD, LBFGS, SGD, Adam, Momentum
 
 def regression_data(n=200, d=5, seed=0, noise=0.1, shift=0.0):
@@ -420,6 +422,68 @@ def test_classifiers_refuse_continuous_labels(make):
     X = np.random.default_rng(0).normal(size=(10, 2))
     with pytest.raises(ValueError, match="`y` holds continuous values"):
         make().fit(X, np.linspace(0.5, 2.5, 10))
+
+
+# ------------------------------------------------------------------------------------------------
+# the fitted training problem, read and written (what gradient-based hyperparameter search uses)
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("model, data, hvp", [
+    (LinearRegression(alpha=0.3), regression_data(80, 4, 2), lk.squared_hvp),
+    (LinearRegression(alpha=0.3, fit_intercept=False, optimizer=LBFGS()), regression_data(80, 4, 2), lk.squared_hvp),
+    (LogisticRegression(alpha=0.01), classification_data(120, 3, 2, seed=3), lk.logistic_hvp),
+    (LogisticRegression(alpha=0.01), classification_data(120, 3, 4, seed=4), lk.softmax_hvp),
+])
+def test_training_problem_is_the_objective_that_fit_minimised(model, data, hvp):
+    X, y = data
+    model.fit(X, y)
+    problem = model.training_problem(y)
+    assert problem.hvp is hvp and problem.alpha == model.alpha
+    rows = np.arange(len(y), dtype=np.int64)
+    grad = np.empty_like(problem.theta)
+    problem.kernel(problem.theta, np.ascontiguousarray(X), problem.Y, rows, problem.alpha, problem.spec, grad)
+    np.testing.assert_array_equal(grad, objective_gradient(model, X, y))  # same kernel, weights and targets
+    problem.theta[:] = 0.0  # a copy: the model keeps its weights
+    assert np.abs(model.training_problem(y).theta).max() > 0
+
+
+def test_set_weights_republishes_the_fitted_attributes():
+    X, y = classification_data(100, 3, 3, seed=5)
+    model = LogisticRegression().fit(X, y)
+    theta, Z, n_epochs = model.training_problem(y).theta, model.decision_function(X), model.n_epochs_
+    assert model.set_weights(2.0 * theta) is model
+    np.testing.assert_allclose(model.decision_function(X), 2.0 * Z, rtol=1e-12, atol=1e-12)  # scores are linear
+    np.testing.assert_array_equal(model.training_problem(y).theta, 2.0 * theta)
+    assert model.n_epochs_ == n_epochs
+    X, y = regression_data(50, 3, 6)
+    ridge = LinearRegression().fit(X, y).set_weights(np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(ridge.coef_, [1.0, 2.0, 3.0])
+    assert ridge.intercept_ == 4.0 and ridge.predict(np.ones((1, 3)))[0] == 10.0
+
+
+def test_the_training_problem_needs_a_fitted_model_and_right_arguments():
+    X, y = regression_data(40, 3, 7)
+    with pytest.raises(NotFittedError):
+        LinearRegression().training_problem(y)
+    with pytest.raises(NotFittedError):
+        LinearRegression().set_weights(np.zeros(4))
+    model = LinearRegression().fit(X, y)
+    with pytest.raises(ValueError, match=r"`theta` must have shape \(4,\)"):
+        model.set_weights(np.zeros(3))
+    with pytest.raises(ValueError, match="`theta` contains 1 NaN"):
+        model.set_weights(np.array([0.0, np.nan, 0.0, 0.0]))
+    with pytest.raises(ValueError, match="`y` must be 1-D"):
+        model.training_problem(y.reshape(2, -1))
+    with pytest.raises(ValueError, match="numeric"):
+        model.training_problem(np.array(["a"] * 40))
+    X, y = classification_data(40, 3, 2, seed=8)
+    with pytest.raises(ValueError, match=r"labels \[7\] that are not among the classes"):
+        LogisticRegression().fit(X, y).training_problem(np.r_[y[:-1], 7])
+
+
+def test_models_offer_their_training_problem_and_others_do_not():
+    assert offers_training_problem(LinearRegression()) and offers_training_problem(MLPClassifier())
+    assert not offers_training_problem(LinearRegression)  # the class, not an estimator
+    assert not offers_training_problem(StandardScaler())
 
 
 def test_check_array_finds_nan_and_inf_after_the_fast_sum_test():

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tunelab.core.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from tunelab.core.linear_model import LogisticRegression
 from tunelab.core.metrics import accuracy_score, r2_score
 from tunelab.core.model_selection import (
     FitFailedWarning,
@@ -18,6 +19,7 @@ from tunelab.core.model_selection import (
     cross_validate,
     train_test_split,
 )
+from tunelab.core.validation import is_class_labels
 
 
 class NearestCentroid(ClassifierMixin, BaseEstimator):
@@ -290,6 +292,29 @@ def test_check_cv():
         check_cv([])
     with pytest.raises(ValueError, match="n_splits"):
         check_cv(1)
+
+
+@pytest.mark.parametrize("y, expected", [
+    ([0, 1, 1], True), (["a", "b"], True), ([True, False], True), (np.array(["a", 1], dtype=object), True),
+    (np.array([0.0, 2.0, -1.0]), True), (np.array([0.5, 1.0]), False), (np.array([0.0, np.nan]), False),
+    (np.array([1.0, np.inf]), False), (np.array([[0], [1]]), False), (np.array([1 + 2j, 1]), False),
+])
+def test_is_class_labels(y, expected):
+    assert is_class_labels(y) is expected
+
+
+@pytest.mark.parametrize("y", [np.array([0.0, 1.0] * 4), np.array([0.0, 1.0, 0.5, 1.0] * 2), np.array([3, 1] * 4)])
+def test_splitters_metrics_and_classifiers_agree_on_class_labels(y):
+    X = np.random.default_rng(0).normal(size=(len(y), 2))
+    labels = is_class_labels(y)
+    assert isinstance(check_cv(2, y, classifier=True), StratifiedKFold) is labels
+    for call in (lambda: accuracy_score(y, y), lambda: LogisticRegression().fit(X, y),
+                 lambda: list(StratifiedKFold(2).split(X, y))):
+        if labels:
+            call()
+        else:
+            with pytest.raises(ValueError, match="continuous"):
+                call()
 
 
 # ----------------------------------------------------------------------------- cross_validate

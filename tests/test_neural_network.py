@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from tunelab.core._mlp_kernels import mlp_loss_grad
+from tunelab.core.kernels import mlp_loss_grad
+from tunelab.core.metrics import log_loss
 from tunelab.core.validation import ConvergenceError, NotFittedError
 from tunelab.core.base import clone
 from tunelab.core.datasets import make_moons, make_xor
@@ -187,8 +188,8 @@ X_OK, Y_OK = make_moons(40, random_state=0)
 @pytest.mark.parametrize("params,error,message", [
     ({"activation": "softplus"}, ValueError, "`activation` must be one of 'relu', 'tanh', 'sigmoid'"),
     ({"alpha": -1e-4}, ValueError, "`alpha` must be >= 0"),
-    ({"hidden_layer_sizes": (8, 0)}, ValueError, "positive integers"),
-    ({"hidden_layer_sizes": (8, 2.5)}, ValueError, "positive integers"),
+    ({"hidden_layer_sizes": (8, 0)}, ValueError, r"`hidden_layer_sizes\[1\]` must be >= 1; got 0"),
+    ({"hidden_layer_sizes": (8, 2.5)}, TypeError, r"`hidden_layer_sizes\[1\]` must be an integer; got 2.5"),
     ({"hidden_layer_sizes": "64"}, TypeError, "tuple of positive integers"),
     ({"optimizer": Adam(lr=0.0)}, ValueError, "`lr` must be > 0"),
     ({"optimizer": "adam"}, TypeError, "`optimizer` must be None or one of"),
@@ -219,3 +220,17 @@ def test_bad_data_one_class_and_unfitted():
     model = MLPClassifier(max_epochs=1, random_state=0).fit(X_OK, Y_OK)
     with pytest.raises(ValueError, match="2 features"):
         model.predict(np.zeros((3, 5)))
+
+
+def test_the_training_problem_of_an_mlp_has_no_exact_hessian_and_its_weights_go_back():
+    X, y = make_moons(60, noise=0.2, random_state=0)
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_epochs=5, random_state=0).fit(X, y)
+    problem = model.training_problem(y)
+    assert problem.kernel is mlp_loss_grad and problem.hvp is None and problem.Y.shape == (60, 1)
+    grad = np.empty_like(problem.theta)
+    rows = np.arange(60, dtype=np.int64)
+    loss = problem.kernel(problem.theta, np.ascontiguousarray(X), problem.Y, rows, 0.0, problem.spec, grad)
+    assert loss == pytest.approx(log_loss(y, model.predict_proba(X)), rel=1e-10)
+    model.set_weights(np.zeros_like(problem.theta))
+    assert not any(W.any() for W in model.coefs_) and np.all(model.predict_proba(X) == 0.5)
+

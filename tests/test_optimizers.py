@@ -166,6 +166,7 @@ def test_lbfgs_with_bounds_stops_on_the_box():
     (lambda: Adam(beta2=1.5), "`beta2` must be < 1"),
     (lambda: SGD(schedule="cosine"), "`schedule` must be None or a schedule"),
     (lambda: LBFGS(memory=0), "`memory` must be >= 1"),
+    (lambda: Momentum(nesterov="yes"), "`nesterov` must be True or False; got 'yes' of type str"),
 ])
 def test_bad_hyperparameters_fail_clearly(make, message):
     problem, _ = ridge_problem(n=20)

@@ -8,7 +8,7 @@ import numpy as np
 from tunelab.benchmarks._harness import markdown_table
 from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, write_report
 from tunelab.benchmarks.cli.tuning import model_and_space, run_search
-from tunelab.core import StandardScaler, train_test_split
+from tunelab.core import StandardScaler, is_class_labels, train_test_split
 
 
 def read_csv(path, target):
@@ -52,7 +52,7 @@ def is_class_target(y, model):
         return True
     if model == "linear":
         return False
-    return bool(np.all(y == np.round(y)) and len(np.unique(y)) <= 20)
+    return is_class_labels(y) and len(np.unique(y)) <= 20
 
 
 def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5, metric=None, storage=None, seed=0,

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from tunelab.core.validation import check_random_state, check_scalar
+from tunelab.core.validation import check_bool, check_random_state, check_scalar
 
 
 def _class_sizes(n_samples, n_classes, weights):
@@ -108,8 +108,7 @@ def make_regression(n_samples=100, n_features=10, *, n_informative=10, noise=0.0
     check_scalar(n_informative, "n_informative", numbers.Integral, low=0)
     check_scalar(noise, "noise", numbers.Real, low=0)
     check_scalar(bias, "bias", numbers.Real)
-    if not isinstance(coef, bool):
-        raise TypeError(f"`coef` must be True or False; got {coef!r}.")
+    check_bool(coef, "coef")
     rng = check_random_state(random_state)
     n_informative = min(n_informative, n_features)
 
@@ -131,8 +130,7 @@ def make_moons(n_samples=100, *, shuffle=True, noise=None, random_state=None):
     """
     check_scalar(n_samples, "n_samples", numbers.Integral, low=1)
     check_scalar(noise, "noise", numbers.Real, low=0, allow_none=True)
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"`shuffle` must be True or False; got {shuffle!r}.")
+    check_bool(shuffle, "shuffle")
     rng = check_random_state(random_state)
     n_upper = n_samples // 2
     n_lower = n_samples - n_upper

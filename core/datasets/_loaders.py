@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tunelab.core.validation import check_bool
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _TARGET_NAMES = {
@@ -21,8 +23,7 @@ _TARGET_NAMES = {
 
 def _load(name, return_names):
     """Read data/<name>.csv.gz; returns (X float64 (n, d), y int64 (n,)) [+ feature_names, target_names]."""
-    if not isinstance(return_names, bool):
-        raise TypeError(f"`return_names` must be True or False; got {return_names!r}.")
+    check_bool(return_names, "return_names")
     path = DATA_DIR / f"{name}.csv.gz"
     with gzip.open(path, "rt", encoding="ascii") as f:
         header = f.readline().rstrip("\n").split(",")
