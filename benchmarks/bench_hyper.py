@@ -32,7 +32,7 @@ from tunelab.core.neural_network import MLPClassifier
 from tunelab.core.preprocessing import StandardScaler
 from tunelab.optimizers import Adam
 from tunelab.searchers.gradient.hypergradient import HypergradientCV, HypergradientSearch
-from tunelab.searchers.multifidelity.halving import ASHA, EpochCV, Hyperband, SuccessiveHalving
+from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Integer, Real
 from tunelab.searchers.study import Study

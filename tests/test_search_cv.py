@@ -131,8 +131,10 @@ def test_bad_settings_and_unfitted_use_are_explained():
         SearchCV(GradientRidge(), {"lrate": Real(0.1, 1.0)}).fit(X, y)
     with pytest.raises(TypeError, match="`estimator` must have get_params, set_params and fit"):
         SearchCV(object(), {"a": Real(0, 1)}).fit(X, y)
-    with pytest.raises(ValueError, match="`n_trials` must be None or an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match="`n_trials` must be >= 1; got 0"):
         SearchCV(GradientRidge(), {"alpha": Real(0.1, 1.0)}, n_trials=0).fit(X, y)
+    with pytest.raises(TypeError, match="`n_trials` must be an integer; got '3'"):
+        SearchCV(GradientRidge(), {"alpha": Real(0.1, 1.0)}, n_trials="3").fit(X, y)
     with pytest.raises(ValueError, match="all 3 trials failed; the first error was: ConvergenceError"):
         SearchCV(GradientRidge(), {"lr": Real(50.0, 100.0)}, n_trials=3, cv=2).fit(X, y)
     with pytest.raises(NotFittedError):
