@@ -37,6 +37,10 @@ The contract (tests/searcher_contract.py checks it for every searcher):
    resume, or with several processes writing one study, a searcher that relied on it would miss trials.
    Use it for bookkeeping only; `ask` must rebuild from `history`.
 7. `size()` may return the number of distinct points the searcher will ever propose (a grid), else None.
+8. `cv_objective(estimator, X, y, splits, scoring)` is optional: `SearchCV` asks the searcher (after
+   `setup`) for the objective its trials run, and uses the mean cross-validated score when it returns
+   None (the default). A searcher that reads more than the score from each trial builds it here
+   (HypergradientSearch returns a HypergradientCV, which keeps the hypergradient with the trial).
 """
 
 import numpy as np
@@ -120,6 +124,12 @@ class Searcher(ParamsMixin):
 
     def size(self):
         """The number of distinct points this searcher will ever propose, or None if unbounded."""
+        return None
+
+    def cv_objective(self, estimator, X, y, splits, scoring):
+        """The objective `SearchCV` runs for this searcher, `objective(trial) -> score` (higher is better),
+        on the fixed folds `splits` (a list of (train, test) index pairs) with `scoring` (None, a scorer
+        name or a callable); None (the default) for the mean cross-validated score."""
         return None
 
     def rng(self, *key):

@@ -7,9 +7,18 @@ threads run its models in parallel without the start-up and compile cost of proc
 worker gets cpu_count // k Numba threads; the first trial runs alone so that one process writes
 Numba's on-disk cache before the others read it), or any `concurrent.futures.Executor` (Dask's
 `Client.get_executor()` runs trials on many machines).
+
+What every loop over a study shares (`run_trials` here, the multi-fidelity loops of
+tunelab.searchers.multifidelity.runner): `check_n_jobs`; `Workers`, which makes the pool, keeps the jobs
+in flight and the trials asked but not yet recorded, records each finished result before anything can
+raise (`wait_and_record`) and, at the end, records the trials still running as failed and lost
+(`close`); and `stop_reason`. The stop reasons a loop leaves in `study.stop_reason` are "n_trials",
+"timeout", "stopped" (`study.stop()`), "exhausted" (the searcher has nothing new) and "interrupted"
+(KeyboardInterrupt); None when the loop ended by an error.
 """
 
 import concurrent.futures as cf
+import math
 import multiprocessing
 import numbers
 import os
@@ -17,8 +26,9 @@ import pickle
 import sys
 import time
 
+from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.progress import ProgressBar
-from tunelab.searchers.trial import Outcome, TrialState, evaluate, wants_trial
+from tunelab.searchers.trial import Outcome, TrialState, evaluate, to_worker, wants_trial
 
 
 def _init_worker(numba_threads):
@@ -47,10 +57,114 @@ class _InlineExecutor(cf.Executor):
         return future
 
 
-def _resolve_n_jobs(n_jobs):
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or (n_jobs < 1 and n_jobs != -1):
+def check_n_jobs(n_jobs):
+    """The number of workers: n_jobs, an integer >= 1, or -1 for one per CPU."""
+    check_scalar(n_jobs, "n_jobs", numbers.Integral)
+    if n_jobs < 1 and n_jobs != -1:
         raise ValueError(f"`n_jobs` must be an integer >= 1, or -1 for one per CPU; got {n_jobs!r}.")
     return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+
+
+def _own_pool(n_workers, processes, objective, name):
+    """The calling thread for one worker, else a pool of `n_workers` threads or processes."""
+    if n_workers == 1:
+        return _InlineExecutor()
+    if not processes:
+        return cf.ThreadPoolExecutor(n_workers, thread_name_prefix=name)
+    try:
+        pickle.dumps(objective)
+    except Exception as exc:
+        raise TypeError(
+            f"backend='processes' needs an objective that can be pickled (a module-level function or "
+            f"object); {objective!r} cannot be ({exc}). Use backend='threads'."
+        ) from None
+    return process_pool(n_workers)
+
+
+class Workers:
+    """Where a loop runs its jobs, and the trials it has asked and not yet recorded.
+
+    `n` workers (n_jobs, see `check_n_jobs`): the calling thread (1), a pool of threads or processes of
+    its own (`backend`), or `executor`, which is not shut down here. A job is a tuple whose first item
+    is its trial; `in_flight` maps each future to its job, `running` each asked trial's number to it.
+    """
+
+    def __init__(self, study, n_jobs=1, executor=None, backend="threads", objective=None, name="tunelab-trial"):
+        self.study = study
+        self.n = check_n_jobs(n_jobs)
+        self.own_pool = executor is None and self.n > 1
+        processes = self.own_pool and backend == "processes"
+        self.pickles = executor is not None or processes  # jobs go to other processes
+        self.warmup = processes  # the first trial runs alone (see the module docstring)
+        self.pool = executor if executor is not None else _own_pool(self.n, processes, objective, name)
+        self.in_flight = {}  # future -> job
+        self.running = {}  # number -> trial: asked and not yet recorded
+        self.asked = 0
+
+    def ask(self, k, budget=None):
+        """Up to k new trials of the study (none for k <= 0); they are running here until recorded."""
+        new = self.study.ask_many(k, budget) if k > 0 else []
+        self.asked += len(new)
+        for trial in new:
+            self.running[trial.number] = trial
+        return new
+
+    def submit(self, job, fn, *args):
+        """Run fn(*args) on a worker; `job` comes back with its result from `wait_and_record`."""
+        self.in_flight[self.pool.submit(fn, *args)] = job
+
+    def record(self, trial, outcome, lost=None):
+        """Finish a running trial in the study (`Study.record`)."""
+        self.study.record(trial, outcome, lost)
+        del self.running[trial.number]
+
+    def wait_and_record(self, record=None):
+        """Wait until jobs finish; call record(job, result) on each, in trial-number order, and return
+        [(job, what record returned)]: every finished result is recorded before anything can raise.
+        By default the result is the trial's Outcome, recorded by `self.record`. When the executor
+        itself could not run a job (e.g. a worker process died) the result is a failed Outcome."""
+        if record is None:
+            record = self._record_outcome
+        finished, _ = cf.wait(self.in_flight, return_when=cf.FIRST_COMPLETED)
+        done = []
+        for future in sorted(finished, key=lambda f: self.in_flight[f][0].number):
+            job = self.in_flight.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:
+                result = Outcome(TrialState.FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
+            done.append((job, record(job, result)))
+        return done
+
+    def _record_outcome(self, job, outcome):
+        self.record(job[0], outcome)
+        return outcome
+
+    def close(self, reason):
+        """End the loop with `reason` (None: an error ended it): cancel the jobs not started, record the
+        trials still running as failed and lost (so that none stays running), shut an own pool (at once
+        when interrupted or jobs are left), and set `study.stop_reason`."""
+        for future in self.in_flight:
+            future.cancel()
+        why = "interrupted" if reason == "interrupted" else "optimize ended by an error"
+        for trial in list(self.running.values()):
+            self.record(trial, Outcome(TrialState.FAILED, error=f"lost: {why} while the trial was running"),
+                        lost=why)
+        if self.own_pool:
+            self.pool.shutdown(wait=reason != "interrupted" and not self.in_flight, cancel_futures=True)
+        self.study.stop_reason = reason
+
+
+def stop_reason(study, asked=0, n_trials=None, start=None, timeout=None):
+    """Why a loop should start no new trial now, or None: "stopped" (`study.stop()` was called),
+    "n_trials" (`asked` >= n_trials), "timeout" (`timeout` seconds since `start`, a time.monotonic())."""
+    if study.stop_requested:
+        return "stopped"
+    if n_trials is not None and asked >= n_trials:
+        return "n_trials"
+    if timeout is not None and time.monotonic() - start >= timeout:
+        return "timeout"
+    return None
 
 
 def _check_catch(catch):
@@ -76,16 +190,15 @@ def _caught(outcome, catch):
     return any(c.__name__ in outcome.exc_types for c in catch)
 
 
-def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",
-               callbacks=(), progress=True, catch=True, pass_trial=None):
-    """The optimize loop of `Study.optimize` (see there); sets `study.stop_reason`."""
+def _check_arguments(objective, n_trials, timeout, backend, executor, callbacks, catch):
+    """Check the arguments of `run_trials` (n_jobs is checked by `Workers`); returns (timeout, callbacks, catch)
+    with timeout=inf made None (no time limit)."""
     if not callable(objective):
         raise TypeError(f"`objective` must be callable; got {objective!r}.")
-    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral)
-                                 or n_trials < 0):
-        raise ValueError(f"`n_trials` must be None or an integer >= 0; got {n_trials!r}.")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or timeout <= 0):
-        raise ValueError(f"`timeout` must be None or a number of seconds > 0; got {timeout!r}.")
+    check_scalar(n_trials, "n_trials", numbers.Integral, low=0, allow_none=True)
+    if timeout == math.inf:
+        timeout = None
+    check_scalar(timeout, "timeout", numbers.Real, low=0, low_inclusive=False, allow_none=True)
     if backend not in ("threads", "processes"):
         raise ValueError(f"`backend` must be 'threads' or 'processes'; got {backend!r}.")
     if executor is not None and not isinstance(executor, cf.Executor):
@@ -93,96 +206,61 @@ def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, execu
     callbacks = tuple(callbacks)
     if not all(callable(c) for c in callbacks):
         raise TypeError("`callbacks` must be functions callback(study, trial).")
-    catch = _check_catch(catch)
-    n_workers = _resolve_n_jobs(n_jobs)
+    return timeout, callbacks, _check_catch(catch)
+
+
+def _submit_new(workers, objective, pass_trial, n_trials, budget, done):
+    """Ask for a trial per free worker (one only, until the first is done, when warming up) and submit
+    each; returns the new trials."""
+    k = (1 if workers.warmup and done == 0 else workers.n) - len(workers.in_flight)
+    if n_trials is not None:
+        k = min(k, n_trials - workers.asked)
+    new = workers.ask(k, budget)
+    for trial in new:
+        sent = to_worker(trial) if workers.pickles else trial  # another process gets a frozen history
+        workers.submit((trial,), evaluate, objective, sent, pass_trial)
+    return new
+
+
+def _after_trial(study, trial, outcome, catch, callbacks):
+    """Re-raise a failure that `catch` does not cover, then call the callbacks."""
+    if trial.state is TrialState.FAILED and not _caught(outcome, catch):
+        if outcome.exc is not None:
+            raise outcome.exc
+        raise RuntimeError(f"trial {trial.number} failed: {trial.error}")
+    for callback in callbacks:
+        callback(study, trial)
+
+
+def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",
+               callbacks=(), progress=True, catch=True, pass_trial=None):
+    """The optimize loop of `Study.optimize` (see there); sets `study.stop_reason`."""
+    timeout, callbacks, catch = _check_arguments(objective, n_trials, timeout, backend, executor, callbacks, catch)
     pass_trial = wants_trial(objective, pass_trial)
-
-    own_pool = executor is None and n_workers > 1
-    pickles = executor is not None or (own_pool and backend == "processes")
-    if own_pool and backend == "processes":
-        try:
-            pickle.dumps(objective)
-        except Exception as exc:
-            raise TypeError(
-                f"backend='processes' needs an objective that can be pickled (a module-level function or "
-                f"object); {objective!r} cannot be ({exc}). Use backend='threads'."
-            ) from None
-        pool = process_pool(n_workers)
-    elif own_pool:
-        pool = cf.ThreadPoolExecutor(n_workers, thread_name_prefix="tunelab-trial")
-    else:
-        pool = executor or _InlineExecutor()
-    warmup = own_pool and backend == "processes"  # the first trial runs alone (see module docstring)
-
+    workers = Workers(study, n_jobs, executor, backend, objective)
     start = time.monotonic()
-    budget = None if n_trials is None else len(study.storage.trials) + n_trials
+    budget = None if n_trials is None else len(study) + n_trials
     bar = ProgressBar(total=n_trials if n_trials is not None else study.searcher.size(), timeout=timeout,
                       enabled=progress)
-    study._stop_requested = False
-    in_flight = {}  # future -> trial
-    running = {}  # number -> trial: asked and not yet recorded
-    asked = done = 0
-    best = None
-    reason = None
+    study.clear_stop()
+    done, best, reason = 0, None, None
     try:
         while True:
+            reason = reason or stop_reason(study, workers.asked, n_trials, start, timeout)
             if reason is None:
-                if study._stop_requested:
-                    reason = "stopped"
-                elif n_trials is not None and asked >= n_trials:
-                    reason = "n_trials"
-                elif timeout is not None and time.monotonic() - start >= timeout:
-                    reason = "timeout"
-            if reason is None:
-                k = (1 if warmup and done == 0 else n_workers) - len(in_flight)
-                if n_trials is not None:
-                    k = min(k, n_trials - asked)
-                new = study.ask_many(k, budget) if k > 0 else []
-                asked += len(new)
-                for trial in new:
-                    running[trial.number] = trial
-                    sent = trial
-                    if pickles and trial._pruner is not None:  # another process gets a frozen history
-                        sent = trial.copy()
-                        sent._pruner, sent._history = trial._pruner, trial._history.frozen()
-                    in_flight[pool.submit(evaluate, objective, sent, pass_trial)] = trial
-                if not new and not in_flight:
+                new = _submit_new(workers, objective, pass_trial, n_trials, budget, done)
+                if not new and not workers.in_flight:
                     reason = "exhausted"
-            if not in_flight:
+            if not workers.in_flight:
                 break
-            finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-            finished = sorted(finished, key=lambda f: in_flight[f].number)
-            outcomes = []
-            for future in finished:  # record every result before anything can raise
-                trial = in_flight.pop(future)
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # the executor could not run it (e.g. a worker process died)
-                    outcome = Outcome(TrialState.FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
-                study._record(trial, outcome)
-                del running[trial.number]
-                outcomes.append((trial, outcome))
-            for trial, outcome in outcomes:
+            for (trial,), outcome in workers.wait_and_record():
                 done += 1
-                if trial.state is TrialState.COMPLETE and (best is None or study._sign * (trial.value - best) < 0):
+                if trial.state is TrialState.COMPLETE and (best is None or study.sign * (trial.value - best) < 0):
                     best = trial.value
                 bar.update(done, best)
-                if trial.state is TrialState.FAILED and not _caught(outcome, catch):
-                    if outcome.exc is not None:
-                        raise outcome.exc
-                    raise RuntimeError(f"trial {trial.number} failed: {trial.error}")
-                for callback in callbacks:
-                    callback(study, trial)
+                _after_trial(study, trial, outcome, catch, callbacks)
     except KeyboardInterrupt:
         reason = "interrupted"
     finally:
-        for future in in_flight:
-            future.cancel()
-        for trial in running.values():  # asked but not finished: record them, so that none stays "running"
-            why = "interrupted" if reason == "interrupted" else "optimize ended by an error"
-            study._record(trial, Outcome(TrialState.FAILED, error=f"lost: {why} while the trial was running"),
-                          lost=why)
-        if own_pool:
-            pool.shutdown(wait=reason != "interrupted" and not in_flight, cancel_futures=True)
+        workers.close(reason)
         bar.close()
-        study.stop_reason = reason

@@ -14,6 +14,8 @@ from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv, cross_validate
 from tunelab.core.validation import check_is_fitted
+from tunelab.optimizers.validation import check_scalar
+from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.study import Study
@@ -56,11 +58,12 @@ class SearchCV(BaseEstimator):
     resource : None, or the name of the estimator's parameter counting training epochs (e.g.
         "max_epochs"): then `pruner` (default Hyperband(max(1, R // 27), R), R the estimator's value of it)
         trains the trials by epochs, continuing each fold's model (partial_fit / warm_start) and stopping
-        the poor ones early (tunelab.searchers.multifidelity.halving); n_trials None leaves the number to the pruner;
+        the poor ones early (tunelab.searchers.multifidelity); n_trials None leaves the number to the pruner;
         trials run on threads; timeout does not apply. The refit trains pruner.max_resource epochs.
-    pruner : SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.multifidelity.halving (with `resource`).
-    A searcher with a `cv_objective(estimator, X, y, splits, scoring)` method (HypergradientSearch) gets
-    the objective it builds, which keeps with each trial what the searcher reads besides the score.
+    pruner : SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.multifidelity (with `resource`).
+    The trials run `searcher.cv_objective(estimator, X, y, splits, scoring)` when the searcher builds one
+    (HypergradientSearch: an objective that keeps with each trial what the searcher reads besides the
+    score; see `Searcher.cv_objective`), else the mean cross-validated score.
 
     A trial whose fit or scoring raises (e.g. tunelab's ConvergenceError for a diverging learning
     rate) is recorded as failed, with its error in `cv_results_["error"]`; the search goes on.
@@ -109,10 +112,7 @@ class SearchCV(BaseEstimator):
     def fit(self, X, y=None):
         """Run the search, fill `cv_results_` and the best_* attributes, refit the best model; returns self."""
         space = self._check_space()
-        n_trials = self.n_trials
-        if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral)
-                                     or n_trials < 1):
-            raise ValueError(f"`n_trials` must be None or an integer >= 1; got {self.n_trials!r}.")
+        n_trials = check_scalar(self.n_trials, "n_trials", numbers.Integral, low=1, allow_none=True)
         if not isinstance(self.refit, bool):
             raise TypeError(f"`refit` must be True or False; got {self.refit!r}.")
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
@@ -126,9 +126,9 @@ class SearchCV(BaseEstimator):
         else:
             if n_trials is None:
                 n_trials = study.searcher.size() or _DEFAULT_TRIALS
-            make_objective = getattr(study.searcher, "cv_objective", None)
-            objective = (make_objective(self.estimator, X, y, splits, self.scoring) if make_objective is not None
-                         else _CrossValidationObjective(self.estimator, X, y, splits, self.scoring))
+            objective = study.searcher.cv_objective(self.estimator, X, y, splits, self.scoring)
+            if objective is None:
+                objective = _CrossValidationObjective(self.estimator, X, y, splits, self.scoring)
             study.optimize(objective, n_trials=n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
                            backend=self.backend, progress=self.progress, pass_trial=True)
         self.study_ = study
@@ -158,16 +158,14 @@ class SearchCV(BaseEstimator):
 
     def _optimize_by_epochs(self, study, X, y, splits):
         """Multi-fidelity search: the pruner trains each trial by epochs on the fixed folds."""
-        from tunelab.searchers.multifidelity.halving import EpochCV, Hyperband, _MultiFidelity
-
         objective = EpochCV(self.estimator, X, y, splits, self.scoring, resource=self.resource)
         pruner = self.pruner
         if pruner is None:
             R = self.estimator.get_params()[self.resource]
             pruner = Hyperband(max(1, R // 27), R)
-        elif not isinstance(pruner, _MultiFidelity):
-            raise TypeError(f"`pruner` must be SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.multifidelity.halving; "
-                            f"got {pruner!r}.")
+        elif not isinstance(pruner, (SuccessiveHalving, Hyperband, ASHA)):
+            raise TypeError("`pruner` must be SuccessiveHalving, Hyperband or ASHA from "
+                            f"tunelab.searchers.multifidelity; got {pruner!r}.")
         self.pruner_ = pruner
         pruner.optimize(study, objective, n_trials=self.n_trials, n_jobs=self.n_jobs)
         self.total_epochs_ = pruner.total_epochs_ * len(splits)

@@ -149,13 +149,13 @@ class SQLiteStorage:
         self.space = space
         with self._transaction():
             for number, system_attrs in self._db.execute(
-                    "SELECT number, system_attrs FROM trials WHERE state = 'running'").fetchall():
+                    "SELECT number, system_attrs FROM trials WHERE state = ?", (TrialState.RUNNING.value,)).fetchall():
                 worker = json.loads(system_attrs).get("worker")
                 if worker_is_dead(worker):
                     self._db.execute(
-                        "UPDATE trials SET state = 'failed', error = ?, system_attrs = ?, end_time = ?, seq = ? "
+                        "UPDATE trials SET state = ?, error = ?, system_attrs = ?, end_time = ?, seq = ? "
                         "WHERE number = ?",
-                        (f"lost: the process {worker} ended while the trial was running",
+                        (TrialState.FAILED.value, f"lost: the process {worker} ended while the trial was running",
                          json.dumps({"worker": worker, "lost": "process ended"}), time.time(), self._next_seq(),
                          number))
             self.trials = []
@@ -202,8 +202,8 @@ class SQLiteStorage:
                 trial = Trial(len(self.trials), params, start_time=now, system_attrs={"worker": self._worker})
                 self._db.execute(
                     "INSERT INTO trials (number, state, params, start_time, intermediate_values, attrs, "
-                    "system_attrs, seq) VALUES (?, 'running', ?, ?, '{}', '{}', ?, ?)",
-                    (trial.number, json.dumps(self.space.params_to_json(params)), now,
+                    "system_attrs, seq) VALUES (?, ?, ?, ?, '{}', '{}', ?, ?)",
+                    (trial.number, trial.state.value, json.dumps(self.space.params_to_json(params)), now,
                      json.dumps(trial.system_attrs), seq))
                 self.trials.append(trial)
                 self._own_running.add(trial.number)

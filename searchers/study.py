@@ -6,6 +6,11 @@
 
 or by hand: `trial = study.ask(); study.tell(trial, objective(trial.params))`.
 The searcher always minimises a loss; for direction="maximize" the study gives it loss = -value.
+
+A loop that drives a study (`Study.optimize` in tunelab.searchers.parallel, the multi-fidelity loops in
+tunelab.searchers.multifidelity) uses only its public methods: `ask_many(n, budget)` for new trials,
+`record(trial, outcome, lost)` to finish one, `sign` to turn values into losses, `stop_requested` and
+`clear_stop()` for `stop()`, and `len(study)` for the trials so far.
 """
 
 import importlib
@@ -17,11 +22,12 @@ import time
 from tunelab.optimizers.validation import check_choice, check_random_state
 from tunelab.optimizers.params import clone
 from tunelab.searchers.base import History, Searcher
+from tunelab.searchers.parallel import run_trials
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.storage import make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
-    Outcome, Trial, TrialState, _check_value, error_text, to_csv, to_json, trials_table, wants_trial)
+    Outcome, Trial, TrialState, attach_pruner, check_value, error_text, to_csv, to_json, trials_table, wants_trial)
 
 
 class SearchExhausted(RuntimeError):
@@ -124,7 +130,14 @@ class Study:
 
     # ---- ask / tell ----------------------------------------------------------------------------
 
+    @property
+    def sign(self):
+        """+1.0 for direction="minimize", -1.0 for "maximize": loss = sign * value is what searchers minimise."""
+        return self._sign
+
     def history(self, budget=None):
+        """The trials so far, running ones included, as the searcher sees them (a `History`; `budget`: the
+        total number of trials planned, or None)."""
         return History(self.space, self.storage.trials, self._sign, budget)
 
     def _propose(self, n, budget):
@@ -144,8 +157,8 @@ class Study:
         with self._lock:
             trials = self.storage.create_trials(self._propose(n, budget))
             for trial in trials:
-                trial._pruner = self.pruner
-                trial._history = self.history(budget) if self.pruner is not None else None
+                if self.pruner is not None:
+                    attach_pruner(trial, self.pruner, self.history(budget))
             return trials
 
     def ask(self):
@@ -185,14 +198,17 @@ class Study:
                 outcome = Outcome(TrialState.FAILED, error=text)
             else:
                 try:
-                    outcome = Outcome(TrialState.COMPLETE, _check_value(value))
+                    outcome = Outcome(TrialState.COMPLETE, check_value(value))
                 except (TypeError, ValueError) as exc:
                     outcome = Outcome(TrialState.FAILED, error=str(exc))
-            self._record(trial, outcome)
+            self.record(trial, outcome)
             return trial
 
-    def _record(self, trial, outcome, lost=None):
-        """Write an outcome into the trial record, store it, and give the searcher its hint."""
+    def record(self, trial, outcome, lost=None):
+        """Finish the running `trial` (as returned by `ask_many`) with `outcome` (a `trial.Outcome`): write
+        its state, value, error, reported values and attrs into the trial, store it, and give the searcher
+        its hint. `lost` (a reason, e.g. "interrupted") marks a trial whose objective never finished.
+        The step every loop ends a trial with; `tell` is the checked form of it for a user."""
         with self._lock:
             trial.state, trial.value, trial.error = outcome.state, outcome.value, outcome.error
             if outcome.intermediate_values is not trial.intermediate_values:
@@ -202,7 +218,7 @@ class Study:
             if lost:
                 trial.system_attrs["lost"] = lost
             trial.end_time = time.time()
-            trial._pruner = trial._history = None
+            attach_pruner(trial, None, None)
             self.storage.finish(trial)
             self.searcher.tell(trial, self.history())
 
@@ -227,8 +243,6 @@ class Study:
         KeyboardInterrupt ends the call cleanly: finished trials are kept; the running ones are recorded
         as failed and lost (a GridSearch proposes their points again).
         """
-        from tunelab.searchers.parallel import run_trials
-
         run_trials(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, executor=executor,
                    backend=backend, callbacks=callbacks, progress=progress, catch=catch, pass_trial=pass_trial)
         return self
@@ -236,6 +250,15 @@ class Study:
     def stop(self):
         """Ask a running `optimize` to start no new trial (call it from a callback)."""
         self._stop_requested = True
+
+    @property
+    def stop_requested(self):
+        """True once `stop()` was called, until a loop starts and calls `clear_stop()`."""
+        return self._stop_requested
+
+    def clear_stop(self):
+        """Forget an earlier `stop()`; every loop calls it when it starts."""
+        self._stop_requested = False
 
     # ---- results ---------------------------------------------------------------------------------
 
@@ -285,6 +308,7 @@ class Study:
         self.close()
 
     def __len__(self):
+        """The number of trials so far, running ones included (the next trial gets this number)."""
         return len(self.storage.trials)
 
     def __repr__(self):

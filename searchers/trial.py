@@ -14,6 +14,8 @@ import math
 import numbers
 from enum import Enum
 
+from tunelab.optimizers.validation import check_scalar
+
 
 class TrialState(str, Enum):
     RUNNING = "running"
@@ -87,11 +89,10 @@ class Trial:
 
     def report(self, value, step=None):
         """Record an intermediate value (e.g. the validation loss after `step` epochs) for a pruner."""
-        value = _check_value(value, "report(value)")
+        value = check_value(value, "report(value)")
         if step is None:
             step = len(self.intermediate_values)
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-            raise ValueError(f"`step` must be an integer >= 0; got {step!r}.")
+        check_scalar(step, "step", numbers.Integral, low=0)
         self.intermediate_values[int(step)] = value
 
     def should_prune(self):
@@ -143,7 +144,23 @@ class Trial:
         return f"Trial(number={self.number}, state={self.state.value}, params={self.params!r}{shown})"
 
 
-def _check_value(value, who="the objective"):
+def attach_pruner(trial, pruner, history):
+    """Let `trial.should_prune()` ask `pruner.should_prune(trial, history)` while the trial runs;
+    attach_pruner(trial, None, None) detaches it (the study does so when it records the trial)."""
+    trial._pruner, trial._history = pruner, history
+
+
+def to_worker(trial):
+    """The trial as another process receives it: with a pruner, a copy whose pruner reads a frozen
+    history (`History.frozen`, a snapshot that no longer follows the study); without one, the trial."""
+    if trial._pruner is None:
+        return trial
+    sent = trial.copy()
+    attach_pruner(sent, trial._pruner, trial._history.frozen())
+    return sent
+
+
+def check_value(value, who="the objective"):
     """A finite float, or a ValueError/TypeError saying what came back."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         try:
@@ -199,7 +216,7 @@ def evaluate(objective, trial, pass_trial):
         outcome = Outcome(TrialState.FAILED, error=error_text(exc), exc=exc)
     else:
         try:
-            outcome = Outcome(TrialState.COMPLETE, _check_value(returned))
+            outcome = Outcome(TrialState.COMPLETE, check_value(returned))
         except (TypeError, ValueError) as exc:
             outcome = Outcome(TrialState.FAILED, error=str(exc))
     outcome.intermediate_values = dict(trial.intermediate_values)

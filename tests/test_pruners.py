@@ -159,7 +159,46 @@ def test_parallel_rungs_give_the_serial_result():
         s = study(seed=2)
         SuccessiveHalving(1, 27).optimize(s, Recorder(), n_jobs=n_jobs)
         return [(t.params["x"], t.state, t.value) for t in s.trials]
-    assert run(3) == run(1)
+    assert run(3) == run(1) == run(-1)
+
+
+def test_the_loops_leave_their_stop_reason():
+    s = study()
+    SuccessiveHalving(1, 9).optimize(s, Recorder(), n_trials=9)
+    assert s.stop_reason == "n_trials"
+    s = study(searcher=GridSearch(n_points=4))
+    SuccessiveHalving(1, 9).optimize(s, Recorder(), n_trials=9)
+    assert s.stop_reason == "exhausted" and len(s.trials) == 4
+
+
+@pytest.mark.parametrize("make", [lambda: ASHA(1, 9), lambda: Hyperband(1, 9)])
+def test_study_stop_starts_no_new_configuration(make):
+    s = study()
+    recorder = Recorder()
+
+    def objective(trial, state, epochs):
+        if trial.number == 3:
+            s.stop()
+        return recorder(trial, state, epochs)
+
+    make().optimize(s, objective, n_trials=30)
+    assert s.stop_reason == "stopped" and len(s.trials) < 30
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in s.trials)
+
+
+def test_an_interrupt_records_the_trials_in_training_as_lost():
+    s = study()
+    recorder = Recorder()
+
+    def objective(trial, state, epochs):
+        if len(recorder.calls) == 5:
+            raise KeyboardInterrupt
+        return recorder(trial, state, epochs)
+
+    with pytest.raises(KeyboardInterrupt):
+        SuccessiveHalving(1, 9).optimize(s, objective, n_trials=9)
+    assert s.stop_reason == "interrupted" and len(s.trials) == 9
+    assert all(t.state is TrialState.FAILED and t.lost and "interrupted" in t.error for t in s.trials)
 
 
 # ---- ASHA ---------------------------------------------------------------------------------------
@@ -253,8 +292,10 @@ def test_bad_arguments_of_optimize_are_named():
         SuccessiveHalving(1, 9).optimize(study(), Recorder(), n_trials=0)
     with pytest.raises(ValueError, match="`n_trials` must be >= 1"):
         Hyperband(1, 9).optimize(study(), Recorder(), n_trials=0)
-    with pytest.raises(ValueError, match="`n_jobs` must be an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match="`n_jobs` must be an integer >= 1, or -1 for one per CPU; got 0"):
         SuccessiveHalving(1, 9).optimize(study(), Recorder(), n_jobs=0)
+    with pytest.raises(TypeError, match="`n_jobs` must be an integer; got '2'"):
+        ASHA(1, 9).optimize(study(), Recorder(), n_jobs="2")
     with pytest.raises(TypeError, match=r"objective\(trial, state, epochs\)"):
         Hyperband(1, 9).optimize(study(), "not callable")
     with pytest.raises(ValueError, match="`n_trials` must be >= 1"):
@@ -264,7 +305,7 @@ def test_bad_arguments_of_optimize_are_named():
 # ---- EpochCV: the resumable objective for estimators trained by epochs ------------------------------
 
 from tunelab.core.base import BaseEstimator, RegressorMixin  # noqa: E402
-from tunelab.searchers.multifidelity.halving import EpochCV  # noqa: E402
+from tunelab.searchers.multifidelity.epoch_cv import EpochCV  # noqa: E402
 
 
 class GDRegressor(RegressorMixin, BaseEstimator):

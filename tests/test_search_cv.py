@@ -131,8 +131,10 @@ def test_bad_settings_and_unfitted_use_are_explained():
         SearchCV(GradientRidge(), {"lrate": Real(0.1, 1.0)}).fit(X, y)
     with pytest.raises(TypeError, match="`estimator` must have get_params, set_params and fit"):
         SearchCV(object(), {"a": Real(0, 1)}).fit(X, y)
-    with pytest.raises(ValueError, match="`n_trials` must be None or an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match="`n_trials` must be >= 1; got 0"):
         SearchCV(GradientRidge(), {"alpha": Real(0.1, 1.0)}, n_trials=0).fit(X, y)
+    with pytest.raises(TypeError, match="`n_trials` must be an integer; got '3'"):
+        SearchCV(GradientRidge(), {"alpha": Real(0.1, 1.0)}, n_trials="3").fit(X, y)
     with pytest.raises(ValueError, match="all 3 trials failed; the first error was: ConvergenceError"):
         SearchCV(GradientRidge(), {"lr": Real(50.0, 100.0)}, n_trials=3, cv=2).fit(X, y)
     with pytest.raises(NotFittedError):
@@ -142,3 +144,25 @@ def test_bad_settings_and_unfitted_use_are_explained():
     with pytest.raises(AttributeError, match="refit=False"):
         no_refit.predict(X)
     assert clone(no_refit).get_params()["n_trials"] == 2
+
+
+class NegatedGrid(GridSearch):
+    """A grid whose `cv_objective` scores each trial by minus the alpha it proposes, on the folds given."""
+
+    def cv_objective(self, estimator, X, y, splits, scoring):
+        self.folds_seen = [len(test) for _, test in splits]
+        return NegatedAlpha()
+
+
+class NegatedAlpha:
+    def __call__(self, trial):
+        return -trial.params["alpha"]
+
+
+def test_a_searcher_cv_objective_replaces_the_cross_validated_score():
+    X, y = regression_data()
+    assert GridSearch().cv_objective(GradientRidge(), X, y, [], None) is None  # the default: SearchCV's own
+    search = SearchCV(GradientRidge(), {"alpha": Real(0.1, 1.0)}, NegatedGrid(n_points=5), cv=3).fit(X, y)
+    assert search.study_.searcher.folds_seen == [40, 40, 40]
+    assert [t.value for t in search.study_.trials] == pytest.approx(-np.linspace(0.1, 1.0, 5))
+    assert search.best_params_ == {"alpha": 0.1} and search.best_score_ == pytest.approx(-0.1)

@@ -14,7 +14,7 @@ from tunelab.searchers.progress import ProgressBar
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Integer, Real, Space
 from tunelab.searchers.study import Study, maximize, minimize
-from tunelab.searchers.trial import Trial, TrialPruned, TrialState, wants_trial
+from tunelab.searchers.trial import Outcome, Trial, TrialPruned, TrialState, wants_trial
 
 SPACE = {"x": Real(-3.0, 3.0), "n": Integer(0, 4)}
 
@@ -135,6 +135,27 @@ def test_callbacks_see_each_finished_trial_and_can_stop_the_study():
     assert len(Study(SPACE).optimize(quadratic, n_trials=0, progress=False).trials) == 0
 
 
+def test_a_loop_drives_the_study_through_its_public_methods():
+    assert Study(SPACE).sign == 1.0
+    study = Study(SPACE, direction="maximize", seed=0)
+    assert study.sign == -1.0
+    first, second = study.ask_many(2)
+    assert len(study) == 2
+    study.record(first, Outcome(TrialState.COMPLETE, 4.0, attrs={"fold": 1}))
+    study.record(second, Outcome(TrialState.FAILED, error="lost: interrupted"), lost="interrupted")
+    trials = study.trials
+    assert trials[0].state is TrialState.COMPLETE and trials[0].value == 4.0 and trials[0].attrs == {"fold": 1}
+    assert trials[1].state is TrialState.FAILED and trials[1].lost and not trials[0].lost
+    assert study.history().loss(trials[0]) == -4.0
+    assert not study.stop_requested
+    study.stop()
+    assert study.stop_requested
+    study.clear_stop()
+    assert not study.stop_requested
+    study.optimize(quadratic, n_trials=3, timeout=float("inf"), progress=False)  # inf: no time limit
+    assert study.stop_reason == "n_trials" and len(study) == 5
+
+
 class ThresholdPruner:
     """Prunes a trial whose last reported value is above `threshold` (a stand-in for a real pruner)."""
 
@@ -175,8 +196,10 @@ def test_trial_report_and_attrs_reject_bad_values():
     trial = Trial(0, {"x": 1.0})
     with pytest.raises(ValueError, match="returned nan"):
         trial.report(float("nan"), 0)
-    with pytest.raises(ValueError, match="`step` must be an integer >= 0; got -1"):
+    with pytest.raises(ValueError, match="`step` must be >= 0; got -1"):
         trial.report(1.0, -1)
+    with pytest.raises(TypeError, match="`step` must be an integer; got 1.5"):
+        trial.report(1.0, 1.5)
     trial.report(1.0)
     trial.report(2.0)
     assert trial.intermediate_values == {0: 1.0, 1: 2.0}
@@ -264,9 +287,12 @@ class GreedySearcher(Searcher):
     (lambda: Study(SPACE, searcher="grid"), TypeError, "`searcher` must be a Searcher"),
     (lambda: Study(), ValueError, "`space` is required for a new study"),
     (lambda: Study(SPACE, seed="a"), TypeError, "`random_state` must be None, an int seed"),
-    (lambda: Study(SPACE).optimize(quadratic, n_trials=-1), ValueError, "`n_trials` must be None or an integer >= 0"),
-    (lambda: Study(SPACE).optimize(quadratic, timeout=0), ValueError, "`timeout` must be None or a number of sec"),
+    (lambda: Study(SPACE).optimize(quadratic, n_trials=-1), ValueError, "`n_trials` must be >= 0; got -1"),
+    (lambda: Study(SPACE).optimize(quadratic, n_trials=2.0), TypeError, "`n_trials` must be an integer; got 2.0"),
+    (lambda: Study(SPACE).optimize(quadratic, timeout=0), ValueError, "`timeout` must be > 0; got 0"),
+    (lambda: Study(SPACE).optimize(quadratic, timeout="1"), TypeError, "`timeout` must be a real number; got '1'"),
     (lambda: Study(SPACE).optimize(quadratic, n_jobs=0), ValueError, "`n_jobs` must be an integer >= 1, or -1"),
+    (lambda: Study(SPACE).optimize(quadratic, n_jobs="2"), TypeError, "`n_jobs` must be an integer; got '2'"),
     (lambda: Study(SPACE).optimize(quadratic, backend="gpu"), ValueError, "`backend` must be 'threads' or 'processes'"),
     (lambda: Study(SPACE).optimize(quadratic, executor=4), TypeError, "`executor` must be a concurrent.futures.Exe"),
     (lambda: Study(SPACE).optimize(quadratic, callbacks=[1]), TypeError, "`callbacks` must be functions"),

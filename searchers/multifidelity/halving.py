@@ -1,4 +1,4 @@
-"""Multi-fidelity search over training epochs: successive halving, Hyperband and ASHA.
+"""Successive halving, Hyperband and ASHA: which configurations train how many epochs.
 
 Train many configurations for a few epochs, keep the best 1/eta of them and train those eta times
 longer, and so on up to `max_resource` epochs. Training always continues where it stopped (a model's
@@ -11,7 +11,8 @@ Two ways to use them:
 
 1. As the loop, with a *resumable* objective `objective(trial, state, epochs) -> (value, state)` that
    trains `trial.params` for `epochs` more epochs starting from `state` (None: a new model) and returns
-   the validation value and what it needs to continue (`EpochCV` does this for tunelab's estimators):
+   the validation value and what it needs to continue (`EpochCV`, in epoch_cv.py, does this for tunelab's
+   estimators; runner.py trains the trials and records them):
 
        study = Study(space, RandomSearch(), direction="maximize", seed=0)
        SuccessiveHalving(1, 27).optimize(study, EpochCV(MLPClassifier(), X, y, cv=3))
@@ -26,18 +27,12 @@ Two ways to use them:
    that have reached rung k so far (Hyperband: of those in the same bracket).
 """
 
-import concurrent.futures as cf
 import math
 import numbers
 
-import numpy as np
-
-from tunelab.core.base import clone, is_classifier
-from tunelab.core.metrics import check_scoring
-from tunelab.core.model_selection import check_cv
-from tunelab.optimizers.validation import check_scalar
 from tunelab.optimizers.params import ParamsMixin
-from tunelab.searchers.trial import _check_value, set_cv_attrs
+from tunelab.optimizers.validation import check_scalar
+from tunelab.searchers.multifidelity.runner import run_epochs
 
 
 def _rungs(min_resource, max_resource, eta):
@@ -49,92 +44,6 @@ def _rungs(min_resource, max_resource, eta):
         if not rungs or r > rungs[-1]:
             rungs.append(r)
     return rungs
-
-
-class _Runner:
-    """Trains the trials of one `optimize` call: keeps each trial's state and epochs, counts every epoch."""
-
-    def __init__(self, study, objective, n_jobs):
-        self.study, self.objective = study, objective
-        self.state, self.epochs, self.last_value = {}, {}, {}  # trial number -> ...
-        self.trials = {}  # trial number -> the running trial
-        self.total_epochs = 0
-        self.n_jobs = n_jobs
-        self.pool = cf.ThreadPoolExecutor(n_jobs, thread_name_prefix="tunelab-rung") if n_jobs > 1 else None
-
-    def new_trials(self, n):
-        trials = self.study.ask_many(n) if n > 0 else []
-        for trial in trials:
-            self.trials[trial.number] = trial
-            self.epochs[trial.number] = 0
-        return trials
-
-    def _train(self, trial, target):
-        """Runs in a worker: train up to `target` epochs; returns (value, state) or the exception."""
-        try:
-            value, state = self.objective(trial, self.state.get(trial.number), target - self.epochs[trial.number])
-            return _check_value(value), state
-        except Exception as exc:  # recorded as a failed trial by `collect`
-            return exc
-
-    def submit(self, trial, target):
-        if self.pool is None:
-            future = cf.Future()
-            future.set_result(self._train(trial, target))
-            return future
-        return self.pool.submit(self._train, trial, target)
-
-    def collect(self, trial, target, result):
-        """Record one training job; returns the trial's loss at `target` (lower is better), None if it failed."""
-        number = trial.number
-        self.total_epochs += target - self.epochs[number]
-        if isinstance(result, Exception):
-            self.finish(trial, error=result)
-            return None
-        value, self.state[number] = result
-        self.epochs[number] = target
-        self.last_value[number] = value
-        trial.report(value, step=target)
-        trial.set_attr("epochs", target)
-        return self.study._sign * value
-
-    def train_all(self, trials, target):
-        """Train every trial up to `target` epochs (in parallel with n_jobs > 1); [(trial, loss or None)]."""
-        futures = [(trial, self.submit(trial, target)) for trial in trials]
-        return [(trial, self.collect(trial, target, future.result())) for trial, future in futures]
-
-    def finish(self, trial, pruned=False, error=None):
-        number = trial.number
-        self.state.pop(number, None)
-        self.trials.pop(number, None)
-        if error is not None:
-            self.study.tell(trial, error=error)
-        elif pruned:
-            self.study.tell(trial, self.last_value.get(number), state="pruned")
-        else:
-            self.study.tell(trial, self.last_value[number])
-
-    def close(self, why=None):
-        """Shut the pool; trials still open are recorded (pruned if they were stopped, failed if interrupted)."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=why is None, cancel_futures=True)
-        for trial in list(self.trials.values()):
-            if why is None and trial.number in self.last_value:
-                self.finish(trial, pruned=True)
-            else:
-                self.finish(trial, error=f"lost: {why or 'never trained'}")
-
-
-def _check_n_jobs(n_jobs):
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
-        raise ValueError(f"`n_jobs` must be an integer >= 1; got {n_jobs!r}.")
-    return int(n_jobs)
-
-
-def _check_objective(objective):
-    if not callable(objective):
-        raise TypeError(f"`objective` must be callable as objective(trial, state, epochs) -> (value, state); "
-                        f"got {objective!r}.")
 
 
 class _MultiFidelity(ParamsMixin):
@@ -207,15 +116,7 @@ class _MultiFidelity(ParamsMixin):
             active = [trial for _, _, trial in alive[:keep]]
 
     def _run(self, study, objective, n_jobs, body):
-        _check_objective(objective)
-        runner = _Runner(study, objective, _check_n_jobs(n_jobs))
-        why = "interrupted"
-        try:
-            body(runner)
-            why = None
-        finally:
-            runner.close(why)
-        self.total_epochs_ = runner.total_epochs
+        self.total_epochs_ = run_epochs(study, objective, n_jobs, body)
         return study
 
 
@@ -249,7 +150,8 @@ class SuccessiveHalving(_MultiFidelity):
 
     def optimize(self, study, objective, n_trials=None, n_jobs=1):
         """Run successive halving over `n_trials` new configurations of `study` (see the module docstring);
-        returns the study. `n_jobs` trials of a rung train at once (threads: tunelab's kernels release the GIL)."""
+        returns the study. `n_jobs` trials of a rung train at once (threads: tunelab's kernels release the GIL;
+        -1: one per CPU). `study.stop()` starts no new configuration; `study.stop_reason` says why it ended."""
         rungs = self.rungs()
         n = self._n_trials(n_trials, rungs)
         return self._run(study, objective, n_jobs, lambda runner: self._halve(runner, n, rungs))
@@ -333,71 +235,21 @@ class ASHA(_MultiFidelity):
                         return new[0], 0
                 return None
 
-            in_flight = {}  # future -> (trial, rung index)
             while True:
-                while len(in_flight) < runner.n_jobs:
+                while runner.busy < runner.n_jobs:
                     job = next_job()
                     if job is None:
                         break
                     trial, k = job
-                    in_flight[runner.submit(trial, rungs[k])] = job
-                if not in_flight:
+                    runner.submit(trial, rungs[k])
+                if not runner.busy:
                     return
-                finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-                for future in sorted(finished, key=lambda f: in_flight[f][0].number):
-                    trial, k = in_flight.pop(future)
-                    loss = runner.collect(trial, rungs[k], future.result())
+                for (trial, target), loss in runner.wait_and_collect():
                     if loss is None:
                         continue
+                    k = rungs.index(target)
                     at_rung[k][trial.number] = loss
                     if k == top:
                         runner.finish(trial)
 
         return self._run(study, objective, n_jobs, body)
-
-
-class EpochCV:
-    """A resumable objective for an estimator trained by epochs, scored by cross-validation on fixed folds:
-    `objective(trial, state, epochs) -> (mean test score, state)`, higher is better (use a study with
-    direction="maximize").
-
-    The state is one model per fold, clone(estimator).set_params(**trial.params). Each call trains every
-    fold's model `epochs` more epochs: by `partial_fit(X, y, epochs=epochs)` (with `classes` on a
-    classifier), or, for an estimator without it, by `fit` with warm_start=True and {resource: epochs}.
-    The per-fold scores are kept with the trial by `set_cv_attrs`.
-    cv : int, splitter or list of (train, test) pairs (see tunelab.core.model_selection.check_cv).
-    scoring : None (the estimator's `score`), a scorer name or a callable scorer(estimator, X, y).
-    """
-
-    def __init__(self, estimator, X, y, cv=5, scoring=None, resource="max_epochs"):
-        if not isinstance(resource, str) or resource not in estimator.get_params():
-            raise ValueError(f"`resource` must name a parameter of {type(estimator).__name__} counting epochs "
-                             f"(e.g. 'max_epochs'); got {resource!r}.")
-        self.estimator, self.resource = estimator, resource
-        self.X, self.y = np.asarray(X), np.asarray(y)
-        self.classifier = is_classifier(estimator)
-        self.classes = np.unique(self.y) if self.classifier else None
-        self.splits = list(check_cv(cv, self.y, classifier=self.classifier).split(self.X, self.y))
-        self.scorer = check_scoring(estimator, scoring)
-
-    def _train(self, model, X, y, epochs):
-        if hasattr(model, "partial_fit"):
-            if self.classifier:
-                model.partial_fit(X, y, classes=self.classes, epochs=epochs)
-            else:
-                model.partial_fit(X, y, epochs=epochs)
-        else:
-            model.set_params(warm_start=True, **{self.resource: epochs})
-            model.fit(X, y)
-
-    def __call__(self, trial, state, epochs):
-        if self.resource in trial.params:
-            raise ValueError(f"{self.resource!r} is the resource the pruner sets; leave it out of the space.")
-        if state is None:
-            state = [clone(self.estimator).set_params(**trial.params) for _ in self.splits]
-        scores = []
-        for model, (train, test) in zip(state, self.splits):
-            self._train(model, self.X[train], self.y[train], epochs)
-            scores.append(float(self.scorer(model, self.X[test], self.y[test])))
-        set_cv_attrs(trial, scores)
-        return float(np.mean(scores)), state
