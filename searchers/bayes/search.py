@@ -69,20 +69,10 @@ class FeatureMap:
         U = np.clip(np.atleast_2d(U), 0.0, 1.0)
         X = np.zeros((U.shape[0], self.p))  # (c, p)
         for j, start, dim in self.blocks:
-            u = U[:, j]
-            if isinstance(dim, Real):
-                X[:, start] = u
-            elif isinstance(dim, Integer) and dim.log:  # as Integer.from_unit, then to_unit
-                a, b = np.log(dim.low - 0.5), np.log(dim.high + 0.5)
-                x = np.clip(np.floor(np.exp(a + u * (b - a)) + 0.5), dim.low, dim.high)
-                X[:, start] = (np.log(x) - a) / (b - a)
+            if isinstance(dim, Categorical):
+                X[np.arange(U.shape[0]), start + dim.level(U[:, j])] = 1.0
             else:
-                m = dim.n_values
-                k = np.minimum((u * m).astype(np.int64), m - 1)  # the value's bin
-                if isinstance(dim, Integer):
-                    X[:, start] = (k + 0.5) / m
-                else:
-                    X[np.arange(U.shape[0]), start + k] = 1.0
+                X[:, start] = dim.snap(U[:, j])
         return X
 
 
@@ -261,15 +251,12 @@ class BayesSearch(Searcher):
         for j, dim in enumerate(self.space.dims):
             if isinstance(dim, Real):
                 continue
-            if isinstance(dim, Categorical):
-                units = (np.arange(dim.n_values) + 0.5) / dim.n_values
+            if isinstance(dim, Categorical) or dim.n_values <= 64:
+                units = dim.level_units()
             else:
-                if dim.n_values <= 64:
-                    values = range(dim.low, dim.high + 1)
-                else:
-                    v = dim.from_unit(u[j])
-                    values = sorted({min(max(v + s * 2**k, dim.low), dim.high) for k in range(8) for s in (-1, 1)})
-                units = [dim.to_unit(x) for x in values]
+                v = dim.from_unit(u[j])
+                units = [dim.to_unit(x) for x in sorted({min(max(v + s * 2**k, dim.low), dim.high)
+                                                          for k in range(8) for s in (-1, 1)})]
             U = np.repeat(u[None, :], len(units), axis=0)  # (k, d)
             U[:, j] = units
             a_try = score(U, False)

@@ -25,8 +25,6 @@ from tunelab.searchers.base import Searcher
 from tunelab.searchers.space import Categorical, Integer
 from tunelab.searchers.trial import TrialState
 
-REAL, INTEGER, CATEGORICAL = 0, 1, 2
-
 
 class Generation:
     """The members of generation `index`: trial numbers start, ..., start + len(params) - 1.
@@ -234,23 +232,10 @@ class EvolutionSearch(GenerationalSearcher):
         check_scalar(self.eta_crossover, "eta_crossover", low=0.0)
         check_scalar(self.eta_mutation, "eta_mutation", low=0.0)
         check_scalar(self.n_generations, "n_generations", numbers.Integral, low=1, allow_none=True)
-        self._kind = np.array([CATEGORICAL if isinstance(dim, Categorical) else INTEGER if isinstance(dim, Integer)
-                               else REAL for dim in space.dims])  # (d,)
-        self._n_values = np.array([getattr(dim, "n_values", 0) for dim in space.dims])  # (d,)
+        self._integer = np.array([isinstance(dim, Integer) for dim in space.dims])  # (d,)
+        self._categorical = np.array([isinstance(dim, Categorical) for dim in space.dims])  # (d,)
 
     # ---- genes ---------------------------------------------------------------------------------
-
-    def _snap(self, U):
-        """Round integer and categorical genes to the unit-cube point of their value.  U: (p, d), in place."""
-        for j, dim in enumerate(self.space.dims):
-            if self._kind[j] == REAL:
-                continue
-            if isinstance(dim, Integer) and dim.log:
-                U[:, j] = [dim.to_unit(dim.from_unit(u)) for u in U[:, j]]
-            else:  # m equal bins: bin k has centre (k + 1/2) / m
-                m = self._n_values[j]
-                U[:, j] = (np.minimum(np.floor(U[:, j] * m), m - 1) + 0.5) / m
-        return U
 
     def _integer_step(self, j, old, new, direction):
         """An integer gene mutated from `old` to `new` (unit points): its value there, or one value further
@@ -260,7 +245,7 @@ class EvolutionSearch(GenerationalSearcher):
         if dim.from_unit(new) == value:
             step = 1 if direction > 0 else -1
             return dim.to_unit(value + step if dim.low <= value + step <= dim.high else value - step)
-        return dim.to_unit(dim.from_unit(new))
+        return dim.snap(new)
 
     def _mutate(self, C, rng, force=False):
         """Mutate each gene with probability mutation_prob (one random gene of each row at least when
@@ -270,15 +255,17 @@ class EvolutionSearch(GenerationalSearcher):
         if force:
             mutate[np.arange(p), rng.integers(0, d, size=p)] = True
         u = rng.random((p, d))  # (p, d)
-        numeric = mutate & (self._kind != CATEGORICAL)
+        numeric = mutate & ~self._categorical
         new = np.where(numeric, polynomial_mutation(C, self.eta_mutation, u), C)
-        for i, j in zip(*np.nonzero(numeric & (self._kind == INTEGER))):
+        for i, j in zip(*np.nonzero(numeric & self._integer)):
             new[i, j] = self._integer_step(j, C[i, j], new[i, j], new[i, j] - C[i, j] or u[i, j] - 0.5)
-        m = np.maximum(self._n_values, 2)  # (d,)
-        k = np.minimum(np.floor(C * m), m - 1)
-        k_other = (k + 1 + np.floor(u * (m - 1))) % m  # one of the other m - 1 choices, uniformly
-        resample = mutate & (self._kind == CATEGORICAL) & (self._n_values > 1)
-        C[:] = np.where(resample, (k_other + 0.5) / m, new)
+        for j in np.flatnonzero(self._categorical):
+            dim, rows = self.space.dims[j], mutate[:, j]
+            m = dim.n_values
+            if m > 1:  # one of the other m - 1 choices, uniformly
+                k_other = (dim.level(C[rows, j]) + 1 + np.floor(u[rows, j] * (m - 1)).astype(np.int64)) % m
+                new[rows, j] = dim.level_units()[k_other]
+        C[:] = new
         return C
 
     def _tournament(self, losses, rng, n):
@@ -299,7 +286,7 @@ class EvolutionSearch(GenerationalSearcher):
         d, N = len(self.space), self._N
         if state is None:  # generation 0: a Latin hypercube, one point in each of N strata per gene
             U = (np.argsort(rng.random((d, N)), axis=1).T + rng.random((N, d))) / N  # (N, d)
-            U = self._snap(U)
+            U = self.space.snap(U)
         else:
             U = self._children(state, rng, N - self._n_elite)
         return Generation(index, start, [self.space.decode(u) for u in U], U)
@@ -313,11 +300,10 @@ class EvolutionSearch(GenerationalSearcher):
         x1, x2 = U[parents[:, 0]], U[parents[:, 1]]  # (n_pairs, d)
         crossing = (rng.random(n_pairs) < self.crossover_prob)[:, None]  # (n_pairs, 1)
         genes = crossing & (rng.random((n_pairs, d)) < 0.5)  # (n_pairs, d)
-        numeric = self._kind != CATEGORICAL
-        c1, c2 = sbx(x1, x2, self.eta_crossover, rng.random((n_pairs, d)), genes & numeric)
-        swap = genes & ~numeric  # uniform crossover of the categorical genes
+        c1, c2 = sbx(x1, x2, self.eta_crossover, rng.random((n_pairs, d)), genes & ~self._categorical)
+        swap = genes & self._categorical  # uniform crossover of the categorical genes
         c1, c2 = np.where(swap, x2, c1), np.where(swap, x1, c2)
-        children = self._mutate(self._snap(np.concatenate([c1, c2])[:n_children]), rng)  # (n_children, d)
+        children = self._mutate(self.space.snap(np.concatenate([c1, c2])[:n_children]), rng)  # (n_children, d)
         seen = {tuple(u) for u in U}
         for child in children:
             for _ in range(10):  # a copy of a known point would waste a trial
