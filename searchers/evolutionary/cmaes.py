@@ -38,7 +38,7 @@ from statistics import NormalDist
 import numpy as np
 
 from tunelab.optimizers.validation import check_scalar
-from tunelab.searchers.evolutionary.genetic import Generation, GenerationalSearcher
+from tunelab.searchers.evolutionary.generational import Generation, GenerationalSearcher
 from tunelab.searchers.space import Categorical, Integer
 
 _NORMAL = NormalDist()
