@@ -13,6 +13,7 @@ import numpy as np
 
 from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.evolutionary.generational import Generation, GenerationalSearcher
+from tunelab.searchers.sampling.lowdiscrepancy import latin_hypercube
 from tunelab.searchers.space import Categorical, Integer
 
 
@@ -164,8 +165,7 @@ class EvolutionSearch(GenerationalSearcher):
         rng = self.rng(index)
         d, N = len(self.space), self._N
         if state is None:  # generation 0: a Latin hypercube, one point in each of N strata per gene
-            U = (np.argsort(rng.random((d, N)), axis=1).T + rng.random((N, d))) / N  # (N, d)
-            U = self.space.snap(U)
+            U = self.space.snap(latin_hypercube(rng, N, d))  # (N, d)
         else:
             U = self._children(state, rng, N - self._n_elite)
         return Generation(index, start, [self.space.decode(u) for u in U], U)
