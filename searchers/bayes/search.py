@@ -225,8 +225,8 @@ class BayesSearch(Searcher):
                 units = dim.level_units()
             else:
                 v = dim.from_unit(u[j])
-                units = [dim.to_unit(x) for x in sorted({min(max(v + s * 2**k, dim.low), dim.high)
-                                                          for k in range(8) for s in (-1, 1)})]
+                values = sorted({min(max(v + s * 2**k, dim.low), dim.high) for k in range(8) for s in (-1, 1)})
+                units = [dim.to_unit(x) for x in values]
             U = np.repeat(u[None, :], len(units), axis=0)  # (k, d)
             U[:, j] = units
             a_try = score(U, False)
