@@ -9,6 +9,11 @@ and the objective (which receives a dict of named values), as in Optuna's search
     Integer(low, high)           bin k of m = high - low + 1 equal bins, x = low + k     (each integer 1/m)
     Integer(low, high, log=True) log-uniform on [low - 1/2, high + 1/2], rounded to the nearest integer
     Categorical(choices)         bin i of m = len(choices) equal bins, x = choices[i]
+
+The values of a discrete dimension (Integer, Categorical) are its m = `n_values` levels: level k
+(the integer low + k, or choices[k]) is decoded from the cell [e_k, e_k+1) of the unit interval
+(`cell_edges`) and encoded to one point of it (`level_units`). A searcher that rounds, one-hot encodes
+or measures cells asks the dimension (`level`, `snap`, `cell_edges`) instead of redoing the formulas.
 """
 
 import itertools
@@ -17,24 +22,26 @@ import numbers
 
 import numpy as np
 
+from tunelab.optimizers.validation import check_scalar
+
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-def _check_bound(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number; got {value!r} of type {type(value).__name__}.")
-    if not math.isfinite(value):
-        raise ValueError(f"`{name}` must be finite; got {value!r}.")
+def _unit_array(u):
+    """u (a number or an array) as float64 clipped into [0, 1]."""
+    return np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
 
 
-def _check_n_points(n_points, name="n_points"):
-    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 1:
-        raise ValueError(f"`{name}` must be an integer >= 1; got {n_points!r}.")
-    return int(n_points)
+def _pointwise(f, u):
+    """f applied to each element of u (clipped into [0, 1]); an array of u's shape."""
+    u = _unit_array(u)
+    return np.array([f(x) for x in u.ravel().tolist()]).reshape(u.shape)
 
 
 class Dimension:
     """One named axis of a search space: a map between its values and the unit interval [0, 1]."""
+
+    n_values = None  # the number of levels of a discrete dimension; None for Real
 
     def to_unit(self, value):
         """The point u in [0, 1] that `from_unit` maps back to `value`."""
@@ -42,6 +49,14 @@ class Dimension:
 
     def from_unit(self, u):
         """The value at u in [0, 1] (u outside is clipped)."""
+        raise NotImplementedError
+
+    def snap(self, u):
+        """The point of [0, 1] nearest to u that the dimension holds, elementwise (u clipped first; same shape).
+
+        Real: u itself. Integer and Categorical: the unit point of the value u decodes to,
+        to_unit(from_unit(u)); so decode(snap(u)) == decode(u) and snap is the identity on encoded values.
+        """
         raise NotImplementedError
 
     def contains(self, value):
@@ -72,8 +87,8 @@ class Real(Dimension):
     """A real value in [low, high]; `log=True` spreads it uniformly in log x (needs low > 0)."""
 
     def __init__(self, low, high, log=False):
-        _check_bound(low, "low")
-        _check_bound(high, "high")
+        check_scalar(low, "low")
+        check_scalar(high, "high")
         if not low < high:
             raise ValueError(f"Real needs `low` < `high`; got low={low!r}, high={high!r}.")
         if log and low <= 0:
@@ -93,13 +108,17 @@ class Real(Dimension):
             x = math.exp(x)
         return min(max(x, self.low), self.high)
 
+    def snap(self, u):
+        """u clipped into [0, 1]: a real dimension holds every point (to_unit(from_unit(u)) = u up to rounding)."""
+        return _unit_array(u)
+
     def contains(self, value):
         return (not isinstance(value, bool) and isinstance(value, numbers.Real)
                 and self.low <= value <= self.high)
 
     def grid(self, n_points):
         """n points evenly spaced in x (in log x when log=True), both ends included; one point is the middle."""
-        n_points = _check_n_points(n_points)
+        n_points = int(check_scalar(n_points, "n_points", numbers.Integral, low=1))
         if n_points == 1:
             return [self.from_unit(0.5)]
         grid = [self.from_unit(k / (n_points - 1)) for k in range(n_points)]
@@ -113,17 +132,38 @@ class Real(Dimension):
         return f"Real({self.low!r}, {self.high!r}" + (", log=True)" if self.log else ")")
 
 
-class Integer(Dimension):
+class _Levels(Dimension):
+    """A discrete dimension of m = n_values levels in m equal cells: level k is decoded from
+    [k/m, (k+1)/m) (the last cell closed) and encoded to its centre (k + 1/2)/m."""
+
+    def level(self, u):
+        """k = min(floor(m u), m - 1), the level that u (clipped into [0, 1]) decodes to, elementwise; int64."""
+        m = self.n_values
+        return np.minimum((_unit_array(u) * m).astype(np.int64), m - 1)
+
+    def level_units(self):
+        """The unit point of each level, to_unit of every value in order; (n_values,)."""
+        return (np.arange(self.n_values) + 0.5) / self.n_values
+
+    def cell_edges(self):
+        """e (n_values + 1,), increasing from 0 to 1: level k is decoded from the cell [e_k, e_k+1)."""
+        return np.arange(self.n_values + 1) / self.n_values
+
+    def snap(self, u):
+        return (self.level(u) + 0.5) / self.n_values
+
+
+class Integer(_Levels):
     """An integer in [low, high], both included; `log=True` spreads it log-uniformly (needs low >= 1).
 
-    Without log each of the m = high - low + 1 integers owns an equal share 1/m of the unit interval.
+    Without log each of the m = high - low + 1 integers owns an equal share 1/m of the unit interval;
+    with log, value v owns the cell [log(v - 1/2), log(v + 1/2)] mapped linearly from
+    [log(low - 1/2), log(high + 1/2)] onto [0, 1], and is encoded to the point of log v.
     """
 
     def __init__(self, low, high, log=False):
-        for value, name in ((low, "low"), (high, "high")):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"`{name}` of Integer must be an integer; "
-                                f"got {value!r} of type {type(value).__name__}.")
+        check_scalar(low, "low", numbers.Integral)
+        check_scalar(high, "high", numbers.Integral)
         if not low < high:
             raise ValueError(f"Integer needs `low` < `high`; got low={low!r}, high={high!r}.")
         if log and low < 1:
@@ -146,6 +186,31 @@ class Integer(Dimension):
         else:
             x = self.low + min(int(u * self.n_values), self.n_values - 1)
         return int(min(max(x, self.low), self.high))
+
+    def level(self, u):
+        """from_unit(u) - low, elementwise; int64."""
+        if self.log:  # rounded in log space: the scalar rule, point by point
+            return _pointwise(self.from_unit, u).astype(np.int64) - self.low
+        return super().level(u)
+
+    def level_units(self):
+        if self.log:
+            return np.array([self.to_unit(v) for v in range(self.low, self.high + 1)])
+        return super().level_units()
+
+    def cell_edges(self):
+        """e_k = k/m; with log, e_k = (log(low + k - 1/2) - log(low - 1/2)) / (log(high + 1/2) - log(low - 1/2)).
+        Value low + k is decoded from [e_k, e_k+1) (up to the rounding of exp and log at the edges)."""
+        if not self.log:
+            return super().cell_edges()
+        e = (np.log(np.arange(self.low, self.high + 2) - 0.5) - self._a) / (self._b - self._a)
+        e[0], e[-1] = 0.0, 1.0
+        return e
+
+    def snap(self, u):
+        if self.log:
+            return _pointwise(lambda x: self.to_unit(self.from_unit(x)), u)
+        return super().snap(u)
 
     def contains(self, value):
         return (not isinstance(value, bool) and isinstance(value, numbers.Integral)
@@ -174,7 +239,7 @@ def _same(a, b):
         return False
 
 
-class Categorical(Dimension):
+class Categorical(_Levels):
     """One of a list of choices (any objects); each owns an equal share 1/m of the unit interval."""
 
     def __init__(self, choices):
@@ -330,6 +395,16 @@ class Space:
             raise ValueError(f"`u` must have shape ({len(self.dims)},); got {u.shape}.")
         return {name: dim.from_unit(x) for name, dim, x in zip(self.names, self.dims, u.tolist())}
 
+    def snap(self, U):
+        """U (d,) or (c, d) -> the nearest points the space holds, a new array of U's shape: column j
+        snapped by dimension j (`Dimension.snap`), so that decode(snap(u)) == decode(u)."""
+        U = np.array(U, dtype=np.float64)
+        if U.ndim not in (1, 2) or U.shape[-1] != len(self.dims):
+            raise ValueError(f"`U` must have shape ({len(self.dims)},) or (c, {len(self.dims)}); got {U.shape}.")
+        for j, dim in enumerate(self.dims):
+            U[..., j] = dim.snap(U[..., j])
+        return U
+
     def sample(self, rng, n=None):
         """One params dict (n=None) or a list of n, uniform in the unit cube (log-uniform on log dimensions)."""
         if n is None:
@@ -343,11 +418,11 @@ class Space:
             unknown = [name for name in n_points if name not in self._index]
             if unknown:
                 raise ValueError(f"`n_points` names {unknown} that are not in the space {list(self.names)}.")
-            per_dim = [n_points.get(name, 10) for name in self.names]
+            per_dim = [(n_points.get(name, 10), f"n_points[{name!r}]") for name in self.names]
         else:
-            per_dim = [n_points] * len(self.names)
-        return [dim.grid(_check_n_points(n, f"n_points[{name!r}]" if isinstance(n_points, dict) else "n_points"))
-                for name, dim, n in zip(self.names, self.dims, per_dim)]
+            per_dim = [(n_points, "n_points")] * len(self.names)
+        return [dim.grid(int(check_scalar(n, label, numbers.Integral, low=1)))
+                for dim, (n, label) in zip(self.dims, per_dim)]
 
     def grid_size(self, n_points=10):
         return math.prod(len(axis) for axis in self.grid_axes(n_points))

@@ -13,7 +13,8 @@ from tunelab.benchmarks.functions import get_function
 from tunelab.searchers.bayes.gp import GPFactor, GPPosterior
 from tunelab.searchers.bayes.acquisition import ACQUISITIONS, acquisition, acquisition_from_moments, maximize
 from tunelab.searchers.base import History
-from tunelab.searchers.bayes.search import BATCH_STRATEGIES, BayesSearch, FeatureMap
+from tunelab.searchers.bayes.features import FeatureMap
+from tunelab.searchers.bayes.search import BATCH_STRATEGIES, BayesSearch
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import Study

@@ -87,9 +87,11 @@ def test_grid_points_per_dimension_and_the_size_limit():
                                          r"than `max_grid_size`=100,000"):
         Study(big, GridSearch())
     assert Study(big, GridSearch(max_grid_size=10**6)).searcher.size() == 10**6
-    with pytest.raises(ValueError, match="`max_grid_size` must be an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match="`max_grid_size` must be >= 1; got 0"):
         Study(SPACE, GridSearch(max_grid_size=0))
-    with pytest.raises(ValueError, match="`n_points` must be an integer >= 1; got 0"):
+    with pytest.raises(TypeError, match="`max_grid_size` must be an integer; got 100000.0"):
+        Study(SPACE, GridSearch(max_grid_size=1e5))
+    with pytest.raises(ValueError, match="`n_points` must be >= 1; got 0"):
         Study(SPACE, GridSearch(n_points=0))
 
 
@@ -194,8 +196,10 @@ def test_samplers_differ_and_bad_settings_are_refused():
     assert points["uniform"] != points["sobol"] != points["lhs"] != points["uniform"]
     with pytest.raises(ValueError, match="`sampler` must be one of 'uniform', 'sobol', 'lhs'; got 'halton'"):
         Study(space, RandomSearch(sampler="halton"))
-    with pytest.raises(ValueError, match="`lhs_size` must be None or an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match="`lhs_size` must be >= 1; got 0"):
         Study(space, RandomSearch(sampler="lhs", lhs_size=0))
+    with pytest.raises(TypeError, match="`lhs_size` must be an integer; got 4.0"):
+        Study(space, RandomSearch(sampler="lhs", lhs_size=4.0))
 
 
 def test_random_points_depend_only_on_seed_and_trial_number():

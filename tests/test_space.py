@@ -125,6 +125,82 @@ def test_categorical_keeps_types_apart_and_allows_objects():
     assert dim.from_unit(dim.to_unit((1, 2))) == (1, 2)
 
 
+@SETTINGS
+@given(dim=dimensions, seed=st.integers(0, 2**32 - 1))
+def test_snap_moves_u_to_the_point_of_its_value(dim, seed):
+    """snap(u) = to_unit(from_unit(u)) for a discrete dimension, u for a real one (clipped), elementwise."""
+    u = np.r_[np.random.default_rng(seed).random(40), 0.0, 1.0, -0.5, 1.5]
+    snapped = dim.snap(u)
+    assert snapped.shape == u.shape
+    if isinstance(dim, Real):
+        np.testing.assert_array_equal(snapped, np.clip(u, 0.0, 1.0))
+        assert dim.n_values is None
+        return
+    np.testing.assert_array_equal(snapped, [dim.to_unit(dim.from_unit(x)) for x in u])
+    np.testing.assert_array_equal(dim.snap(snapped), snapped)  # a point the dimension holds stays put
+    assert [dim.from_unit(x) for x in snapped] == [dim.from_unit(x) for x in u]
+
+
+@SETTINGS
+@given(dim=st.one_of(integers(), categoricals()), seed=st.integers(0, 2**32 - 1))
+def test_levels_are_the_values_in_order(dim, seed):
+    """level(u) is the index of from_unit(u) among the values; level_units() holds to_unit of each value."""
+    u = np.r_[np.random.default_rng(seed).random(40), 0.0, 1.0]
+    values = [dim.from_unit(x) for x in u]
+    if isinstance(dim, Integer):
+        index = [v - dim.low for v in values]
+        all_values = range(dim.low, dim.high + 1)
+    else:
+        index = [dim.index(v) for v in values]
+        all_values = dim.choices
+    levels = dim.level(u)
+    assert levels.dtype == np.int64 and list(levels) == index
+    units = dim.level_units()
+    assert units.shape == (dim.n_values,) == (len(all_values),)
+    np.testing.assert_array_equal(units, [dim.to_unit(v) for v in all_values])
+    np.testing.assert_array_equal(dim.snap(u), units[levels])
+
+
+@SETTINGS
+@given(dim=st.one_of(integers(), categoricals()))
+def test_level_k_is_decoded_from_its_cell(dim):
+    """cell_edges e (m + 1,) rise from 0 to 1; points just inside [e_k, e_k+1) decode to level k."""
+    e = dim.cell_edges()
+    m = dim.n_values
+    assert e.shape == (m + 1,) and e[0] == 0.0 and e[-1] == 1.0 and np.all(np.diff(e) > 0)
+    units = dim.level_units()
+    for k in range(m) if m <= 300 else [0, 1, m // 2, m - 2, m - 1]:
+        width = e[k + 1] - e[k]
+        inside = [e[k] + 1e-6 * width, (e[k] + e[k + 1]) / 2, e[k + 1] - 1e-6 * width]
+        assert list(dim.level(inside)) == [k, k, k]
+        assert e[k] < units[k] < e[k + 1]  # a value is encoded inside its cell
+
+
+def test_integer_cells():
+    np.testing.assert_array_equal(Integer(3, 6).cell_edges(), [0.0, 0.25, 0.5, 0.75, 1.0])
+    e = Integer(1, 4, log=True).cell_edges()
+    np.testing.assert_allclose(e, np.log([0.5, 1.5, 2.5, 3.5, 4.5] / np.float64(0.5)) / np.log(9.0), rtol=1e-12)
+    # edges log(1, 3, 5, 7, 9) / log 9 = 0, 0.5, 0.73, 0.89, 1: the cells shrink as the values grow
+    assert Integer(1, 4, log=True).level([0.25, 0.6, 0.8, 0.95]).tolist() == [0, 1, 2, 3]
+
+
+def test_space_snap_snaps_each_column():
+    space = make_space()
+    rng = np.random.default_rng(5)
+    U = rng.random((30, 4))
+    snapped = space.snap(U)
+    assert snapped.shape == U.shape and snapped is not U
+    for u, s in zip(U, snapped):
+        assert space.decode(s) == space.decode(u)
+        for j, dim in enumerate(space.dims):
+            assert s[j] == dim.snap(u[j])
+    np.testing.assert_array_equal(space.snap(U[0]), snapped[0])  # one point, (d,)
+    encoded = space.encode_many(space.sample(rng, 10))
+    np.testing.assert_array_equal(space.snap(encoded)[:, 1:3], encoded[:, 1:3])  # the discrete columns stay
+    with pytest.raises(ValueError, match=r"`U` must have shape \(4,\) or \(c, 4\); got \(3,\)"):
+        space.snap([0.5, 0.5, 0.5])
+
+
 def test_grid_points_of_each_dimension():
     assert Real(0, 1).grid(5) == [0.0, 0.25, 0.5, 0.75, 1.0]
     np.testing.assert_allclose(Real(1e-3, 1, log=True).grid(4), [1e-3, 1e-2, 1e-1, 1.0], rtol=1e-12)
@@ -182,7 +258,7 @@ def test_space_config_round_trip_and_json_params():
     (lambda: Real("a", 1), TypeError, r"`low` must be a real number; got 'a'"),
     (lambda: Real(0, float("inf")), ValueError, r"`high` must be finite"),
     (lambda: Real(True, 2), TypeError, r"`low` must be a real number"),
-    (lambda: Integer(1.5, 3), TypeError, r"`low` of Integer must be an integer; got 1.5"),
+    (lambda: Integer(1.5, 3), TypeError, r"`low` must be an integer; got 1.5"),
     (lambda: Integer(3, 3), ValueError, r"`low` < `high`"),
     (lambda: Integer(0, 10, log=True), ValueError, r"log=True needs `low` >= 1; got low=0"),
     (lambda: Categorical([]), ValueError, r"`choices` must not be empty"),
@@ -192,7 +268,9 @@ def test_space_config_round_trip_and_json_params():
     (lambda: Space([("a", Real(0, 1))]), TypeError, r"`space` must be a dict"),
     (lambda: Space({"a": (0, 1)}), TypeError, r"dimension 'a' must be Real\(...\)"),
     (lambda: Space({"": Real(0, 1)}), TypeError, r"non-empty strings"),
-    (lambda: Real(0, 1).grid(0), ValueError, r"`n_points` must be an integer >= 1; got 0"),
+    (lambda: Real(0, 1).grid(0), ValueError, r"`n_points` must be >= 1; got 0"),
+    (lambda: Real(0, 1).grid(2.5), TypeError, r"`n_points` must be an integer; got 2.5"),
+    (lambda: make_space().grid_axes({"alpha": 0}), ValueError, r"`n_points\['alpha'\]` must be >= 1; got 0"),
     (lambda: make_space().grid_axes({"nope": 3}), ValueError, r"`n_points` names \['nope'\]"),
 ])
 def test_invalid_spaces_fail_with_clear_messages(make, error, match):

@@ -1,6 +1,9 @@
 """Bayesian optimisation with a Gaussian process: a surrogate of the loss chooses the next trials.
 
-- search.py: `BayesSearch`, the searcher (initial design, refits, batches, mixed spaces).
+- search.py: `BayesSearch`, the searcher (initial design, refits, the model cache, batches by kriging
+  believer or constant liar: Ginsbourger, Le Riche & Carraro 2010).
+- features.py: the model's input transform for mixed spaces, integers at their values and categoricals
+  one-hot (Garrido-Merchan & Hernandez-Lobato, Neurocomputing 2020).
 - gp.py: the GP regression model (Rasmussen & Williams, Gaussian Processes for Machine Learning, 2006,
   chapters 2 and 5): posterior, log marginal likelihood and its gradient, the bordered Cholesky update.
 - acquisition.py: EI (Jones et al. 1998), log-EI (Ament et al. 2023), PI (Kushner 1964), UCB (Srinivas

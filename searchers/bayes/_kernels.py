@@ -15,6 +15,8 @@ import math
 
 from numba import njit
 
+# the acquisitions of acquisition_terms, by its argument `kind`
+EI_ACQUISITION, LOG_EI_ACQUISITION, LOG_PI_ACQUISITION, UCB_ACQUISITION = 0, 1, 2, 3
 SQRT2 = math.sqrt(2.0)
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 SQRT_PI_OVER_2 = math.sqrt(0.5 * math.pi)
@@ -179,29 +181,33 @@ def log_ndtr(z):
 def acquisition_terms(kind, mu, sigma, f_best, kappa, a, da_dmu, da_dsigma):
     """Acquisition a(mu, sigma) to maximise, with its partial derivatives, for each candidate.
 
-    z = (f_best - mu) / sigma;  kind 0: EI = sigma h(z);  1: log EI = log sigma + log h(z);
-    2: log PI = log Phi(z);  3: UCB for minimisation = -mu + kappa sigma.  mu, sigma (c,) -> a, da_* (c,).
+    z = (f_best - mu) / sigma, and by `kind`:
+        EI_ACQUISITION       EI = sigma h(z)
+        LOG_EI_ACQUISITION   log EI = log sigma + log h(z)
+        LOG_PI_ACQUISITION   log PI = log Phi(z)
+        UCB_ACQUISITION      UCB for minimisation = -mu + kappa sigma
+    mu, sigma (c,) -> a, da_* (c,).
     """
     for i in range(mu.shape[0]):
         s = sigma[i]
         z = (f_best - mu[i]) / s
-        if kind == 0:
+        if kind == EI_ACQUISITION:
             phi = math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
             Phi = 0.5 * math.erfc(-z / SQRT2)
             a[i] = s * (phi + z * Phi)
             da_dmu[i] = -Phi
             da_dsigma[i] = phi
-        elif kind == 1:
+        elif kind == LOG_EI_ACQUISITION:
             v, dv = log_h(z)
             a[i] = math.log(s) + v
             da_dmu[i] = -dv / s
             da_dsigma[i] = (1.0 - dv * z) / s
-        elif kind == 2:
+        elif kind == LOG_PI_ACQUISITION:
             v, dv = log_ndtr(z)
             a[i] = v
             da_dmu[i] = -dv / s
             da_dsigma[i] = -dv * z / s
-        else:
+        else:  # UCB_ACQUISITION
             a[i] = -mu[i] + kappa * s
             da_dmu[i] = -1.0
             da_dsigma[i] = kappa

@@ -18,7 +18,8 @@ import numpy as np
 from tunelab.optimizers import minimize
 from tunelab.searchers.bayes import _kernels as kern
 
-ACQUISITIONS = {"ei": 0, "log_ei": 1, "pi": 2, "ucb": 3}
+ACQUISITIONS = {"ei": kern.EI_ACQUISITION, "log_ei": kern.LOG_EI_ACQUISITION, "pi": kern.LOG_PI_ACQUISITION,
+                "ucb": kern.UCB_ACQUISITION}  # name -> `kind` of kern.acquisition_terms
 VAR_FLOOR = 1e-12  # sigma^2 is kept above VAR_FLOOR * sf2 (round-off at the observed points)
 
 

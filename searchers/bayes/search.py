@@ -8,10 +8,9 @@ The acquisition (log-EI by default) is maximised over 1024 scrambled Sobol point
 the best of them, the best trial and 8 points drawn by roulette wheel, in the box; a last pass moves
 each integer and categorical dimension of the winner to its best value with the others fixed.
 
-Mixed spaces (Garrido-Merchan & Hernandez-Lobato, "Dealing with categorical and integer-valued
-variables in Bayesian optimization with Gaussian processes", Neurocomputing 2020): the model's input
-transform rounds each integer dimension to its value and one-hot encodes each categorical one, so the
-GP only ever sees points that the space can hold; the acquisition is flat in between.
+Mixed spaces (Garrido-Merchan & Hernandez-Lobato 2020): the model's input transform (features.py)
+rounds each integer dimension to its value and one-hot encodes each categorical one, so the GP only
+ever sees points that the space can hold; the acquisition is flat in between.
 
 Batches (Ginsbourger, Le Riche & Carraro, "Kriging is well-suited to parallelize optimization", 2010):
 running trials and the points already chosen in the same `ask` enter the model with a fantasised loss,
@@ -34,56 +33,17 @@ from tunelab.optimizers.validation import check_choice, check_scalar
 from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.bayes.gp import KERNELS, GPFactor, GPPosterior, Prior, fit_hyperparameters
 from tunelab.searchers.bayes.acquisition import ACQUISITIONS, acquisition, maximize
+from tunelab.searchers.bayes.features import FeatureMap
 from tunelab.searchers.trial import TrialState
 from tunelab.searchers.base import Searcher
 from tunelab.searchers.sampling.random import RandomSearch
-from tunelab.searchers.space import Categorical, Integer, Real
+from tunelab.searchers.space import Categorical, Real
 
 BATCH_STRATEGIES = ("kriging_believer", "constant_liar_min", "constant_liar_mean", "constant_liar_max")
 _FIT_KEY, _ACQ_KEY = 101, 102  # generator keys (the initial design uses RandomSearch's own keys)
 _N_REFINE = 10  # points refined by L-BFGS per proposal: the best candidate, the best trial, 8 drawn
 _ACQ_MAX_ITER = 40  # L-BFGS iterations of that refinement
 _PRIOR = Prior()
-
-
-class FeatureMap:
-    """Unit-cube points U (c, d) -> model inputs X (c, p): reals as they are, integers rounded to their
-    value (encoded back to the unit interval), categoricals one-hot.
-
-    `groups` (p,) gives the lengthscale of each feature (the one-hot block of a categorical shares one);
-    `continuous` (d,) marks the dimensions the acquisition's gradient may move, `columns` their features.
-    """
-
-    def __init__(self, space):
-        self.blocks = []  # (dimension index j, first feature, dimension)
-        groups = []
-        for j, dim in enumerate(space.dims):
-            self.blocks.append((j, len(groups), dim))
-            groups += [j] * (dim.n_values if isinstance(dim, Categorical) else 1)
-        self.groups = np.array(groups, dtype=np.int64)
-        self.p = len(groups)
-        self.continuous = np.array([isinstance(dim, Real) for dim in space.dims])
-        self.columns = np.array([start for _, start, dim in self.blocks if isinstance(dim, Real)], dtype=np.int64)
-
-    def __call__(self, U):
-        U = np.clip(np.atleast_2d(U), 0.0, 1.0)
-        X = np.zeros((U.shape[0], self.p))  # (c, p)
-        for j, start, dim in self.blocks:
-            u = U[:, j]
-            if isinstance(dim, Real):
-                X[:, start] = u
-            elif isinstance(dim, Integer) and dim.log:  # as Integer.from_unit, then to_unit
-                a, b = np.log(dim.low - 0.5), np.log(dim.high + 0.5)
-                x = np.clip(np.floor(np.exp(a + u * (b - a)) + 0.5), dim.low, dim.high)
-                X[:, start] = (np.log(x) - a) / (b - a)
-            else:
-                m = dim.n_values
-                k = np.minimum((u * m).astype(np.int64), m - 1)  # the value's bin
-                if isinstance(dim, Integer):
-                    X[:, start] = (k + 0.5) / m
-                else:
-                    X[np.arange(U.shape[0]), start + k] = 1.0
-        return X
 
 
 class _Model:
@@ -261,14 +221,11 @@ class BayesSearch(Searcher):
         for j, dim in enumerate(self.space.dims):
             if isinstance(dim, Real):
                 continue
-            if isinstance(dim, Categorical):
-                units = (np.arange(dim.n_values) + 0.5) / dim.n_values
+            if isinstance(dim, Categorical) or dim.n_values <= 64:
+                units = dim.level_units()
             else:
-                if dim.n_values <= 64:
-                    values = range(dim.low, dim.high + 1)
-                else:
-                    v = dim.from_unit(u[j])
-                    values = sorted({min(max(v + s * 2**k, dim.low), dim.high) for k in range(8) for s in (-1, 1)})
+                v = dim.from_unit(u[j])
+                values = sorted({min(max(v + s * 2**k, dim.low), dim.high) for k in range(8) for s in (-1, 1)})
                 units = [dim.to_unit(x) for x in values]
             U = np.repeat(u[None, :], len(units), axis=0)  # (k, d)
             U[:, j] = units

@@ -1,8 +1,10 @@
 """Evolutionary searchers: populations bred generation by generation from the losses of the last.
 
-- genetic.py: the generational framework every evolutionary searcher shares (a generation is a block
-  of trial numbers; the state is replayed from the history), and `EvolutionSearch`, a real-coded
-  genetic algorithm for mixed spaces (Deb & Agrawal 1995, SBX; Deb & Goyal 1996, polynomial mutation).
+- generational.py: the framework every evolutionary searcher shares: a generation is a block of trial
+  numbers, bred only when the last one has finished, and the state is replayed from the history, so
+  serial, parallel and resumed studies propose the same points.
+- genetic.py: `EvolutionSearch`, a real-coded genetic algorithm for mixed spaces (Deb & Agrawal 1995,
+  simulated binary crossover; Deb & Goyal 1996, polynomial mutation; elitism and tournaments).
 - cmaes.py: `CMAES`, the covariance matrix adaptation evolution strategy (Hansen, "The CMA Evolution
   Strategy: A Tutorial", 2016), with margins for integers (Hamano et al. 2022) and IPOP restarts
   (Auger & Hansen 2005).

@@ -38,7 +38,7 @@ from statistics import NormalDist
 import numpy as np
 
 from tunelab.optimizers.validation import check_scalar
-from tunelab.searchers.evolutionary.genetic import Generation, GenerationalSearcher
+from tunelab.searchers.evolutionary.generational import Generation, GenerationalSearcher
 from tunelab.searchers.space import Categorical, Integer
 
 _NORMAL = NormalDist()
@@ -150,16 +150,8 @@ class CMAES(GenerationalSearcher):
             raise ValueError(f"`start` must be 'center', 'random' or a params dict; got {self.start!r}.")
         self._lam0 = self.popsize or 4 + int(3 * math.log(n))
         self._integer = np.array([isinstance(dim, Integer) for dim in space.dims])  # (n,)
-        self._thresholds = {j: self._value_thresholds(dim) for j, dim in enumerate(space.dims)
-                            if isinstance(dim, Integer)}
-
-    @staticmethod
-    def _value_thresholds(dim):
-        """Unit-cube points between consecutive values of an Integer dimension, increasing.  (m - 1,)"""
-        if dim.log:
-            a, b = math.log(dim.low - 0.5), math.log(dim.high + 0.5)
-            return (np.log(np.arange(dim.low, dim.high) + 0.5) - a) / (b - a)
-        return np.arange(1, dim.n_values) / dim.n_values
+        # unit-cube points between consecutive values of each Integer dimension, increasing: (m - 1,)
+        self._thresholds = {j: dim.cell_edges()[1:-1] for j, dim in enumerate(space.dims) if isinstance(dim, Integer)}
 
     # ---- runs -------------------------------------------------------------------------------------
 

@@ -1,142 +1,20 @@
-"""Evolutionary search: trials in generations, and a genetic algorithm for mixed spaces.
+"""A real-coded genetic algorithm for mixed spaces, on the generational framework of generational.py.
 
-A generational searcher hands out generation g as trials start_g, ..., start_g + lambda_g - 1 and
-breeds generation g + 1 only once every member of g has finished (a failed or pruned member counts as
-the worst fitness, +inf). Generation g's members are drawn from `self.rng(g, ...)` and the state
-after g is a function of the members' losses only, so replaying the complete generations of a history
-rebuilds the state exactly: a resumed study, a study run with n_jobs workers and a serial one propose
-the same point for every trial number. The replay is cached and extended trial by trial; it starts
-over when the history is not an extension of the cached one.
-
-`EvolutionSearch` is a real-coded genetic algorithm over the unit cube of the `Space`:
-tournaments, simulated binary crossover (SBX) and polynomial mutation for real and integer genes
-(Deb & Agrawal 1995, "Simulated binary crossover for continuous search space"; Deb & Goyal 1996, "A
-combined genetic adaptive search (GeneAS) for engineering design"; bounded forms as in Deb's NSGA-II
-code), uniform crossover and resampling for categorical genes, and elitism.
+`EvolutionSearch` breeds its populations in the unit cube of the `Space`: tournaments, simulated
+binary crossover (SBX) and polynomial mutation for real and integer genes (Deb & Agrawal 1995,
+"Simulated binary crossover for continuous search space"; Deb & Goyal 1996, "A combined genetic
+adaptive search (GeneAS) for engineering design"; bounded forms as in Deb's NSGA-II code), uniform
+crossover and resampling for categorical genes, and elitism.
 """
 
-import copy
 import numbers
 
 import numpy as np
 
 from tunelab.optimizers.validation import check_scalar
-from tunelab.searchers.base import Searcher
+from tunelab.searchers.evolutionary.generational import Generation, GenerationalSearcher
+from tunelab.searchers.sampling.lowdiscrepancy import latin_hypercube
 from tunelab.searchers.space import Categorical, Integer
-from tunelab.searchers.trial import TrialState
-
-REAL, INTEGER, CATEGORICAL = 0, 1, 2
-
-
-class Generation:
-    """The members of generation `index`: trial numbers start, ..., start + len(params) - 1.
-
-    `params`: the proposals (params dicts); `extra`: what the searcher needs to tell them (e.g. the
-    continuous samples behind rounded integers).
-    """
-
-    __slots__ = ("index", "start", "params", "extra")
-
-    def __init__(self, index, start, params, extra=None):
-        self.index, self.start, self.params, self.extra = index, start, params, extra
-
-    @property
-    def end(self):
-        return self.start + len(self.params)
-
-
-class _Replay:
-    """What replaying a history has given so far: the state after `n_generations` complete generations,
-    the trials they used (`members`), and the generation now being handed out (None: none is left)."""
-
-    __slots__ = ("sign", "members", "state", "n_generations", "current")
-
-    def __init__(self, sign, state):
-        self.sign, self.members, self.state, self.n_generations, self.current = sign, [], state, 0, None
-
-
-def member_losses(trials, sign):
-    """Losses of a generation's trials; failed and pruned trials get the worst fitness, +inf.  (lam,)"""
-    return np.array([sign * t.value if t.state is TrialState.COMPLETE and t.value is not None else np.inf
-                     for t in trials], dtype=np.float64)
-
-
-class GenerationalSearcher(Searcher):
-    """A searcher whose trials come in generations (see the module docstring). Subclasses write
-
-        _initial_state()                        -> the state before generation 0
-        _breed(state, index, start)             -> a Generation, or None when the search is over
-        _select(state, generation, trials, losses) -> the state after telling the generation's losses
-
-    and must draw every random number of generation `index` from `self.rng(index, ...)`.
-    """
-
-    def setup(self, space, seed):
-        super().setup(space, seed)
-        self._replay_cache = None
-
-    def _initial_state(self):
-        raise NotImplementedError
-
-    def _breed(self, state, index, start):
-        raise NotImplementedError
-
-    def _select(self, state, generation, trials, losses):
-        raise NotImplementedError
-
-    def _extends_cache(self, history):
-        """Whether the cached replay was built from a prefix of this history."""
-        cache = self._replay_cache
-        if cache is None or cache.sign != history.sign:
-            return False
-        n = len(cache.members)
-        trials = history.trials
-        if len(trials) < n:
-            return False
-        prefix = trials[:n]
-        if prefix == cache.members:  # the same trial objects (Trial has no __eq__: identity)
-            return True
-        same = all(a.number == b.number and a.state is b.state and a.value == b.value and a.params == b.params
-                   for a, b in zip(prefix, cache.members))
-        if same:  # the same records, read again (e.g. from storage)
-            cache.members = prefix
-        return same
-
-    def replay(self, history):
-        """Tell every complete generation of `history` (from the cache when it still applies); returns the
-        replay, whose `current` is the generation being handed out."""
-        if self.space is None:
-            raise RuntimeError(f"{type(self).__name__}.setup(space, seed) must be called before ask.")
-        if not self._extends_cache(history):
-            self._replay_cache = _Replay(history.sign, self._initial_state())
-        cache = self._replay_cache
-        trials = history.trials
-        while True:
-            if cache.current is None:
-                cache.current = self._breed(cache.state, cache.n_generations, len(cache.members))
-                if cache.current is None:
-                    break
-            generation = cache.current
-            members = trials[generation.start:generation.end]
-            if len(members) < len(generation.params) or any(t.state is TrialState.RUNNING for t in members):
-                break
-            cache.state = self._select(cache.state, generation, members, member_losses(members, history.sign))
-            cache.members.extend(members)
-            cache.n_generations += 1
-            cache.current = None
-        return cache
-
-    def ask(self, n, history):
-        """The next members of the current generation (none while its last members are still running)."""
-        generation = self.replay(history).current
-        if generation is None:
-            return []
-        k = history.next_number - generation.start
-        return [dict(params) for params in generation.params[k:k + n]]
-
-    def state(self, history):
-        """A copy of the state after the complete generations of `history` (for inspection)."""
-        return copy.deepcopy(self.replay(history).state)
 
 
 # ---- variation operators on the unit cube --------------------------------------------------------------
@@ -234,23 +112,10 @@ class EvolutionSearch(GenerationalSearcher):
         check_scalar(self.eta_crossover, "eta_crossover", low=0.0)
         check_scalar(self.eta_mutation, "eta_mutation", low=0.0)
         check_scalar(self.n_generations, "n_generations", numbers.Integral, low=1, allow_none=True)
-        self._kind = np.array([CATEGORICAL if isinstance(dim, Categorical) else INTEGER if isinstance(dim, Integer)
-                               else REAL for dim in space.dims])  # (d,)
-        self._n_values = np.array([getattr(dim, "n_values", 0) for dim in space.dims])  # (d,)
+        self._integer = np.array([isinstance(dim, Integer) for dim in space.dims])  # (d,)
+        self._categorical = np.array([isinstance(dim, Categorical) for dim in space.dims])  # (d,)
 
     # ---- genes ---------------------------------------------------------------------------------
-
-    def _snap(self, U):
-        """Round integer and categorical genes to the unit-cube point of their value.  U: (p, d), in place."""
-        for j, dim in enumerate(self.space.dims):
-            if self._kind[j] == REAL:
-                continue
-            if isinstance(dim, Integer) and dim.log:
-                U[:, j] = [dim.to_unit(dim.from_unit(u)) for u in U[:, j]]
-            else:  # m equal bins: bin k has centre (k + 1/2) / m
-                m = self._n_values[j]
-                U[:, j] = (np.minimum(np.floor(U[:, j] * m), m - 1) + 0.5) / m
-        return U
 
     def _integer_step(self, j, old, new, direction):
         """An integer gene mutated from `old` to `new` (unit points): its value there, or one value further
@@ -260,7 +125,7 @@ class EvolutionSearch(GenerationalSearcher):
         if dim.from_unit(new) == value:
             step = 1 if direction > 0 else -1
             return dim.to_unit(value + step if dim.low <= value + step <= dim.high else value - step)
-        return dim.to_unit(dim.from_unit(new))
+        return dim.snap(new)
 
     def _mutate(self, C, rng, force=False):
         """Mutate each gene with probability mutation_prob (one random gene of each row at least when
@@ -270,15 +135,17 @@ class EvolutionSearch(GenerationalSearcher):
         if force:
             mutate[np.arange(p), rng.integers(0, d, size=p)] = True
         u = rng.random((p, d))  # (p, d)
-        numeric = mutate & (self._kind != CATEGORICAL)
+        numeric = mutate & ~self._categorical
         new = np.where(numeric, polynomial_mutation(C, self.eta_mutation, u), C)
-        for i, j in zip(*np.nonzero(numeric & (self._kind == INTEGER))):
+        for i, j in zip(*np.nonzero(numeric & self._integer)):
             new[i, j] = self._integer_step(j, C[i, j], new[i, j], new[i, j] - C[i, j] or u[i, j] - 0.5)
-        m = np.maximum(self._n_values, 2)  # (d,)
-        k = np.minimum(np.floor(C * m), m - 1)
-        k_other = (k + 1 + np.floor(u * (m - 1))) % m  # one of the other m - 1 choices, uniformly
-        resample = mutate & (self._kind == CATEGORICAL) & (self._n_values > 1)
-        C[:] = np.where(resample, (k_other + 0.5) / m, new)
+        for j in np.flatnonzero(self._categorical):
+            dim, rows = self.space.dims[j], mutate[:, j]
+            m = dim.n_values
+            if m > 1:  # one of the other m - 1 choices, uniformly
+                k_other = (dim.level(C[rows, j]) + 1 + np.floor(u[rows, j] * (m - 1)).astype(np.int64)) % m
+                new[rows, j] = dim.level_units()[k_other]
+        C[:] = new
         return C
 
     def _tournament(self, losses, rng, n):
@@ -298,8 +165,7 @@ class EvolutionSearch(GenerationalSearcher):
         rng = self.rng(index)
         d, N = len(self.space), self._N
         if state is None:  # generation 0: a Latin hypercube, one point in each of N strata per gene
-            U = (np.argsort(rng.random((d, N)), axis=1).T + rng.random((N, d))) / N  # (N, d)
-            U = self._snap(U)
+            U = self.space.snap(latin_hypercube(rng, N, d))  # (N, d)
         else:
             U = self._children(state, rng, N - self._n_elite)
         return Generation(index, start, [self.space.decode(u) for u in U], U)
@@ -313,11 +179,10 @@ class EvolutionSearch(GenerationalSearcher):
         x1, x2 = U[parents[:, 0]], U[parents[:, 1]]  # (n_pairs, d)
         crossing = (rng.random(n_pairs) < self.crossover_prob)[:, None]  # (n_pairs, 1)
         genes = crossing & (rng.random((n_pairs, d)) < 0.5)  # (n_pairs, d)
-        numeric = self._kind != CATEGORICAL
-        c1, c2 = sbx(x1, x2, self.eta_crossover, rng.random((n_pairs, d)), genes & numeric)
-        swap = genes & ~numeric  # uniform crossover of the categorical genes
+        c1, c2 = sbx(x1, x2, self.eta_crossover, rng.random((n_pairs, d)), genes & ~self._categorical)
+        swap = genes & self._categorical  # uniform crossover of the categorical genes
         c1, c2 = np.where(swap, x2, c1), np.where(swap, x1, c2)
-        children = self._mutate(self._snap(np.concatenate([c1, c2])[:n_children]), rng)  # (n_children, d)
+        children = self._mutate(self.space.snap(np.concatenate([c1, c2])[:n_children]), rng)  # (n_children, d)
         seen = {tuple(u) for u in U}
         for child in children:
             for _ in range(10):  # a copy of a known point would waste a trial

@@ -3,6 +3,7 @@
 import math
 import numbers
 
+from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.base import Searcher
 
 
@@ -23,9 +24,7 @@ class GridSearch(Searcher):
 
     def setup(self, space, seed):
         super().setup(space, seed)
-        if isinstance(self.max_grid_size, bool) or not isinstance(self.max_grid_size, numbers.Integral) \
-                or self.max_grid_size < 1:
-            raise ValueError(f"`max_grid_size` must be an integer >= 1; got {self.max_grid_size!r}.")
+        check_scalar(self.max_grid_size, "max_grid_size", numbers.Integral, low=1)
         self._axes = space.grid_axes(self.n_points)
         self._radix = [len(axis) for axis in self._axes]
         self._size = math.prod(self._radix)

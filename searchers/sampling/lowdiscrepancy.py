@@ -139,5 +139,5 @@ def sobol_points(V, shift, start, n):
 
 def latin_hypercube(rng, n, d):
     """n points in [0, 1)^d with one point in each of the n strata [i/n, (i+1)/n) of every dimension; (n, d)."""
-    strata = np.argsort(rng.random((n, d)), axis=0)  # column j is a random permutation of 0..n-1
+    strata = np.argsort(rng.random((d, n)), axis=1).T  # (n, d): column j is a random permutation of 0..n-1
     return (strata + rng.random((n, d))) / n

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from tunelab.optimizers.validation import check_choice
+from tunelab.optimizers.validation import check_choice, check_scalar
 from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.base import Searcher
 
@@ -32,9 +32,7 @@ class RandomSearch(Searcher):
     def setup(self, space, seed):
         super().setup(space, seed)
         check_choice(self.sampler, "sampler", ("uniform", "sobol", "lhs"))
-        if self.lhs_size is not None and (isinstance(self.lhs_size, bool)
-                                          or not isinstance(self.lhs_size, numbers.Integral) or self.lhs_size < 1):
-            raise ValueError(f"`lhs_size` must be None or an integer >= 1; got {self.lhs_size!r}.")
+        check_scalar(self.lhs_size, "lhs_size", numbers.Integral, low=1, allow_none=True)
         d = len(space)
         if self.sampler == "sobol":
             self._V, self._shift = qmc.scramble(qmc.sobol_directions(d), self.rng(2))
