@@ -4,9 +4,15 @@ The models (LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor) f
 estimator contract; their loss-and-gradient kernels (`tunelab.core.kernels`) are Numba code fitted by
 `tunelab.optimizers`, and their shared training (`tunelab.core.training`) also hands a fitted model's
 training problem to gradient-based hyperparameter search (`training_problem`, `set_weights`).
+A fit that runs out of epochs before its stopping rule is met warns with `ConvergenceWarning`.
+
+`__version__` is tunelab's version, read from the installed package's metadata.
 """
 
+from importlib import metadata as _metadata
+
 from tunelab.core.validation import ConvergenceError, NotFittedError, is_class_labels
+from tunelab.optimizers import ConvergenceWarning
 from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.datasets import (
     load_breast_cancer, load_digits, load_wine, make_classification, make_moons, make_regression, make_xor,
@@ -22,9 +28,15 @@ from tunelab.core.model_selection import (
 from tunelab.core.neural_network import MLPClassifier, MLPRegressor
 from tunelab.core.preprocessing import StandardScaler
 
+try:
+    __version__ = _metadata.version("tunelab")
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "LinearRegression", "LogisticRegression", "MLPClassifier", "MLPRegressor", "StandardScaler",
-    "BaseEstimator", "clone", "is_classifier", "is_class_labels", "ConvergenceError", "NotFittedError",
+    "BaseEstimator", "clone", "is_classifier", "is_class_labels", "ConvergenceError", "ConvergenceWarning",
+    "NotFittedError",
     "make_classification", "make_regression", "make_moons", "make_xor", "load_digits", "load_breast_cancer",
     "load_wine",
     "accuracy_score", "precision_score", "recall_score", "f1_score", "confusion_matrix", "log_loss",

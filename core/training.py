@@ -4,8 +4,9 @@ Each model minimises f(theta) = (1/n) sum_i loss(x_i, y_i; theta) + (alpha/2) |W
 not penalised) by its Numba kernel (tunelab.core.kernels) handed to an optimizer of tunelab.optimizers, or
 by an exact solve. `_EpochTrainedModel` holds what they share: the checks of hyperparameters and data, the
 targets the kernel reads (class labels as codes in classes_, a 0/1 column for two classes, one-hot for
-more), the training call with early stopping, warm_start and partial_fit, loss_curve_ and n_epochs_, and
-the centring of inputs for L-BFGS.
+more), the training call with early stopping, warm_start and partial_fit, loss_curve_, n_epochs_ and
+converged_ (with a ConvergenceWarning when `fit` runs out of epochs before its stopping rule is met; the
+rules are those of tunelab.optimizers.train), and the centring of inputs for L-BFGS.
 
 For gradient-based hyperparameter search a fitted model hands out its training problem,
 `model.training_problem(y)` -> TrainingProblem (kernel, Hessian-vector product, targets, spec, alpha,
@@ -14,6 +15,7 @@ whether an estimator has both. Nothing outside the model touches its private sta
 """
 
 import numbers
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -31,7 +33,7 @@ from tunelab.core.validation import (
     check_X_y,
     is_class_labels,
 )
-from tunelab.optimizers import LBFGS, FirstOrderOptimizer, KernelProblem, train
+from tunelab.optimizers import LBFGS, ConvergenceWarning, FirstOrderOptimizer, KernelProblem, train
 
 
 def check_optimizer(optimizer):
@@ -148,19 +150,60 @@ class _EpochTrainedModel(BaseEstimator):
 
     # -------------------------------------------------------------------------------------- training
     def fit(self, X, y):
-        """Fit on (X, y) for at most max_epochs epochs (from the current weights when warm_start)."""
+        """Fit the model on (X, y) for at most `max_epochs` epochs, from the current weights when `warm_start`.
+
+        Training stops early by the optimizer's stopping rule (see the class docstring's `tol`); a fit that
+        reaches max_epochs before the rule is met sets ``converged_ = False`` and warns with a
+        ConvergenceWarning. A fit whose loss diverges raises ConvergenceError.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs, converted to float64.
+        y : array-like of shape (n_samples,)
+            Targets: class labels of any type for a classifier, numbers for a regressor.
+
+        Returns
+        -------
+        self
+            The fitted model.
+        """
         self._check_params()
         X, y = self._check_data(X, y)
         if self.warm_start and self._fitted():
             check_n_features(self, X)
-            return self._train(X, y, self.max_epochs, self.tol, self.early_stopping, continuing=True)
-        classes = self._check_classes(y, None) if self._is_classifier else None
-        return self._train_from_scratch(X, y, classes, self.max_epochs, self.tol, self.early_stopping)
+            self._train(X, y, self.max_epochs, self.tol, self.early_stopping, continuing=True)
+        else:
+            classes = self._check_classes(y, None) if self._is_classifier else None
+            self._train_from_scratch(X, y, classes, self.max_epochs, self.tol, self.early_stopping)
+        if self._not_converged is not None:
+            warnings.warn(f"{type(self).__name__} did not converge: it {self._not_converged}. Raise max_epochs, "
+                          "tune the optimizer (e.g. its lr) or scale the data.", ConvergenceWarning, stacklevel=2)
+        return self
 
     def partial_fit(self, X, y, classes=None, epochs=1):
-        """Train exactly `epochs` more epochs on (X, y), continuing from the current weights and optimizer
-        state (the first call starts from scratch; a classifier's first call may name all `classes`).
-        No early stopping here: the caller decides how many epochs to spend."""
+        """Train exactly `epochs` more epochs on (X, y), continuing from the current weights and optimizer state.
+
+        The first call starts from scratch. No early stopping and no ConvergenceWarning here: the caller
+        decides how many epochs to spend (``converged_`` stays False for first-order optimizers).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs, converted to float64.
+        y : array-like of shape (n_samples,)
+            Targets: class labels for a classifier, numbers for a regressor.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label the model will meet (classifiers only); a first call whose `y` lacks some class
+            should name them all. Later calls may repeat the same classes.
+        epochs : int, default=1
+            Epochs to train (for L-BFGS, iterations unless its own max_iter is set).
+
+        Returns
+        -------
+        self
+            The model, trained further.
+        """
         self._check_params()
         check_scalar(epochs, "epochs", numbers.Integral, low=1)
         X, y = self._check_data(X, y)
@@ -190,7 +233,7 @@ class _EpochTrainedModel(BaseEstimator):
     def _forget(self):
         """Drop every fitted attribute (public ones end in `_`) and the private training state."""
         fitted = [name for name in vars(self) if name.endswith("_") and not name.startswith("_")]
-        for name in fitted + ["_theta", "_theta0", "_state", "_rng", "_optimizer_type", "_spec"]:
+        for name in fitted + ["_theta", "_theta0", "_state", "_rng", "_optimizer_type", "_spec", "_not_converged"]:
             self.__dict__.pop(name, None)
 
     def _train(self, X, y, epochs, tol, early_stopping, continuing):
@@ -198,12 +241,16 @@ class _EpochTrainedModel(BaseEstimator):
         optimizer = self.optimizer if self.optimizer is not None else self._default_optimizer()
         theta0 = self._theta if continuing else self._theta0
         if optimizer is None:  # the exact solve; its loss curve is the objective at the solution
-            theta, scores, state = self._exact_solution(X, Y), None, None
+            theta, scores, state, converged = self._exact_solution(X, Y), None, None, True
+            self._not_converged = None
             all_rows = np.arange(X.shape[0], dtype=np.int64)
             curve = [float(self._kernel()(theta, X, Y, all_rows, float(self.alpha), self._spec, np.empty_like(theta)))]
         else:
-            theta, curve, scores, state = self._train_by(optimizer, X, y, Y, theta0, epochs, tol, early_stopping,
-                                                         continuing)
+            theta, result = self._train_by(optimizer, X, y, Y, theta0, epochs, tol, early_stopping, continuing)
+            curve, scores, state, converged = result.loss_curve, result.validation_scores, result.state, result.converged
+            # why training stopped short of its rule, for fit's ConvergenceWarning (None: converged, or no rule)
+            self._not_converged = None if converged or result.stopping_rule is None else result.message
+        self.converged_ = bool(converged)
         self._theta, self._state, self._optimizer_type = theta, state, type(optimizer)
         self.loss_curve_ = (list(self.loss_curve_) if continuing else []) + list(curve)
         if scores is None:
@@ -216,7 +263,7 @@ class _EpochTrainedModel(BaseEstimator):
         return self
 
     def _train_by(self, optimizer, X, y, Y, theta0, epochs, tol, early_stopping, continuing):
-        """Epochs of `optimizer` from theta0; returns (theta, loss curve, validation scores, optimizer state)."""
+        """Epochs of `optimizer` from theta0; returns (theta, the TrainResult of tunelab.optimizers.train)."""
         shift = self._input_shift(X, optimizer)
         if shift is not None:  # train in centred coordinates, the same optimum (see _input_shift)
             X, theta0 = X - shift, self._shift_intercept(theta0, shift, +1.0)
@@ -234,7 +281,7 @@ class _EpochTrainedModel(BaseEstimator):
                        n_iter_no_change=self.n_iter_no_change, random_state=self._rng,
                        validation_score=validation_score, state=state)
         theta = result.theta if shift is None else self._shift_intercept(result.theta, shift, -1.0)
-        return theta, result.loss_curve, result.validation_scores, result.state
+        return theta, result
 
     def _split(self, y):
         """(train rows, validation rows): a seeded split of validation_fraction, stratified for classes."""

@@ -9,7 +9,7 @@ the mini-batch; alpha the L2 strength; spec (s,) int64 model structure; grad (p,
 L = (1/m) sum_{i in rows} loss_i + (alpha/2)|weights|^2. The optimizers know nothing else of the model.
 """
 
-from tunelab.optimizers.validation import ConvergenceError
+from tunelab.optimizers.validation import ConvergenceError, ConvergenceWarning
 from tunelab.optimizers.first_order import GD, SGD, Adam, FirstOrderOptimizer, Momentum
 from tunelab.optimizers.lbfgs import LBFGS, MinimizeResult, minimize
 from tunelab.optimizers.schedules import Constant, Cosine, InverseScaling, StepDecay
@@ -19,5 +19,5 @@ __all__ = [
     "GD", "SGD", "Momentum", "Adam", "LBFGS", "FirstOrderOptimizer",
     "Constant", "InverseScaling", "StepDecay", "Cosine",
     "KernelProblem", "TrainResult", "TrainState", "train",
-    "minimize", "MinimizeResult", "ConvergenceError",
+    "minimize", "MinimizeResult", "ConvergenceError", "ConvergenceWarning",
 ]

@@ -13,6 +13,12 @@ class ConvergenceError(RuntimeError):
     """A fit diverged: its loss became NaN or infinite. Searchers catch it and record a failed trial."""
 
 
+class ConvergenceWarning(UserWarning):
+    """A fit ran out of epochs (or L-BFGS iterations) before its stopping rule was met: the weights may be
+    short of the optimum. As scikit-learn's ConvergenceWarning; silence it with
+    `warnings.filterwarnings("ignore", category=ConvergenceWarning)` where under-training is intended."""
+
+
 def check_scalar(value, name, kind=numbers.Real, *, low=None, high=None,
                  low_inclusive=True, high_inclusive=True, allow_none=False):
     """Return `value` if it is a `kind` inside [low, high] (bounds optional); raise a clear error otherwise.

@@ -110,10 +110,18 @@ def test_warm_state_continues_training():
     assert second.state.epoch == 80
 
 
-def test_patience_stops_when_the_loss_stalls():
+def test_patience_stops_a_minibatch_run_when_the_loss_stalls():
     problem, _ = ridge_problem()
-    result = train(GD(lr=0.5), problem, np.zeros(6), max_epochs=5000, tol=1e-6, n_iter_no_change=3)
-    assert result.converged and result.n_epochs < 5000
+    result = train(SGD(lr=0.01, batch_size=16), problem, np.zeros(6), max_epochs=5000, tol=1e-6, n_iter_no_change=3,
+                   random_state=0)
+    assert result.converged and result.n_epochs < 5000 and "training loss patience" in result.message
+
+
+def test_the_gradient_stops_a_full_batch_run():
+    problem, exact = ridge_problem()
+    result = train(GD(lr=0.5), problem, np.zeros(6), max_epochs=5000, tol=1e-9, n_iter_no_change=3)
+    assert result.converged and result.n_epochs < 5000 and "gradient test" in result.message
+    assert relative_error(result.theta, exact) < 1e-7
 
 
 def test_validation_score_keeps_the_best_weights():
