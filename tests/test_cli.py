@@ -2,6 +2,7 @@
 mode, exit codes and messages for bad input."""
 
 import csv
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -42,6 +43,19 @@ def test_demo_quick_prints_a_leaderboard_and_writes_a_report(tmp_path):
     assert "best_cv" in report and "Best score so far" in report
     check_trials_json(tmp_path / "report" / "trials.json", searchers)
     assert (tmp_path / "report" / "best_so_far.png").exists() or (tmp_path / "report" / "best_so_far.txt").exists()
+    warnings = result.stderr.splitlines()  # e.g. that the few-epoch MLPs did not converge: once each, one line
+    assert all(line.startswith("tunelab: ") and "Warning: " in line for line in warnings), result.stderr
+    assert len(set(warnings)) == len(warnings)
+
+
+def test_version_is_the_installed_one(tmp_path):
+    from tunelab.core import __version__
+
+    result = tunelab("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == f"tunelab {importlib.metadata.version('tunelab')}\n"
+    assert __version__ == importlib.metadata.version("tunelab")
+    assert tunelab("--version", "demo", "--budget", "0", cwd=tmp_path).returncode == 0  # version wins, as argparse's
 
 
 @pytest.fixture

@@ -4,13 +4,16 @@
     tunelab tune  DATA.csv --target COLUMN [--model linear|logistic|mlp] [--searcher NAME] [--trials N]
                   [--cv K] [--metric NAME] [--storage study.db] [--seed S] [--out DIR]
     tunelab bench fit|search|functions|hyper [--quick] [--compare] [--seeds K] [--functions-suite NAME] [--out DIR]
+    tunelab --version
 
 Exit codes: 0 success, 2 usage error, 1 failure (one line on stderr; the traceback with --debug).
+Warnings (e.g. that a model did not converge in the epochs it was given) are printed once each, on one line.
 """
 
 import argparse
 import os
 import sys
+import warnings
 
 SINGLE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -50,8 +53,22 @@ def _budgets(text):
     return budgets
 
 
+class _Version(argparse.Action):
+    """--version: print `tunelab X.Y.Z` (tunelab.core.__version__, imported only when asked) and exit 0."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from tunelab.core import __version__
+
+        print(f"tunelab {__version__}")
+        parser.exit()
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="tunelab", description="Parameter and hyperparameter tuning, from scratch.")
+    parser.add_argument("--version", action=_Version, help="print tunelab's version and exit")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of a failure")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{demo,tune,bench}")
 
@@ -137,13 +154,29 @@ def _missing_peers(compare):
         print(f"note: not installed, so not compared: {', '.join(missing)} (pip install 'tunelab[compare]')")
 
 
+class _WarningLines:
+    """warnings.showwarning for the command line: each distinct warning once, as one line on stderr
+    (`tunelab: ConvergenceWarning: ...`), wherever in the code it was raised."""
+
+    def __init__(self):
+        self.shown = set()
+
+    def __call__(self, message, category, filename, lineno, file=None, line=None):
+        text = f"tunelab: {category.__name__}: {message}"
+        if text not in self.shown:
+            self.shown.add(text)
+            print(text, file=sys.stderr if file is None else file)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command == "bench":  # single-threaded comparisons; only effective before numpy is imported
         for name in SINGLE_THREAD:
             os.environ.setdefault(name, "1")
     try:
-        _run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _WarningLines()
+            _run(args)
     except KeyboardInterrupt:
         print("tunelab: interrupted", file=sys.stderr)
         return 1
