@@ -14,7 +14,8 @@ in flight and the trials asked but not yet recorded, records each finished resul
 raise (`wait_and_record`) and, at the end, records the trials still running as failed and lost
 (`close`); and `stop_reason`. The stop reasons a loop leaves in `study.stop_reason` are "n_trials",
 "timeout", "stopped" (`study.stop()`), "exhausted" (the searcher has nothing new) and "interrupted"
-(KeyboardInterrupt); None when the loop ended by an error.
+(KeyboardInterrupt); None when the loop ended by an error. When every trial of a `run_trials` call
+failed, it warns (RuntimeWarning) with the first error, rather than returning as if all were well.
 """
 
 import concurrent.futures as cf
@@ -25,6 +26,7 @@ import os
 import pickle
 import sys
 import time
+import warnings
 
 from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.progress import ProgressBar
@@ -234,7 +236,8 @@ def _after_trial(study, trial, outcome, catch, callbacks):
 
 def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",
                callbacks=(), progress=True, catch=True, pass_trial=None):
-    """The optimize loop of `Study.optimize` (see there); sets `study.stop_reason`."""
+    """The optimize loop of `Study.optimize` (see there); sets `study.stop_reason`; warns when every trial
+    it ran failed."""
     timeout, callbacks, catch = _check_arguments(objective, n_trials, timeout, backend, executor, callbacks, catch)
     pass_trial = wants_trial(objective, pass_trial)
     workers = Workers(study, n_jobs, executor, backend, objective)
@@ -243,7 +246,7 @@ def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, execu
     bar = ProgressBar(total=n_trials if n_trials is not None else study.searcher.size(), timeout=timeout,
                       enabled=progress)
     study.clear_stop()
-    done, best, reason = 0, None, None
+    done, best, reason, failed = 0, None, None, []
     try:
         while True:
             reason = reason or stop_reason(study, workers.asked, n_trials, start, timeout)
@@ -255,6 +258,8 @@ def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, execu
                 break
             for (trial,), outcome in workers.wait_and_record():
                 done += 1
+                if trial.state is TrialState.FAILED:
+                    failed.append(trial)
                 if trial.state is TrialState.COMPLETE and (best is None or study.sign * (trial.value - best) < 0):
                     best = trial.value
                 bar.update(done, best)
@@ -264,3 +269,14 @@ def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, execu
     finally:
         workers.close(reason)
         bar.close()
+    if reason != "interrupted":
+        _warn_if_all_failed(done, failed)
+
+
+def _warn_if_all_failed(done, failed):
+    """A RuntimeWarning naming the first error (lowest trial number) when all `done` trials of a call failed."""
+    if done and len(failed) == done:
+        first = min(failed, key=lambda trial: trial.number)
+        which = f"all {done} trials" if done > 1 else "the one trial"
+        warnings.warn(f"{which} of this optimize call failed; the first, trial {first.number}, with: {first.error}",
+                      RuntimeWarning, stacklevel=4)  # at the caller of Study.optimize

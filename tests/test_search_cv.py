@@ -135,7 +135,8 @@ def test_bad_settings_and_unfitted_use_are_explained():
         SearchCV(GradientRidge(), {"alpha": Real(0.1, 1.0)}, n_trials=0).fit(X, y)
     with pytest.raises(TypeError, match="`n_trials` must be an integer; got '3'"):
         SearchCV(GradientRidge(), {"alpha": Real(0.1, 1.0)}, n_trials="3").fit(X, y)
-    with pytest.raises(ValueError, match="all 3 trials failed; the first error was: ConvergenceError"):
+    with pytest.raises(ValueError, match="all 3 trials failed; the first error was: ConvergenceError"), \
+            pytest.warns(RuntimeWarning, match="all 3 trials of this optimize call failed"):
         SearchCV(GradientRidge(), {"lr": Real(50.0, 100.0)}, n_trials=3, cv=2).fit(X, y)
     with pytest.raises(NotFittedError):
         SearchCV(GradientRidge(), {"alpha": Real(0.1, 1.0)}).predict(X)

@@ -5,6 +5,7 @@ import io
 import json
 import math
 import time
+import warnings
 
 import pytest
 
@@ -89,10 +90,31 @@ def test_catch_false_reraises_after_recording_and_a_tuple_catches_only_those():
     assert [t.state for t in study.trials] == [TrialState.FAILED]
     with pytest.raises(ZeroDivisionError):
         study.optimize(objective, n_trials=5, catch=(ValueError,), progress=False)
-    study.optimize(objective, n_trials=2, catch=(ArithmeticError,), progress=False)
+    with pytest.warns(RuntimeWarning, match="all 2 trials of this optimize call failed"):
+        study.optimize(objective, n_trials=2, catch=(ArithmeticError,), progress=False)
     assert len(study.trials) == 4
-    study.optimize(lambda p: float("nan"), n_trials=1, catch=False, progress=False)  # NaN is not an exception
+    with pytest.warns(RuntimeWarning, match="the one trial of this optimize call failed; the first, trial 4"):
+        study.optimize(lambda p: float("nan"), n_trials=1, catch=False, progress=False)  # NaN is not an exception
     assert study.trials[-1].state is TrialState.FAILED
+
+
+def test_an_optimize_call_whose_every_trial_failed_warns_with_the_first_error():
+    def failing(params):
+        raise ValueError(f"bad x={params['x']:.3f}")
+
+    study = Study(SPACE, seed=0)
+    with pytest.warns(RuntimeWarning, match=r"all 4 trials of this optimize call failed; the first, trial 0, "
+                                            r"with: ValueError: bad x=") as record:
+        study.optimize(failing, n_trials=4, progress=False)
+    assert len(record) == 1 and record[0].filename == __file__  # points at the optimize call
+    assert study.trials[0].error in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        study.optimize(lambda p: quadratic(p) if p["n"] == 0 else float("nan"), n_trials=20, progress=False)
+        assert any(t.state is TrialState.COMPLETE for t in study.trials[4:])  # one success: no warning
+        study.optimize(failing, n_trials=0, progress=False)  # nothing ran: nothing to say
+    with pytest.warns(RuntimeWarning, match=r"all 3 trials .* the first, trial 24, with: .*returned nan"):
+        study.optimize(lambda p: float("nan"), n_trials=3, n_jobs=2, progress=False)
 
 
 def test_keyboard_interrupt_ends_optimize_cleanly_keeping_finished_trials():
