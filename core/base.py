@@ -15,6 +15,7 @@ class ClassifierMixin:
     _estimator_type = "classifier"
 
     def score(self, X, y):
+        """Mean accuracy of predict(X) against the labels y, in [0, 1]."""
         from tunelab.core.metrics import accuracy_score
 
         return accuracy_score(y, self.predict(X))
@@ -26,6 +27,7 @@ class RegressorMixin:
     _estimator_type = "regressor"
 
     def score(self, X, y):
+        """R^2 = 1 - sum (y - predict(X))^2 / sum (y - mean y)^2 (1 is perfect; it can be negative)."""
         from tunelab.core.metrics import r2_score
 
         return r2_score(y, self.predict(X))

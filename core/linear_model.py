@@ -38,8 +38,56 @@ class LinearRegression(RegressorMixin, _EpochTrainedModel):
     (X_c^T X_c + n alpha I) w = X_c^T y_c by a Cholesky factorisation and b = y_bar - x_bar w (numpy's
     minimum-norm least-squares solution when a pivot shows the normal equations numerically singular).
     Any optimizer of tunelab.optimizers fits the same objective by epochs instead (then warm_start,
-    partial_fit, tol and early_stopping apply). Fitted: coef_ (d,), intercept_, n_features_in_, loss_curve_, n_epochs_.
+    partial_fit, tol and early_stopping apply).
     Source: Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, section 3.4.1.
+
+    Parameters
+    ----------
+    alpha : float, default=0.0
+        L2 strength (>= 0) on w, not on b. scikit-learn's Ridge alpha is n_samples * alpha.
+    fit_intercept : bool, default=True
+        Fit the intercept b; False fixes b = 0.
+    optimizer : optimizer of tunelab.optimizers or None, default=None
+        None solves the normal equations exactly; GD, SGD, Momentum, Adam or LBFGS fit by epochs.
+    max_epochs : int, default=1000
+        Most epochs (passes over the data) a fit may run; for LBFGS, iterations unless its max_iter is set.
+        A fit that reaches it before its stopping rule is met warns with ConvergenceWarning.
+    tol : float or None, default=1e-4
+        Tolerance of the stopping rule (tunelab.optimizers.train). Full batch (GD, or a batch_size of None or
+        >= n_samples): stop when max|grad| <= tol * max(1, max|grad at the first epoch|). Mini-batches: stop
+        when the training loss has not improved by tol for n_iter_no_change epochs. LBFGS stops on its own
+        gtol. None: no stopping rule, every epoch runs. Unused by the exact solve.
+    n_iter_no_change : int, default=5
+        Epochs without an improvement of at least tol before a mini-batch fit or early stopping stops.
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the rows and stop when their R^2 has not improved by tol for
+        n_iter_no_change epochs, keeping the weights with the best R^2.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping, in (0, 1).
+    warm_start : bool, default=False
+        `fit` continues from the previous fit's weights (and optimizer state, same optimizer type) instead of
+        starting anew.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the mini-batch order and the early-stopping split.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        The weights w.
+    intercept_ : float
+        The intercept b (0.0 when fit_intercept is False).
+    n_features_in_ : int
+        Number of features seen by fit.
+    loss_curve_ : list of float
+        The objective at each epoch (the mean mini-batch loss for mini-batches); one value, the objective at
+        the solution, for the exact solve. partial_fit and warm starts append to it.
+    validation_scores_ : list of float or None
+        R^2 on the held-out rows after each epoch when early_stopping, else None.
+    n_epochs_ : int
+        Epochs trained in all, len(loss_curve_).
+    converged_ : bool
+        Whether the last fit stopped by its stopping rule (always True for the exact solve); False when it
+        ran out of epochs first, or had no rule (tol None, partial_fit).
     """
 
     def __init__(self, alpha=0.0, fit_intercept=True, optimizer=None, max_epochs=1000, tol=1e-4,
@@ -115,8 +163,56 @@ class LogisticRegression(ClassifierMixin, _EpochTrainedModel):
     Minimises (1/n) sum_i -log p(y_i | x_i) + (alpha/2) |W|^2 with p = sigmoid(x w + b) for two classes and
     p = softmax(x W + b) for more; scikit-learn's C corresponds to 1 / (n alpha). The default optimizer is
     L-BFGS to the optimum (max-norm of the gradient <= its gtol). Labels may be of any type.
-    Fitted: classes_, coef_ (1, d) or (K, d), intercept_ (1,) or (K,), n_features_in_, loss_curve_, n_epochs_.
     Source: Hastie, Tibshirani & Friedman, section 4.4; Bishop, Pattern Recognition and Machine Learning, 4.3.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-4
+        L2 strength (>= 0) on W, not on b; scikit-learn's C is 1 / (n_samples * alpha).
+    fit_intercept : bool, default=True
+        Fit the intercepts b; False fixes b = 0.
+    optimizer : optimizer of tunelab.optimizers or None, default=None
+        None means LBFGS() (to max|grad| <= 1e-6); GD, SGD, Momentum and Adam fit by epochs.
+    max_epochs : int, default=1000
+        Most epochs (passes over the data) a fit may run; for LBFGS, iterations unless its max_iter is set.
+        A fit that reaches it before its stopping rule is met warns with ConvergenceWarning.
+    tol : float or None, default=1e-4
+        Tolerance of the stopping rule (tunelab.optimizers.train). Full batch (GD, or a batch_size of None or
+        >= n_samples): stop when max|grad| <= tol * max(1, max|grad at the first epoch|). Mini-batches: stop
+        when the training loss has not improved by tol for n_iter_no_change epochs. LBFGS stops on its own
+        gtol. None: no stopping rule, every epoch runs.
+    n_iter_no_change : int, default=5
+        Epochs without an improvement of at least tol before a mini-batch fit or early stopping stops.
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the rows (stratified) and stop when their accuracy has not improved
+        by tol for n_iter_no_change epochs, keeping the weights with the best accuracy.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping, in (0, 1).
+    warm_start : bool, default=False
+        `fit` continues from the previous fit's weights (and optimizer state, same optimizer type) instead of
+        starting anew.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the mini-batch order and the early-stopping split.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The weights: one row (the log-odds of classes_[1]) for two classes, one per class for more.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts b.
+    n_features_in_ : int
+        Number of features seen by fit.
+    loss_curve_ : list of float
+        The objective at each epoch (iteration for LBFGS; the mean mini-batch loss for mini-batches).
+    validation_scores_ : list of float or None
+        Accuracy on the held-out rows after each epoch when early_stopping, else None.
+    n_epochs_ : int
+        Epochs (iterations) trained in all, len(loss_curve_).
+    converged_ : bool
+        Whether the last fit stopped by its stopping rule; False when it ran out of epochs (or LBFGS
+        iterations) first, or had no rule (tol None with a first-order optimizer, partial_fit).
     """
 
     _is_classifier = True
@@ -184,6 +280,8 @@ class LogisticRegression(ClassifierMixin, _EpochTrainedModel):
         return softmax_rows(Z)
 
     def predict_log_proba(self, X):
+        """Log class probabilities (n, K), columns in the order of classes_: log(1 - p) = -log(1 + e^z) and
+        log p = -log(1 + e^-z) for two classes, z - logsumexp(z) for more (never the log of a rounded-off 0)."""
         Z = self.decision_function(X)
         if Z.ndim == 1:
             return np.c_[-np.logaddexp(0.0, Z), -np.logaddexp(0.0, -Z)]

@@ -100,9 +100,59 @@ class _MLP(_EpochTrainedModel):
 class MLPClassifier(ClassifierMixin, _MLP):
     """Multi-layer perceptron classifier: softmax over K classes, one sigmoid unit for two; any label type.
 
-    hidden_layer_sizes : tuple of hidden widths, e.g. (64, 64).  activation : "relu", "tanh" or "sigmoid".
-    alpha : L2 strength on the weights (not the biases).  optimizer : None (Adam) or any of tunelab.optimizers.
-    Fitted: classes_, coefs_, intercepts_, n_features_in_, loss_curve_, n_epochs_, validation_scores_.
+    Minimises the mean cross-entropy plus (alpha/2) sum_l |W_l|^2 (see the module docstring).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(64,)
+        Widths of the hidden layers, e.g. (64, 64); an int is one layer.
+    activation : {"relu", "tanh", "sigmoid"}, default="relu"
+        Activation of the hidden layers.
+    alpha : float, default=1e-4
+        L2 strength (>= 0) on the weights, not the biases, per sample (scikit-learn's MLP alpha is
+        batch_size * alpha).
+    optimizer : optimizer of tunelab.optimizers or None, default=None
+        None means Adam(lr=1e-3, batch_size=200), as scikit-learn's; GD, SGD, Momentum, Adam or LBFGS.
+    max_epochs : int, default=200
+        Most epochs (passes over the data) a fit may run; for LBFGS, iterations unless its max_iter is set.
+        A fit that reaches it before its stopping rule is met warns with ConvergenceWarning.
+    tol : float or None, default=1e-4
+        Tolerance of the stopping rule (tunelab.optimizers.train). Full batch (GD, or a batch_size of None or
+        >= n_samples, as the default Adam's on up to 200 rows): stop when max|grad| <= tol * max(1, max|grad at
+        the first epoch|). Mini-batches: stop when the training loss has not improved by tol for
+        n_iter_no_change epochs. LBFGS stops on its own gtol. None: no stopping rule, every epoch runs.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least tol before a mini-batch fit or early stopping stops.
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the rows (stratified) and stop when their accuracy has not improved by
+        tol for n_iter_no_change epochs, keeping the weights with the best accuracy.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping, in (0, 1).
+    warm_start : bool, default=False
+        `fit` continues from the previous fit's weights (and optimizer state, same optimizer type) instead of
+        starting anew.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the initial weights, the mini-batch order and the early-stopping split.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    coefs_ : list of ndarray
+        coefs_[l] is the weight matrix W_l of shape (fan_in, fan_out) of layer l.
+    intercepts_ : list of ndarray
+        intercepts_[l] is the bias vector b_l of shape (fan_out,) of layer l.
+    n_features_in_ : int
+        Number of features seen by fit.
+    loss_curve_ : list of float
+        The objective at each epoch (the mean mini-batch loss for mini-batches; the iteration's for LBFGS).
+    validation_scores_ : list of float or None
+        Accuracy on the held-out rows after each epoch when early_stopping, else None.
+    n_epochs_ : int
+        Epochs trained in all, len(loss_curve_).
+    converged_ : bool
+        Whether the last fit stopped by its stopping rule; False when it ran out of epochs first, or had no
+        rule (tol None, partial_fit).
     """
 
     _is_classifier = True
@@ -130,8 +180,57 @@ class MLPClassifier(ClassifierMixin, _MLP):
 class MLPRegressor(RegressorMixin, _MLP):
     """Multi-layer perceptron regressor: identity output, loss 1/2 (z - y)^2.
 
-    Same hyperparameters as MLPClassifier. Fitted: coefs_, intercepts_, n_features_in_, loss_curve_, n_epochs_,
-    validation_scores_ (R^2 on the held-out part when early_stopping).
+    Minimises (1/n) sum_i 1/2 (z_i - y_i)^2 + (alpha/2) sum_l |W_l|^2 (see the module docstring).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(64,)
+        Widths of the hidden layers, e.g. (64, 64); an int is one layer.
+    activation : {"relu", "tanh", "sigmoid"}, default="relu"
+        Activation of the hidden layers.
+    alpha : float, default=1e-4
+        L2 strength (>= 0) on the weights, not the biases, per sample (scikit-learn's MLP alpha is
+        batch_size * alpha).
+    optimizer : optimizer of tunelab.optimizers or None, default=None
+        None means Adam(lr=1e-3, batch_size=200), as scikit-learn's; GD, SGD, Momentum, Adam or LBFGS.
+    max_epochs : int, default=200
+        Most epochs (passes over the data) a fit may run; for LBFGS, iterations unless its max_iter is set.
+        A fit that reaches it before its stopping rule is met warns with ConvergenceWarning.
+    tol : float or None, default=1e-4
+        Tolerance of the stopping rule (tunelab.optimizers.train). Full batch (GD, or a batch_size of None or
+        >= n_samples, as the default Adam's on up to 200 rows): stop when max|grad| <= tol * max(1, max|grad at
+        the first epoch|). Mini-batches: stop when the training loss has not improved by tol for
+        n_iter_no_change epochs. LBFGS stops on its own gtol. None: no stopping rule, every epoch runs.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least tol before a mini-batch fit or early stopping stops.
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the rows and stop when their R^2 has not improved by
+        tol for n_iter_no_change epochs, keeping the weights with the best R^2.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping, in (0, 1).
+    warm_start : bool, default=False
+        `fit` continues from the previous fit's weights (and optimizer state, same optimizer type) instead of
+        starting anew.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the initial weights, the mini-batch order and the early-stopping split.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        coefs_[l] is the weight matrix W_l of shape (fan_in, fan_out) of layer l.
+    intercepts_ : list of ndarray
+        intercepts_[l] is the bias vector b_l of shape (fan_out,) of layer l.
+    n_features_in_ : int
+        Number of features seen by fit.
+    loss_curve_ : list of float
+        The objective at each epoch (the mean mini-batch loss for mini-batches; the iteration's for LBFGS).
+    validation_scores_ : list of float or None
+        R^2 on the held-out rows after each epoch when early_stopping, else None.
+    n_epochs_ : int
+        Epochs trained in all, len(loss_curve_).
+    converged_ : bool
+        Whether the last fit stopped by its stopping rule; False when it ran out of epochs first, or had no
+        rule (tol None, partial_fit).
     """
 
     def _output_code(self):

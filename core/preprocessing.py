@@ -11,10 +11,27 @@ class StandardScaler(BaseEstimator):
     ddof=0) variance of column j on the data given to `fit`.
 
     A constant column (max == min) gets var_ = 0 and scale_ = 1, so it maps to exactly 0 instead of 0 / 0.
-    with_mean=False leaves the centre alone; with_std=False leaves the scale alone (scale_ and var_ are then
-    None; mean_ is None when both are False), as in sklearn.preprocessing.StandardScaler.
+    As sklearn.preprocessing.StandardScaler.
 
-    Fitted attributes: mean_ (d,), var_ (d,), scale_ (d,), n_features_in_, n_samples_seen_.
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Subtract the column means; False leaves the centre alone.
+    with_std : bool, default=True
+        Divide by the column standard deviations; False leaves the scale alone.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,) or None
+        The column means mu_j; None when with_mean and with_std are both False.
+    var_ : ndarray of shape (n_features,) or None
+        The column variances sigma_j^2 (ddof=0); None when with_std is False.
+    scale_ : ndarray of shape (n_features,) or None
+        The divisors: sigma_j, or 1 for a constant column; None when with_std is False.
+    n_features_in_ : int
+        Number of features seen by fit.
+    n_samples_seen_ : int
+        Number of rows seen by fit.
     """
 
     def __init__(self, with_mean=True, with_std=True):
@@ -22,6 +39,7 @@ class StandardScaler(BaseEstimator):
         self.with_std = with_std
 
     def fit(self, X, y=None):
+        """Compute mean_, var_ and scale_ of each column of X (n, d); `y` is ignored. Returns self."""
         check_bool(self.with_mean, "with_mean")
         check_bool(self.with_std, "with_std")
         X = check_array(X, "X")  # (n, d)
@@ -56,6 +74,7 @@ class StandardScaler(BaseEstimator):
         return X
 
     def fit_transform(self, X, y=None):
+        """fit(X) then transform(X): the standardised copy of X (n, d)."""
         return self.fit(X, y).transform(X)
 
     def inverse_transform(self, Z):

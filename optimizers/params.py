@@ -23,6 +23,8 @@ class ParamsMixin:
         )
 
     def get_params(self, deep=True):
+        """The constructor's arguments as {name: value}; with deep, also those of nested objects as
+        `outer__inner` (e.g. `optimizer__lr`)."""
         params = {}
         for name in self._param_names():
             value = getattr(self, name)
@@ -33,6 +35,8 @@ class ParamsMixin:
         return params
 
     def set_params(self, **params):
+        """Set constructor arguments by name, nested ones as `outer__inner` (the nested object is cloned
+        first, never changed in place); returns self."""
         valid = self._param_names()
         nested = {}
         for key, value in params.items():

@@ -41,40 +41,80 @@ class _CrossValidationObjective:
 class SearchCV(BaseEstimator):
     """Search hyperparameters of `estimator` over `space` by cross-validation (like GridSearchCV).
 
+    Each trial scores clone(estimator).set_params(**params) by its mean cross-validated score over folds
+    computed once (the same for every trial); the study maximises it. The trials run
+    `searcher.cv_objective(estimator, X, y, splits, scoring)` when the searcher builds one (HypergradientSearch:
+    an objective that keeps with each trial what the searcher reads besides the score; see
+    `Searcher.cv_objective`), else the mean cross-validated score. A trial whose fit or scoring raises (e.g.
+    tunelab's ConvergenceError for a diverging learning rate) is recorded as failed, with its error in
+    `cv_results_["error"]`; the search goes on.
+
     Parameters
     ----------
-    estimator : any object with get_params/set_params/fit (tunelab's or scikit-learn's).
-    space : Space or dict name -> Real/Integer/Categorical/list; names are estimator parameters
-        (nested ones as `step__param`).
-    searcher : a Searcher; None means RandomSearch().
-    n_trials : trials to run; None means every point for a searcher with a finite size (a grid), else 10.
-    cv : int (K folds, stratified for a classifier), a splitter, or a list of (train, test) pairs.
-    scoring : None (the estimator's `score`), a scorer name of tunelab.core.metrics, or a callable
+    estimator : estimator
+        Any object with get_params, set_params and fit (tunelab's or scikit-learn's, or a pipeline).
+    space : Space or dict
+        name -> Real, Integer, Categorical or a list of values; the names are estimator parameters (nested
+        ones as `step__param`).
+    searcher : Searcher or None, default=None
+        How the points are chosen; None means RandomSearch().
+    n_trials : int or None, default=None
+        Trials to run; None means every point for a searcher with a finite size (a grid), else 10.
+    cv : int, splitter or list of (train, test) pairs, default=5
+        An int is that many folds, stratified for a classifier.
+    scoring : str, callable or None, default=None
+        None uses the estimator's `score`; a scorer name of tunelab.core.metrics, or a callable
         scorer(estimator, X, y) -> float; higher is better.
-    refit : refit the best parameters on all of X, y (`best_estimator_`, used by predict/score).
-    n_jobs, backend : trials evaluated at once, on threads or processes (see `Study.optimize`).
-    random_state : seed of the searcher.
-    timeout, storage, progress : passed to the Study and `optimize`.
-    resource : None, or the name of the estimator's parameter counting training epochs (e.g.
-        "max_epochs"): then `pruner` (default Hyperband(max(1, R // 27), R), R the estimator's value of it)
-        trains the trials by epochs, continuing each fold's model (partial_fit / warm_start) and stopping
-        the poor ones early (tunelab.searchers.multifidelity); n_trials None leaves the number to the pruner;
-        trials run on threads; timeout does not apply. The refit trains pruner.max_resource epochs.
-    pruner : SuccessiveHalving, Hyperband or ASHA from tunelab.searchers.multifidelity (with `resource`).
-    The trials run `searcher.cv_objective(estimator, X, y, splits, scoring)` when the searcher builds one
-    (HypergradientSearch: an objective that keeps with each trial what the searcher reads besides the
-    score; see `Searcher.cv_objective`), else the mean cross-validated score.
-
-    A trial whose fit or scoring raises (e.g. tunelab's ConvergenceError for a diverging learning
-    rate) is recorded as failed, with its error in `cv_results_["error"]`; the search goes on.
+    refit : bool, default=True
+        Refit the best parameters on all of X, y (`best_estimator_`, used by predict and score).
+    n_jobs : int, default=1
+        Trials evaluated at once (-1: one per CPU); see `Study.optimize`.
+    backend : {"threads", "processes"}, default="threads"
+        Where parallel trials run (see `Study.optimize`).
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the searcher.
+    timeout : float or None, default=None
+        Seconds after which no new trial starts (not with `resource`).
+    storage : str or None, default=None
+        An SQLite file that keeps the study (see `Study`).
+    progress : bool, default=False
+        Draw a progress bar on a terminal.
+    resource : str or None, default=None
+        The name of the estimator's parameter counting training epochs (e.g. "max_epochs"): then `pruner`
+        trains the trials by epochs, continuing each fold's model (partial_fit / warm_start) and stopping the
+        poor ones early (tunelab.searchers.multifidelity); n_trials None leaves the number to the pruner; trials
+        run on threads; timeout does not apply. The refit trains pruner.max_resource epochs.
+    pruner : SuccessiveHalving, Hyperband, ASHA or None, default=None
+        The multi-fidelity schedule used with `resource`, from tunelab.searchers.multifidelity; None means
+        Hyperband(max(1, R // 27), R), R the estimator's value of `resource`.
 
     Attributes
     ----------
-    cv_results_ : dict of arrays, one entry per trial: params, param_<name>, split<k>_test_score,
-        mean/std_test_score, rank_test_score, mean/std_fit_time, mean/std_score_time, state, error.
-    best_index_, best_params_, best_score_, best_estimator_ (refit=True), refit_time_, n_splits_,
-    scorer_, study_ (the Study, with every trial); with `resource`: pruner_ and total_epochs_ (epochs
-    trained over all folds).
+    cv_results_ : dict of ndarray
+        One entry per trial: params, param_<name>, split<k>_test_score, mean_test_score, std_test_score,
+        rank_test_score, mean_fit_time, std_fit_time, mean_score_time, std_score_time, state, error.
+    best_index_ : int
+        The number (row of cv_results_) of the best trial.
+    best_params_ : dict
+        Its parameters.
+    best_score_ : float
+        Its mean cross-validated score.
+    best_estimator_ : estimator
+        The estimator refitted on all the data with best_params_ (only when refit).
+    refit_time_ : float
+        Seconds the refit took (only when refit).
+    n_splits_ : int
+        Number of cross-validation folds.
+    scorer_ : callable
+        The scorer used, scorer(estimator, X, y) -> float.
+    study_ : Study
+        The study, with every trial.
+    pruner_ : SuccessiveHalving, Hyperband or ASHA
+        The pruner used (only with `resource`).
+    total_epochs_ : int
+        Epochs trained over all trials and folds (only with `resource`).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels of best_estimator_ (a classifier, refit=True).
     """
 
     def __init__(self, estimator, space, searcher=None, n_trials=None, cv=5, scoring=None, refit=True, n_jobs=1,
@@ -179,15 +219,19 @@ class SearchCV(BaseEstimator):
         return self.best_estimator_
 
     def predict(self, X):
+        """best_estimator_.predict(X)."""
         return self._best("predict").predict(X)
 
     def predict_proba(self, X):
+        """best_estimator_.predict_proba(X)."""
         return self._best("predict_proba").predict_proba(X)
 
     def decision_function(self, X):
+        """best_estimator_.decision_function(X)."""
         return self._best("decision_function").decision_function(X)
 
     def transform(self, X):
+        """best_estimator_.transform(X)."""
         return self._best("transform").transform(X)
 
     def score(self, X, y=None):
