@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tunelab.searchers.bayes import _kernels as kern
@@ -136,12 +136,13 @@ def test_posterior_agrees_with_scikit_learn():
 
 @SETTINGS
 @given(n=st.integers(1, 10), p=st.integers(1, 3), matern=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@example(n=8, p=1, matern=True, seed=3486)
 def test_posterior_gradients_match_finite_differences(n, p, matern, seed):
     Z, y, groups, theta = problem(seed, n, p)
     posterior = GPPosterior(GPFactor(theta, groups, matern, Z), y)
     x = np.random.default_rng(seed + 2).uniform(0.05, 0.95, (1, p))
     _, _, dmu, dvar = posterior.predict(x, grad=True)
-    h = 1e-6
+    h = 1e-5  # at 1e-6 rounding in mu(x +- h) reaches 5e-5 of the slope where the slope is small (n=8, seed 3486)
     for f in range(p):
         e = np.zeros((1, p))
         e[0, f] = h
