@@ -166,7 +166,7 @@ _REPORT_HEADERS = ("precision", "recall", "f1-score", "support")
 def _report_rows(y_true, y_pred, labels, target_names, zero_division):
     """[(name, precision, recall, f1, support)] per label, then per average ("accuracy" replaces the micro
     average when every label present is reported, as it then equals the accuracy)."""
-    _, _, classes = check_targets(y_true, y_pred)
+    y_true, y_pred, classes = check_targets(y_true, y_pred)
     given = labels is not None
     labels = check_label_list(labels, y_true) if given else classes
     if target_names is None:

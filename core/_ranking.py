@@ -269,12 +269,13 @@ def roc_auc_score(y_true, y_score, *, average="macro", max_fpr=None, multi_class
         if max_fpr is not None and max_fpr != 1:
             raise ValueError(f"Partial AUC is for binary targets only; `max_fpr` must be None; got {max_fpr!r}.")
         return _multiclass_roc_auc(y_true, score, labels, multi_class, average)
+    shape = score.shape
     y_true, score = _check_score_1d(y_true, score)
     classes = np.unique(y_true)
     if len(classes) > 2:
         raise ValueError(
-            f"y_true has {len(classes)} classes but `y_score` is 1-D: for a multiclass target pass the (n, K) "
-            "probabilities (predict_proba) and multi_class='ovr' or 'ovo'."
+            f"y_true has {len(classes)} classes but `y_score` has shape {shape}: for a multiclass target pass "
+            "the (n, K) probabilities (predict_proba) and multi_class='ovr' or 'ovo'."
         )
     positive = y_true == classes[-1]
     if len(classes) == 1:
