@@ -33,6 +33,7 @@ __all__ = [
     "make_scorer", "SCORERS", "get_scorer", "get_scorer_names", "check_scoring",
 ]
 
+
 def _threshold_score(estimator, X):
     """A continuous score: decision_function, else predict_proba; a binary (n, 2) reduced to its column 1
     (the score of estimator.classes_[1]); a multiclass (n, K) kept whole."""
@@ -172,11 +173,12 @@ def check_scoring(estimator, scoring=None, *, y=None):
     """The scorer for `scoring` (get_scorer; None: the estimator's own `score`), checked before any fit.
 
     Refuses a scorer whose response method the estimator lacks (TypeError: "neg_log_loss" without
-    predict_proba) and, when the target `y` is given, a scorer that cannot score it (ValueError): a
-    binary-only scorer ("roc_auc", "average_precision" is fine, "precision"/"recall"/"f1" with
-    average="binary") on a multiclass y, or whose pos_label is not a label of a binary y; a
-    classification scorer on a continuous y; a regression scorer on text labels. Callables that are not
-    tunelab scorers are returned unchecked.
+    predict_proba) and, when the target `y` is given, a scorer that cannot score it (ValueError):
+    a binary-only scorer ("roc_auc"; "precision", "recall", "f1" and make_scorer's with average="binary")
+    on a multiclass y, with the multiclass names to use instead; a scorer of one positive label whose
+    pos_label is not a label of a binary y; a classification scorer (or scoring=None for a classifier)
+    on a continuous y; a regression scorer on text labels. Callables that are not tunelab Scorers are
+    returned unchecked. cross_validate, the learning and validation curves and SearchCV call it first.
     """
     if scoring is None:
         if not hasattr(estimator, "score"):
@@ -217,9 +219,10 @@ def _describe(y):
 
 
 def _multiclass_hint(scorer):
-    if scorer.name in SCORERS and scorer.metric is roc_auc_score:
+    registered = SCORERS.get(scorer.name) is scorer
+    if registered and scorer.metric is roc_auc_score:
         return "Use 'roc_auc_ovr', 'roc_auc_ovo' or their '_weighted' forms."
-    if scorer.name in SCORERS:
+    if registered:
         return f"Use '{scorer.name}_macro', '{scorer.name}_weighted' or '{scorer.name}_micro'."
     return "Pass average='macro' (or multi_class='ovr' for roc_auc_score) to make_scorer."
 
