@@ -22,9 +22,14 @@ from tunelab.core.metrics import (
     accuracy_score, confusion_matrix, f1_score, get_scorer, get_scorer_names, log_loss, mean_absolute_error,
     mean_squared_error, precision_score, r2_score, recall_score, roc_auc_score,
 )
+from tunelab.core.metrics import (
+    UndefinedMetricWarning, auc, average_precision_score, check_scoring, classification_report,
+    precision_recall_curve, roc_curve,
+)
 from tunelab.core.model_selection import (
     KFold, StratifiedKFold, check_cv, cross_val_score, cross_validate, train_test_split,
 )
+from tunelab.core.model_selection import learning_curve, validation_curve
 from tunelab.core.neural_network import MLPClassifier, MLPRegressor
 from tunelab.core.preprocessing import StandardScaler
 
@@ -42,4 +47,6 @@ __all__ = [
     "accuracy_score", "precision_score", "recall_score", "f1_score", "confusion_matrix", "log_loss",
     "roc_auc_score", "mean_squared_error", "mean_absolute_error", "r2_score", "get_scorer", "get_scorer_names",
     "train_test_split", "KFold", "StratifiedKFold", "check_cv", "cross_validate", "cross_val_score",
+    "classification_report", "roc_curve", "precision_recall_curve", "average_precision_score", "auc",
+    "check_scoring", "UndefinedMetricWarning", "learning_curve", "validation_curve",
 ]

@@ -1,321 +1,54 @@
-"""Splitting data and cross-validating an estimator, with scikit-learn's `model_selection` semantics.
+"""Cross-validating an estimator, and learning and validation curves, with scikit-learn's
+`model_selection` semantics; the splitters (train_test_split, KFold, StratifiedKFold, check_cv) live in
+`_split.py` and are exported from here.
 
-A splitter's `split(X, y)` yields (train, test) pairs of int64 index arrays that partition the rows.
-`cross_validate` fits a clone of the estimator on each train part and scores it on the test part;
-searchers turn that into an objective(params) -> float.
+`cross_validate` fits a clone of the estimator on each train part of a splitter and scores it on the test
+part; searchers turn that into an objective(params) -> float. `learning_curve` and `validation_curve` do
+the same over training-set sizes or over the values of one hyperparameter.
 """
 
-import math
 import numbers
 import time
 import warnings
 
 import numpy as np
 
-from tunelab.core.validation import check_bool, check_random_state, check_scalar, is_class_labels
-from tunelab.core.base import BaseEstimator, clone, is_classifier
+from tunelab.core._split import (  # noqa: F401  (re-exported: the public home of the splitters)
+    KFold, StratifiedKFold, _num_samples, _take, check_cv, train_test_split,
+)
+from tunelab.core.base import clone, is_classifier
 from tunelab.core.metrics import check_scoring, get_scorer
+from tunelab.core.validation import check_bool, check_random_state
+
+__all__ = [
+    "FitFailedWarning", "KFold", "StratifiedKFold", "check_cv", "train_test_split", "cross_validate",
+    "cross_val_score", "learning_curve", "validation_curve",
+]
 
 
 class FitFailedWarning(RuntimeWarning):
     """A fit (or its scoring) raised during cross-validation and `error_score` was recorded instead."""
 
 
-# ----------------------------------------------------------------------------- indexing helpers
-
-
-def _num_samples(a, name="X"):
-    shape = getattr(a, "shape", None)
-    if shape is not None and len(shape) >= 1:
-        return int(shape[0])
-    if hasattr(a, "__len__") and not isinstance(a, (str, bytes)):
-        return len(a)
-    raise TypeError(f"`{name}` must be an array-like with a length; got {type(a).__name__}.")
-
-
-def _take(a, index):
-    """Rows `index` of an array, a pandas object (via .iloc) or a list (returned as a list)."""
-    if a is None:
-        return None
-    if isinstance(a, np.ndarray):
-        return a[index]
-    if hasattr(a, "iloc"):
-        return a.iloc[index]
-    if isinstance(a, (list, tuple)):
-        return [a[i] for i in index]
-    return np.asarray(a)[index]
-
-
-# ----------------------------------------------------------------------------- train_test_split
-
-
-def _check_size(value, name, n):
-    """None, an int count in [1, n - 1] or a float fraction in (0, 1)."""
-    if value is None:
-        return None
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):  # a count: 1 to n_samples - 1
-        return int(check_scalar(value, name, numbers.Integral, low=1, high=n - 1))
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):  # a fraction
-        return float(check_scalar(value, name, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False))
-    raise TypeError(f"`{name}` must be an int, a float or None; got {value!r}.")
-
-
-def _split_sizes(n, test_size, train_size):
-    """(n_train, n_test) from float fractions (test rounds up, train down) or int counts, as scikit-learn."""
-    if test_size is None and train_size is None:
-        test_size = 0.25
-    test_size, train_size = _check_size(test_size, "test_size", n), _check_size(train_size, "train_size", n)
-    if isinstance(test_size, float) and isinstance(train_size, float) and test_size + train_size > 1:
-        raise ValueError(f"`test_size` + `train_size` must be <= 1; got {test_size} + {train_size}.")
-    n_test = (math.ceil(test_size * n) if isinstance(test_size, float) else test_size)
-    n_train = (math.floor(train_size * n) if isinstance(train_size, float) else train_size)
-    if n_test is None:
-        n_test = n - n_train
-    if n_train is None:
-        n_train = n - n_test
-    if n_train + n_test > n:
-        raise ValueError(f"train and test sizes {n_train} + {n_test} exceed n_samples={n}.")
-    if n_train == 0 or n_test == 0:
-        raise ValueError(
-            f"With n_samples={n}, test_size={test_size} and train_size={train_size} one of the sets is empty; "
-            "adjust the sizes."
-        )
-    return n_train, n_test
-
-
-def _apportion(counts, n_draws, rng):
-    """Split n_draws over classes in proportion to counts: floor(n_draws * c_k / sum c), then one more to
-    the classes with the largest remainders (ties broken at random); never more than c_k. int64 (K,)."""
-    exact = n_draws * counts / counts.sum()
-    share = np.floor(exact).astype(np.int64)
-    remainder = exact - share
-    for k in np.lexsort((rng.random(len(counts)), -remainder)):
-        if share.sum() == n_draws:
-            break
-        if share[k] < counts[k]:
-            share[k] += 1
-    return share
-
-
-def _stratified_split(y, n_train, n_test, rng):
-    classes, codes = np.unique(np.asarray(y), return_inverse=True)
-    counts = np.bincount(codes)
-    if counts.min() < 2:
-        raise ValueError(
-            f"The least populated class in `stratify` has only {counts.min()} member; every class needs at least 2."
-        )
-    for size, name in ((n_train, "train"), (n_test, "test")):
-        if size < len(classes):
-            raise ValueError(f"The {name} size {size} must be >= the number of classes {len(classes)} to stratify.")
-    train_per_class = _apportion(counts, n_train, rng)
-    test_per_class = _apportion(counts - train_per_class, n_test, rng)
-    train, test = [], []
-    for k in range(len(classes)):
-        members = rng.permutation(np.flatnonzero(codes == k))
-        train.append(members[:train_per_class[k]])
-        test.append(members[train_per_class[k]:train_per_class[k] + test_per_class[k]])
-    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
-
-
-def train_test_split(*arrays, test_size=None, train_size=None, random_state=None, shuffle=True, stratify=None):
-    """Split each array into a random train part and test part (the same rows for every array).
-
-    Sizes: a float is a fraction (test rounded up, train down), an int a count; with both None the test
-    part is 25%. `stratify` (labels) keeps the class proportions in both parts. shuffle=False takes the
-    first rows for training, the next ones for testing.
-    Returns [a_train, a_test, b_train, b_test, ...].
-    """
-    if not arrays:
-        raise ValueError("train_test_split needs at least one array.")
-    n = _num_samples(arrays[0], "arrays[0]")
-    for i, a in enumerate(arrays[1:], start=1):
-        n_i = n if a is None else _num_samples(a, f"arrays[{i}]")
-        if n_i != n:
-            raise ValueError(f"All arrays must have the same length; arrays[0] has {n}, arrays[{i}] has {n_i}.")
-    if n == 0:
-        raise ValueError("Cannot split empty arrays.")
-    n_train, n_test = _split_sizes(n, test_size, train_size)
-    check_bool(shuffle, "shuffle")
-    if not shuffle:
-        if stratify is not None:
-            raise ValueError("Stratified splitting needs shuffle=True.")
-        train, test = np.arange(n_train), np.arange(n_train, n_train + n_test)
-    else:
-        rng = check_random_state(random_state)
-        if stratify is not None:
-            if _num_samples(stratify, "stratify") != n:
-                raise ValueError(f"`stratify` must have {n} labels; got {_num_samples(stratify)}.")
-            train, test = _stratified_split(stratify, n_train, n_test, rng)
-        else:
-            perm = rng.permutation(n)
-            train, test = perm[:n_train], perm[n_train:n_train + n_test]
-    out = []
-    for a in arrays:
-        out += [_take(a, train), _take(a, test)]
-    return out
-
-
-# ----------------------------------------------------------------------------- K-fold splitters
-
-
-class KFold(BaseEstimator):
-    """K consecutive folds (after a seeded shuffle if `shuffle`); each fold is the test set once.
-
-    The first n % K folds get n // K + 1 samples, the others n // K. With an int `random_state` every call
-    of `split` gives the same folds.
-    """
-
-    def __init__(self, n_splits=5, shuffle=False, random_state=None):
-        self.n_splits = n_splits
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self._check_params()
-
-    def _check_params(self):
-        check_scalar(self.n_splits, "n_splits", numbers.Integral, low=2)
-        check_bool(self.shuffle, "shuffle")
-        if not self.shuffle and self.random_state is not None:
-            raise ValueError("Setting `random_state` has no effect since `shuffle` is False; "
-                             "set shuffle=True or leave random_state=None.")
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        return self.n_splits
-
-    def _check_n(self, X):
-        n = _num_samples(X)
-        if self.n_splits > n:
-            raise ValueError(f"Cannot have `n_splits`={self.n_splits} greater than the number of samples "
-                             f"n_samples={n}.")
-        return n
-
-    def _test_folds(self, X, y):
-        """fold[i] = index of the fold whose test set holds sample i; int64 (n,)."""
-        n = self._check_n(X)
-        order = check_random_state(self.random_state).permutation(n) if self.shuffle else np.arange(n)
-        sizes = np.full(self.n_splits, n // self.n_splits)
-        sizes[: n % self.n_splits] += 1
-        fold = np.empty(n, dtype=np.int64)
-        fold[order] = np.repeat(np.arange(self.n_splits), sizes)
-        return fold
-
-    def split(self, X, y=None, groups=None):
-        """Yield (train, test) int64 index arrays, each sorted, for k = 0..n_splits-1."""
-        self._check_params()
-        fold = self._test_folds(X, y)
-        for k in range(self.n_splits):
-            yield np.flatnonzero(fold != k).astype(np.int64), np.flatnonzero(fold == k).astype(np.int64)
-
-
-class StratifiedKFold(KFold):
-    """K folds that keep each class's share: a class with c members has floor or ceil of c/K in each fold.
-
-    Scikit-learn's allocation: deal the label-sorted samples round robin over the folds to get the count of
-    each class per fold; within a class, samples go to folds in data order (in a seeded random order when
-    `shuffle`). A class with fewer than K members gives a warning; all classes below K, an error.
-    """
-
-    def _test_folds(self, X, y):
-        n = self._check_n(X)
-        if y is None:
-            raise ValueError("StratifiedKFold.split needs the class labels `y`.")
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if y.ndim != 1 or len(y) != n:
-            raise ValueError(f"`y` must be 1-D with one label per row of X ({n}); got shape {y.shape}.")
-        if not is_class_labels(y):
-            raise ValueError("StratifiedKFold needs class labels; `y` looks continuous. Use KFold for regression.")
-        _, first_index, inverse = np.unique(y, return_index=True, return_inverse=True)
-        code = np.argsort(np.argsort(first_index))[inverse]  # classes numbered by first appearance
-        counts = np.bincount(code)
-        K = self.n_splits
-        if (counts < K).all():
-            raise ValueError(f"`n_splits`={K} cannot be greater than the number of members in each class "
-                             f"(largest class: {counts.max()}).")
-        if counts.min() < K:
-            warnings.warn(f"The least populated class in y has only {counts.min()} members, which is less than "
-                          f"n_splits={K}.", UserWarning)
-        y_sorted = np.sort(code)
-        allocation = np.array([np.bincount(y_sorted[k::K], minlength=len(counts)) for k in range(K)])  # (K, C)
-        rng = check_random_state(self.random_state)
-        fold = np.empty(n, dtype=np.int64)
-        for c in range(len(counts)):
-            folds_for_class = np.repeat(np.arange(K), allocation[:, c])
-            if self.shuffle:
-                folds_for_class = rng.permutation(folds_for_class)
-            fold[code == c] = folds_for_class
-        return fold
-
-
-class _FixedSplits:
-    """A list of (train, test) index pairs given by the user, used as a splitter."""
-
-    def __init__(self, pairs):
-        self.pairs = []
-        for i, pair in enumerate(pairs):
-            try:
-                train, test = pair
-            except (TypeError, ValueError):
-                raise ValueError(f"`cv` entry {i} must be a (train, test) pair of index arrays; "
-                                 f"got {pair!r}.") from None
-            train, test = np.asarray(train), np.asarray(test)
-            for part, name in ((train, "train"), (test, "test")):
-                if part.ndim != 1 or part.size == 0 or part.dtype.kind not in "iu":
-                    raise ValueError(f"`cv` entry {i}: the {name} indices must be a non-empty 1-D integer array; "
-                                     f"got {part!r}.")
-            self.pairs.append((train.astype(np.int64), test.astype(np.int64)))
-        if not self.pairs:
-            raise ValueError("`cv` is an empty iterable; give at least one (train, test) pair.")
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        return len(self.pairs)
-
-    def split(self, X=None, y=None, groups=None):
-        n = None if X is None else _num_samples(X)
-        for i, (train, test) in enumerate(self.pairs):
-            if n is not None and (max(train.max(), test.max()) >= n or min(train.min(), test.min()) < -n):
-                raise ValueError(f"`cv` entry {i} has indices out of range for {n} samples.")
-            yield train, test
-
-    def __repr__(self):
-        return f"_FixedSplits(n_splits={len(self.pairs)})"
-
-
-def check_cv(cv=5, y=None, classifier=False):
-    """A splitter from `cv`: an int K (StratifiedKFold(K) for a classifier with class labels y, else
-    KFold(K)); None means 5; an object with split/get_n_splits as is; an iterable of (train, test) pairs."""
-    if cv is None:
-        cv = 5
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        if classifier and y is not None and is_class_labels(y):
-            return StratifiedKFold(cv)
-        return KFold(cv)
-    if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
-        return cv
-    if hasattr(cv, "__iter__") and not isinstance(cv, (str, bytes, dict)):
-        return _FixedSplits(cv)
-    raise TypeError(f"`cv` must be an int, a splitter with split/get_n_splits, or an iterable of "
-                    f"(train, test) pairs; got {cv!r}.")
-
-
 # ----------------------------------------------------------------------------- cross-validation
 
 
-def _check_scorers(estimator, scoring):
-    """(dict name -> scorer, multimetric?) from None, a name, a callable, a list of names or a dict."""
+def _check_scorers(estimator, scoring, y=None):
+    """(dict name -> scorer, multimetric?) from None, a name, a callable, a list of names or a dict; each
+    scorer is checked against the estimator and the target y (check_scoring) before any fit."""
     if scoring is None or isinstance(scoring, str) or callable(scoring):
-        return {"score": check_scoring(estimator, scoring)}, False
+        return {"score": check_scoring(estimator, scoring, y=y)}, False
     if isinstance(scoring, dict):
         if not scoring:
             raise ValueError("`scoring` is an empty dict; give at least one name -> scorer.")
-        return {str(k): get_scorer(v) for k, v in scoring.items()}, True
+        return {str(k): check_scoring(estimator, get_scorer(v), y=y) for k, v in scoring.items()}, True
     if isinstance(scoring, (list, tuple, set)):
         names = list(scoring)
         if not names or not all(isinstance(s, str) for s in names):
             raise ValueError(f"`scoring` as a list must hold scorer names (use a dict for callables); got {scoring!r}.")
         if len(set(names)) != len(names):
             raise ValueError(f"`scoring` repeats a name: {names}.")
-        return {s: get_scorer(s) for s in names}, True
+        return {s: check_scoring(estimator, s, y=y) for s in names}, True
     raise TypeError(f"`scoring` must be None, a name, a callable, a list of names or a dict; got {scoring!r}.")
 
 
@@ -328,7 +61,14 @@ def _check_error_score(error_score):
     raise error(f"`error_score` must be 'raise' or a number (e.g. nan); got {error_score!r}.")
 
 
-def _score_all(scorers, estimator, X, y, error_score, fold):
+def _check_X_y_rows(X, y):
+    n = _num_samples(X)
+    if y is not None and _num_samples(y, "y") != n:
+        raise ValueError(f"`X` and `y` must have the same number of rows; got {n} and {_num_samples(y, 'y')}.")
+    return n
+
+
+def _score_all(scorers, estimator, X, y, error_score, where):
     scores = {}
     for name, scorer in scorers.items():
         try:
@@ -336,13 +76,49 @@ def _score_all(scorers, estimator, X, y, error_score, fold):
         except Exception as exc:
             if error_score == "raise":
                 raise
-            warnings.warn(f"Scoring {name!r} failed on fold {fold} ({type(exc).__name__}: {exc}); "
+            warnings.warn(f"Scoring {name!r} failed on {where} ({type(exc).__name__}: {exc}); "
                           f"recorded error_score={error_score}.", FitFailedWarning)
             value = error_score
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise TypeError(f"Scorer {name!r} must return a real number; got {value!r}.")
         scores[name] = float(value)
     return scores
+
+
+def _fit(model, X, y, error_score, where, method="fit", **kwargs):
+    """model.<method>(X[, y]); returns (fit seconds, error text or None). A failure re-raises when
+    error_score="raise", else warns (FitFailedWarning)."""
+    start = time.perf_counter()
+    try:
+        getattr(model, method)(X, y, **kwargs) if y is not None else getattr(model, method)(X, **kwargs)
+        error = None
+    except Exception as exc:
+        if error_score == "raise":
+            raise
+        error = f"{type(exc).__name__}: {exc}"
+        warnings.warn(f"Fit failed on {where} ({error}); recorded error_score={error_score}.", FitFailedWarning)
+    return time.perf_counter() - start, error
+
+
+def _fit_and_score(estimator, X, y, train, test, scorers, error_score, where, *, parameters=None,
+                   train_score=False):
+    """Fit clone(estimator), with `parameters` set, on the rows `train` and score it on `test` (and on
+    `train` when `train_score`). Returns a dict: fit_time, score_time, test and train ({name: score}
+    or None), estimator, error (None, or the text of the failure recorded as error_score)."""
+    model = clone(estimator)
+    if parameters:
+        model.set_params(**parameters)
+    X_train, y_train = _take(X, train), _take(y, train)
+    fit_time, error = _fit(model, X_train, y_train, error_score, where)
+    start = time.perf_counter()
+    if error is not None:
+        test_scores = dict.fromkeys(scorers, error_score)
+        train_scores = dict.fromkeys(scorers, error_score) if train_score else None
+    else:
+        test_scores = _score_all(scorers, model, _take(X, test), _take(y, test), error_score, where)
+        train_scores = _score_all(scorers, model, X_train, y_train, error_score, where) if train_score else None
+    return dict(fit_time=fit_time, score_time=time.perf_counter() - start, test=test_scores, train=train_scores,
+                estimator=model, error=error)
 
 
 def cross_validate(estimator, X, y=None, *, cv=5, scoring=None, return_train_score=False,
@@ -352,50 +128,27 @@ def cross_validate(estimator, X, y=None, *, cv=5, scoring=None, return_train_sco
     Returns a dict of arrays, one entry per fold: "fit_time", "score_time" (seconds), "test_score"
     (or "test_<name>" for each scorer when `scoring` is a list or dict), "train_*" with
     `return_train_score`, and "estimator" (a list of fitted clones) with `return_estimator`.
-    scoring=None uses estimator.score. error_score: "raise" re-raises a failing fit or scorer; a number
-    (e.g. nan) is recorded instead, with a FitFailedWarning.
+    scoring=None uses estimator.score. Every scorer is checked against the estimator and y before the
+    first fit (check_scoring: "roc_auc" on a multiclass y is an error here, not after the folds).
+    error_score: "raise" re-raises a failing fit or scorer; a number (e.g. nan) is recorded instead,
+    with a FitFailedWarning.
     """
-    scorers, multimetric = _check_scorers(estimator, scoring)
     error_score = _check_error_score(error_score)
-    n = _num_samples(X)
-    if y is not None and _num_samples(y, "y") != n:
-        raise ValueError(f"`X` and `y` must have the same number of rows; got {n} and {_num_samples(y, 'y')}.")
+    _check_X_y_rows(X, y)
+    scorers, multimetric = _check_scorers(estimator, scoring, y)
     splitter = check_cv(cv, y, classifier=is_classifier(estimator))
-    results = {"fit_time": [], "score_time": []}
-    test_scores, train_scores, estimators = [], [], []
-    for fold, (train, test) in enumerate(splitter.split(X, y)):
-        model = clone(estimator)
-        X_train, y_train = _take(X, train), _take(y, train)
-        start = time.perf_counter()
-        try:
-            model.fit(X_train, y_train) if y is not None else model.fit(X_train)
-            fit_failed = False
-        except Exception as exc:
-            if error_score == "raise":
-                raise
-            warnings.warn(f"Fit failed on fold {fold} ({type(exc).__name__}: {exc}); "
-                          f"recorded error_score={error_score}.", FitFailedWarning)
-            fit_failed = True
-        results["fit_time"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        if fit_failed:
-            test_scores.append(dict.fromkeys(scorers, error_score))
-            train_scores.append(dict.fromkeys(scorers, error_score))
-        else:
-            test_scores.append(_score_all(scorers, model, _take(X, test), _take(y, test), error_score, fold))
-            if return_train_score:
-                train_scores.append(_score_all(scorers, model, X_train, y_train, error_score, fold))
-        results["score_time"].append(time.perf_counter() - start)
-        estimators.append(model)
-    if not estimators:
+    folds = [_fit_and_score(estimator, X, y, train, test, scorers, error_score, f"fold {k}",
+                            train_score=return_train_score)
+             for k, (train, test) in enumerate(splitter.split(X, y))]
+    if not folds:
         raise ValueError(f"`cv`={cv!r} produced no splits.")
-    out = {key: np.asarray(values, dtype=np.float64) for key, values in results.items()}
-    for prefix, per_fold in (("test", test_scores), ("train", train_scores if return_train_score else [])):
-        for name in scorers if per_fold else ():
+    out = {key: np.array([f[key] for f in folds], dtype=np.float64) for key in ("fit_time", "score_time")}
+    for prefix in ("test", "train") if return_train_score else ("test",):
+        for name in scorers:
             key = f"{prefix}_{name}" if multimetric else f"{prefix}_score"
-            out[key] = np.array([scores[name] for scores in per_fold], dtype=np.float64)
+            out[key] = np.array([f[prefix][name] for f in folds], dtype=np.float64)
     if return_estimator:
-        out["estimator"] = estimators
+        out["estimator"] = [f["estimator"] for f in folds]
     return out
 
 
@@ -405,3 +158,149 @@ def cross_val_score(estimator, X, y=None, *, cv=5, scoring=None, error_score="ra
         raise TypeError(f"cross_val_score takes one scorer (a name or a callable); got {scoring!r}. "
                         "Use cross_validate for several.")
     return cross_validate(estimator, X, y, cv=cv, scoring=scoring, error_score=error_score)["test_score"]
+
+
+# ----------------------------------------------------------------------------- learning and validation curves
+
+
+def _single_scorer(estimator, scoring, y, function):
+    if scoring is not None and not (isinstance(scoring, str) or callable(scoring)):
+        raise TypeError(f"{function} takes one scorer (a name or a callable); got {scoring!r}.")
+    return {"score": check_scoring(estimator, scoring, y=y)}
+
+
+def _raise_if_all_failed(results, what):
+    errors = [r["error"] for r in results]
+    if errors and all(e is not None for e in errors):
+        raise ValueError(f"All the {len(errors)} fits of {what} failed; the first error was: {errors[0]}")
+
+
+def _translate_train_sizes(train_sizes, n_max):
+    """Absolute training sizes, sorted and unique: floats are fractions in (0, 1] of n_max (floor, at
+    least 1), integers are counts in [1, n_max]. Duplicates are dropped with a RuntimeWarning."""
+    sizes = np.asarray(train_sizes)
+    if sizes.ndim != 1 or sizes.size == 0:
+        raise ValueError(f"`train_sizes` must be a non-empty 1-D list of sizes; got {train_sizes!r}.")
+    if sizes.dtype.kind == "f":
+        if sizes.min() <= 0 or sizes.max() > 1 or not np.isfinite(sizes).all():
+            raise ValueError(f"`train_sizes` as floats are fractions of the largest training set ({n_max} "
+                             f"samples) and must lie in (0, 1]; got values in [{sizes.min()}, {sizes.max()}].")
+        absolute = np.clip((sizes * n_max).astype(np.int64), 1, n_max)
+    elif sizes.dtype.kind in "iu":
+        if sizes.min() <= 0 or sizes.max() > n_max:
+            raise ValueError(f"`train_sizes` as integers are numbers of training samples and must lie in "
+                             f"[1, {n_max}]; got values in [{sizes.min()}, {sizes.max()}].")
+        absolute = sizes.astype(np.int64)
+    else:
+        raise TypeError(f"`train_sizes` must hold floats (fractions) or integers (counts); got {train_sizes!r}.")
+    unique = np.unique(absolute)
+    if len(unique) < len(absolute):
+        warnings.warn(f"Removed duplicate entries from `train_sizes`: {len(unique)} ticks instead of "
+                      f"{len(absolute)} ({unique.tolist()}).", RuntimeWarning)
+    return unique
+
+
+def _incremental_fold(estimator, X, y, train, test, sizes, scorers, error_score, fold, classes):
+    """One fold of an incremental learning curve: partial_fit on each new slice of `train`, then score;
+    returns one result (as _fit_and_score's) per size. After a failure the fold's later sizes fail too."""
+    model, results, error, start = clone(estimator), [], None, 0
+    kwargs = {"classes": classes} if classes is not None else {}
+    for n_train in sizes:
+        where = f"fold {fold} with {n_train} training samples"
+        part, subset = train[start:n_train], train[:n_train]
+        fit_time = 0.0
+        if error is None:
+            fit_time, error = _fit(model, _take(X, part), _take(y, part), error_score, where, "partial_fit", **kwargs)
+        begin = time.perf_counter()
+        if error is None:
+            test_scores = _score_all(scorers, model, _take(X, test), _take(y, test), error_score, where)
+            train_scores = _score_all(scorers, model, _take(X, subset), _take(y, subset), error_score, where)
+        else:
+            test_scores = train_scores = dict.fromkeys(scorers, error_score)
+        results.append(dict(fit_time=fit_time, score_time=time.perf_counter() - begin, test=test_scores,
+                            train=train_scores, error=error))
+        start = n_train
+    return results
+
+
+def learning_curve(estimator, X, y=None, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 1.0), cv=5, scoring=None,
+                   exploit_incremental_learning=False, shuffle=False, random_state=None, error_score=np.nan,
+                   return_times=False):
+    """Train and test scores against the number of training samples, to see under- and over-fitting.
+
+    For each fold of `cv` and each size n of `train_sizes` (fractions of the largest training fold, or
+    counts), clone(estimator) is fitted on the first n rows of the fold's training part (after a seeded
+    permutation of them when `shuffle`) and scored on those rows and on the fold's test part.
+    exploit_incremental_learning: one clone per fold grows by partial_fit on each new slice instead.
+    Returns (train_sizes_abs (T,), train_scores (T, K), test_scores (T, K)), plus fit_times and
+    score_times (T, K) with `return_times`, as scikit-learn's learning_curve. A failing fit records
+    `error_score` with a FitFailedWarning ("raise" re-raises); if every fit fails, a ValueError.
+    Source: Hastie, Tibshirani & Friedman (2009), The Elements of Statistical Learning, sec. 7.10.
+    """
+    error_score = _check_error_score(error_score)
+    check_bool(shuffle, "shuffle")
+    check_bool(exploit_incremental_learning, "exploit_incremental_learning")
+    check_bool(return_times, "return_times")
+    _check_X_y_rows(X, y)
+    if exploit_incremental_learning and not hasattr(estimator, "partial_fit"):
+        raise TypeError(f"exploit_incremental_learning=True needs partial_fit; {type(estimator).__name__} has none.")
+    scorers = _single_scorer(estimator, scoring, y, "learning_curve")
+    folds = list(check_cv(cv, y, classifier=is_classifier(estimator)).split(X, y))
+    if not folds:
+        raise ValueError(f"`cv`={cv!r} produced no splits.")
+    sizes = _translate_train_sizes(train_sizes, len(folds[0][0]))
+    if shuffle:
+        rng = check_random_state(random_state)
+        folds = [(rng.permutation(train), test) for train, test in folds]
+    if exploit_incremental_learning:
+        classes = np.unique(np.asarray(y)) if is_classifier(estimator) and y is not None else None
+        results = [r for k, (train, test) in enumerate(folds)
+                   for r in _incremental_fold(estimator, X, y, train, test, sizes, scorers, error_score, k, classes)]
+    else:
+        results = [_fit_and_score(estimator, X, y, train[:n], test, scorers, error_score,
+                                  f"fold {k} with {n} training samples", train_score=True)
+                   for k, (train, test) in enumerate(folds) for n in sizes]
+    _raise_if_all_failed(results, "the learning curve")
+    out = [sizes] + [_by_tick(results, key, len(sizes)) for key in ("train", "test")]
+    if return_times:
+        out += [_by_tick(results, key, len(sizes)) for key in ("fit_time", "score_time")]
+    return tuple(out)
+
+
+def _by_tick(results, key, n_ticks):
+    """The fold-major list of results as a (n_ticks, n_folds) float64 array of `key`."""
+    values = [r[key]["score"] if isinstance(r[key], dict) else r[key] for r in results]
+    return np.array(values, dtype=np.float64).reshape(-1, n_ticks).T
+
+
+def validation_curve(estimator, X, y, param_name, param_range, *, cv=5, scoring=None, error_score=np.nan):
+    """Train and test scores against the values of one hyperparameter, to see under- and over-fitting.
+
+    For each fold of `cv` and each value v in `param_range`, clone(estimator).set_params(param_name=v)
+    (nested names such as "step__alpha" work) is fitted on the fold's training part and scored on it
+    and on the test part. Returns (train_scores, test_scores), each float64 (len(param_range), n_folds),
+    as scikit-learn's validation_curve. A failing fit records `error_score` with a FitFailedWarning
+    ("raise" re-raises); if every fit fails, a ValueError.
+    """
+    error_score = _check_error_score(error_score)
+    _check_X_y_rows(X, y)
+    if not isinstance(param_name, str):
+        raise TypeError(f"`param_name` must be a string; got {param_name!r}.")
+    valid = estimator.get_params(deep=True)
+    if param_name not in valid:
+        raise ValueError(f"`param_name`={param_name!r} is not a parameter of {type(estimator).__name__}; "
+                         f"its parameters are {', '.join(sorted(valid))}.")
+    if isinstance(param_range, (str, bytes)) or not hasattr(param_range, "__iter__"):
+        raise TypeError(f"`param_range` must be a sequence of values; got {param_range!r}.")
+    values = list(param_range)
+    if not values:
+        raise ValueError("`param_range` is empty; give at least one value.")
+    scorers = _single_scorer(estimator, scoring, y, "validation_curve")
+    splitter = check_cv(cv, y, classifier=is_classifier(estimator))
+    results = [_fit_and_score(estimator, X, y, train, test, scorers, error_score,
+                              f"fold {k} with {param_name}={v!r}", parameters={param_name: v}, train_score=True)
+               for k, (train, test) in enumerate(splitter.split(X, y)) for v in values]
+    if not results:
+        raise ValueError(f"`cv`={cv!r} produced no splits.")
+    _raise_if_all_failed(results, "the validation curve")
+    return _by_tick(results, "train", len(values)), _by_tick(results, "test", len(values))

@@ -155,6 +155,7 @@ class SearchCV(BaseEstimator):
         n_trials = check_scalar(self.n_trials, "n_trials", numbers.Integral, low=1, allow_none=True)
         if not isinstance(self.refit, bool):
             raise TypeError(f"`refit` must be True or False; got {self.refit!r}.")
+        check_scoring(self.estimator, self.scoring, y=y)  # a scorer that cannot score y fails before any trial
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(splitter.split(X, y))  # computed once: every trial uses the same folds
         self.n_splits_ = len(splits)

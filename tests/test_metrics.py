@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tunelab.core.metrics import (
     SCORERS,
+    UndefinedMetricWarning,
     accuracy_score,
     check_scoring,
     confusion_matrix,
@@ -80,18 +81,32 @@ def test_multiclass_averages_by_hand():
 
 def test_zero_division_values():
     y_true, y_pred = [1, 0, 1], [0, 0, 0]  # nothing predicted positive
-    assert precision_score(y_true, y_pred) == 0.0
-    assert precision_score(y_true, y_pred, zero_division=1.0) == 1.0
-    assert math.isnan(precision_score(y_true, y_pred, zero_division=np.nan))
-    assert recall_score(y_true, y_pred) == 0.0  # recall well defined: 0 / 2
-    assert f1_score(y_true, y_pred, zero_division=1.0) == 0.0  # 2tp/(t+p) = 0/2, defined
-    # nothing positive at all: recall and F1 are 0/0
-    assert f1_score([0, 0], [0, 0], zero_division=1.0) == 1.0
-    assert recall_score([0, 0], [0, 0]) == 0.0
-    with pytest.warns(UserWarning, match="ill-defined"):
-        assert precision_score(y_true, y_pred, zero_division="warn") == 0.0
+    with pytest.warns(UndefinedMetricWarning, match="Precision is ill-defined.*due to no predicted samples"):
+        assert precision_score(y_true, y_pred) == 0.0  # the default "warn": 0.0 and a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a chosen value is silent
+        assert precision_score(y_true, y_pred, zero_division=0.0) == 0.0
+        assert precision_score(y_true, y_pred, zero_division=1.0) == 1.0
+        assert math.isnan(precision_score(y_true, y_pred, zero_division=np.nan))
+        assert recall_score(y_true, y_pred) == 0.0  # recall well defined: 0 / 2
+        assert f1_score(y_true, y_pred, zero_division=1.0) == 0.0  # 2tp/(t+p) = 0/2, defined
+        # nothing positive at all: recall and F1 are 0/0
+        assert f1_score([0, 0], [0, 0], zero_division=1.0) == 1.0
+    with pytest.warns(UndefinedMetricWarning, match="Recall is ill-defined.*no true samples"):
+        assert recall_score([0, 0], [0, 0]) == 0.0
     # macro average ignores NaN entries
     assert precision_score([0, 1, 2], [0, 1, 1], average="macro", zero_division=np.nan) == pytest.approx(0.75)
+
+
+def test_a_label_absent_from_the_data_warns_and_names_it():
+    y_true, y_pred = [0, 1, 1, 2], [0, 1, 2, 2]
+    with pytest.warns(UndefinedMetricWarning, match=r"Recall is ill-defined.*labels \[5\] with no true samples"):
+        r = recall_score(y_true, y_pred, labels=[0, 1, 5], average=None)
+    np.testing.assert_allclose(r, [1.0, 0.5, 0.0])
+    with pytest.warns(UndefinedMetricWarning, match=r"F-score is ill-defined.*\[5\].*no true nor predicted"):
+        assert f1_score(y_true, y_pred, labels=[0, 5], average="macro") == pytest.approx(0.5)
+    with pytest.warns(UndefinedMetricWarning, match=r"Precision.*labels \['c'\] with no predicted samples"):
+        precision_score(["a", "b", "c"], ["a", "b", "b"], average="weighted")
 
 
 def test_log_loss_by_hand():
@@ -118,6 +133,9 @@ def test_roc_auc_by_hand():
     # ties across classes: pairs (p, n) with s_p > s_n count 1, equal 1/2
     y, s = [0, 1, 0, 1, 1], [0.2, 0.2, 0.5, 0.5, 0.9]
     assert roc_auc_score(y, s) == pytest.approx((0.5 + 0 + 1 + 0.5 + 1 + 1) / 6)
+    # a single class: no negative (or positive) to rank against, so NaN and a warning
+    with pytest.warns(UndefinedMetricWarning, match="Only one class is present"):
+        assert math.isnan(roc_auc_score([1, 1], [0.2, 0.3]))
 
 
 def test_regression_metrics_by_hand():
@@ -133,13 +151,14 @@ def test_regression_metrics_by_hand():
     Y, P = np.array([[1.0, 0.0], [2.0, 2.0], [3.0, 1.0]]), np.array([[1.0, 0.0], [2.0, 1.0], [4.0, 1.0]])
     assert r2_score(Y, P) == pytest.approx(np.mean([r2_score(Y[:, j], P[:, j]) for j in range(2)]))
     assert mean_squared_error(Y, P) == pytest.approx(2 / 6)
-    with pytest.warns(UserWarning, match="two samples"):
+    with pytest.warns(UndefinedMetricWarning, match="two samples"):
         assert math.isnan(r2_score([1.0], [1.0]))
 
 
 # ----------------------------------------------------------------------------- properties
 
 
+@pytest.mark.filterwarnings("ignore::tunelab.core.UndefinedMetricWarning")
 @settings(max_examples=30, deadline=None)
 @given(labels_pair)
 def test_classification_properties(pair):
@@ -273,8 +292,7 @@ def test_regression_metrics_agree_with_sklearn(n, m, seed):
     (lambda: log_loss([0, 3], [0.5, 0.5], labels=[0, 1]), ValueError, "not in `labels`"),
     (lambda: log_loss([0, 1], [0.5, np.nan]), ValueError, "NaN"),
     (lambda: log_loss([0, 1], [0.5, 0.5], eps=0.7), ValueError, "eps"),
-    (lambda: roc_auc_score([1, 1], [0.2, 0.3]), ValueError, "only one class"),
-    (lambda: roc_auc_score([0, 1, 2], [0.2, 0.3, 0.1]), ValueError, "binary"),
+    (lambda: roc_auc_score([0, 1, 2], [0.2, 0.3, 0.1]), ValueError, "multi_class='ovr' or 'ovo'"),
     (lambda: roc_auc_score([0, 1], [[0.2, 0.8], [0.3, 0.7]]), ValueError, r"proba\[:, 1\]"),
     (lambda: roc_auc_score([0, 1, 1], [0.2, 0.3]), ValueError, "same length"),
     (lambda: r2_score([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "same shape"),
