@@ -103,6 +103,8 @@ class _EpochTrainedModel(BaseEstimator):
         check_optimizer(self.optimizer)
 
     def _check_data(self, X, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X, y = check_X_y(X, y, y_numeric=not self._is_classifier)
         return X, y
 
