@@ -99,7 +99,7 @@ def estimator_type(estimator):
     """"classifier", "regressor" or None: from `_estimator_type` (tunelab's estimators, scikit-learn < 1.6) or
     from scikit-learn's tags (scikit-learn >= 1.6, where its estimators and pipelines declare it there only)."""
     kind = getattr(estimator, "_estimator_type", None)
-    if kind is not None:
+    if kind is not None or isinstance(estimator, BaseEstimator):  # tunelab's own: never import scikit-learn
         return kind
     tags = getattr(estimator, "__sklearn_tags__", None)
     try:

@@ -119,8 +119,8 @@ class _EpochTrainedModel(BaseEstimator):
             if labels.dtype.kind == "f":  # an example for the message: the first non-integral value
                 labels = labels[~(np.isfinite(labels) & (labels == np.round(labels)))]
             example = labels[0]
-            raise ValueError(f"`y` holds continuous values (e.g. {example!r}); a classifier needs class labels. "
-                             "For a numeric target use LinearRegression or MLPRegressor.")
+            raise ValueError(f"Unknown label type: `y` holds continuous values (e.g. {example!r}); a classifier needs "
+                             "class labels. For a numeric target use LinearRegression or MLPRegressor.")
         if labels.size < 2:
             where = "`classes`" if classes is not None else "`y`"
             raise ValueError(f"{where} has only one class ({labels.tolist()}); a classifier needs at least two.")

@@ -37,7 +37,7 @@ ESTIMATORS = [
     LinearRegression(),
     LogisticRegression(),
     LogisticRegression(optimizer=SGD(lr=0.1, batch_size=16), max_epochs=20, random_state=0),
-    MLPClassifier(hidden_layer_sizes=(8,), optimizer=Adam(lr=0.01, batch_size=32), max_epochs=20, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(8,), optimizer=Adam(lr=0.05, batch_size=8), max_epochs=20, random_state=0),
     MLPRegressor(hidden_layer_sizes=(8,), optimizer=Adam(lr=0.01, batch_size=32), max_epochs=20, random_state=0),
     StandardScaler(),
     # error_score="raise", as scikit-learn checks its own GridSearchCV: the estimator's errors come out as raised

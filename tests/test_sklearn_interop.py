@@ -20,7 +20,7 @@ from tunelab.core import (
     clone, cross_val_score, load_breast_cancer, load_wine, make_regression,
 )
 from tunelab.optimizers import SGD, Adam
-from tunelab.searchers import GridSearch, Real, SearchCV
+from tunelab.searchers import GridSearch, Real, SearchCV, SuccessiveHalving
 
 try:
     import sklearn
@@ -28,6 +28,7 @@ except ImportError:  # the tests below that need it are skipped
     sklearn = None
 
 needs_sklearn = pytest.mark.skipif(sklearn is None, reason="scikit-learn is not installed")
+SKLEARN_VERSION = tuple(int(part) for part in sklearn.__version__.split(".")[:2]) if sklearn else (0, 0)
 
 
 def breast_cancer(n=300):
@@ -195,7 +196,7 @@ def test_fitted_tunelab_steps_pickle_inside_a_pipeline():
     np.testing.assert_array_equal(again.predict_proba(X), pipe.predict_proba(X))
 
 
-@needs_sklearn
+@pytest.mark.skipif(SKLEARN_VERSION < (1, 6), reason="scikit-learn's Tags (get_tags) came in 1.6")
 def test_tags_state_each_estimators_nature():
     from sklearn.base import is_classifier, is_regressor
     from sklearn.pipeline import make_pipeline
@@ -224,7 +225,17 @@ def test_tags_state_each_estimators_nature():
     assert get_tags(SearchCV(LogisticRegression(), {})).target_tags.required
 
 
-def test_scikit_learn_1_5_reads_the_same_nature_from_more_tags():
+@pytest.mark.skipif(not (1, 3) <= SKLEARN_VERSION < (1, 6), reason="scikit-learn 1.3-1.5 read _more_tags")
+def test_scikit_learn_before_1_6_reads_the_nature_from_more_tags():
+    from sklearn.base import is_classifier, is_regressor
+    from sklearn.utils._tags import _safe_tags
+
+    assert _safe_tags(LogisticRegression(), "requires_y") and not _safe_tags(StandardScaler(), "requires_y")
+    assert _safe_tags(MLPRegressor(), "X_types") == ["2darray"] and not _safe_tags(MLPRegressor(), "allow_nan")
+    assert is_classifier(LogisticRegression()) and is_regressor(SearchCV(MLPRegressor(), {}))
+
+
+def test_more_tags_state_the_nature_in_the_form_of_scikit_learn_1_5():
     """scikit-learn 1.3-1.5 merge _more_tags() into their default tags and read _estimator_type."""
     assert LogisticRegression()._estimator_type == "classifier"
     assert LogisticRegression()._more_tags() == {
@@ -329,6 +340,10 @@ def test_search_cv_error_score_raise_raises_the_first_error_as_it_came():
         SearchCV(bad, {"alpha": [0.1]}, GridSearch(), cv=2, error_score=0).fit(X, y)
     with pytest.raises(ValueError, match="SearchCV over LogisticRegression requires y to be passed"):
         SearchCV(bad, {"alpha": [0.1]}, GridSearch(), cv=2).fit(X)
+    by_epochs = SearchCV(bad, {"alpha": ["strong", 0.1]}, GridSearch(), cv=2, resource="max_epochs",
+                         pruner=SuccessiveHalving(1, 2, eta=2), error_score="raise")
+    with pytest.raises(ValueError, match=r"trial 0 failed \(error_score='raise'\): TypeError: `alpha` must be"):
+        by_epochs.fit(X, y)
 
 
 # ------------------------------------------------------------------------- inputs as scikit-learn users give them
@@ -415,3 +430,24 @@ def test_tunelab_imports_and_runs_when_scikit_learn_cannot_be_imported():
     assert float(out[0]) < 0.0
     assert out[1].startswith("{'alpha': ") and out[1].endswith("ndarray")
     assert out[2:6] == ["classifier True", "NotFittedError", "tags need scikit-learn", "False"]
+
+
+def test_tunelab_never_imports_scikit_learn_on_its_own():
+    code = textwrap.dedent("""
+        import sys
+        from tunelab.core import StandardScaler, LogisticRegression, cross_validate, is_classifier, load_wine
+        from tunelab.searchers import GridSearch, SearchCV
+        X, y = load_wine()
+        assert not is_classifier(StandardScaler())
+        cross_validate(StandardScaler(), X, cv=3, scoring=lambda est, X, y: 0.0)
+        SearchCV(StandardScaler(), {"with_mean": [True, False]}, GridSearch(), cv=3,
+                 scoring=lambda est, X, y: 0.0).fit(X)
+        SearchCV(LogisticRegression(), {"alpha": [1e-2]}, GridSearch(), cv=3).fit(X, y).predict(X)
+        try:
+            LogisticRegression().predict(X)
+        except ValueError:
+            pass
+        print(sorted(name for name in sys.modules if name == "sklearn" or name.startswith("sklearn.")))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
