@@ -23,11 +23,13 @@ def _num_samples(a, name="X"):
         return int(shape[0])
     if hasattr(a, "__len__") and not isinstance(a, (str, bytes)):
         return len(a)
+    if hasattr(a, "__array__"):  # array-likes that only convert to an array
+        return _num_samples(np.asarray(a), name)
     raise TypeError(f"`{name}` must be an array-like with a length; got {type(a).__name__}.")
 
 
 def _take(a, index):
-    """Rows `index` of an array, a pandas object (via .iloc) or a list (returned as a list)."""
+    """Rows `index` of an array, a pandas object (via .iloc), a list (returned as a list), a sparse matrix."""
     if a is None:
         return None
     if isinstance(a, np.ndarray):
@@ -36,6 +38,10 @@ def _take(a, index):
         return a.iloc[index]
     if isinstance(a, (list, tuple)):
         return [a[i] for i in index]
+    if hasattr(a, "tocsr"):  # scipy sparse, in any format: rows of its CSR form
+        return a.tocsr()[index]
+    if hasattr(a, "shape") and hasattr(a, "__getitem__"):  # other array types
+        return a[index]
     return np.asarray(a)[index]
 
 

@@ -174,7 +174,8 @@ class MLPClassifier(ClassifierMixin, _MLP):
 
     def predict(self, X):
         """The most probable class label for each row."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        P = self.predict_proba(X)  # (n, K); checks that the model is fitted
+        return self.classes_[P.argmax(axis=1)]
 
 
 class MLPRegressor(RegressorMixin, _MLP):

@@ -105,6 +105,8 @@ class _EpochTrainedModel(BaseEstimator):
         check_optimizer(self.optimizer)
 
     def _check_data(self, X, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X, y = check_X_y(X, y, y_numeric=not self._is_classifier)
         return X, y
 
@@ -119,8 +121,8 @@ class _EpochTrainedModel(BaseEstimator):
             if labels.dtype.kind == "f":  # an example for the message: the first non-integral value
                 labels = labels[~(np.isfinite(labels) & (labels == np.round(labels)))]
             example = labels[0]
-            raise ValueError(f"`y` holds continuous values (e.g. {example!r}); a classifier needs class labels. "
-                             "For a numeric target use LinearRegression or MLPRegressor.")
+            raise ValueError(f"Unknown label type: `y` holds continuous values (e.g. {example!r}); a classifier needs "
+                             "class labels. For a numeric target use LinearRegression or MLPRegressor.")
         if labels.size < 2:
             where = "`classes`" if classes is not None else "`y`"
             raise ValueError(f"{where} has only one class ({labels.tolist()}); a classifier needs at least two.")

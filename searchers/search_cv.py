@@ -5,12 +5,15 @@ always on the same folds: the (train, test) indices are computed once in `fit` a
 trial, so trials differ only by their hyperparameters. The study maximises that score.
 """
 
+import copy
+import functools
 import numbers
 import time
+import types
 
 import numpy as np
 
-from tunelab.core.base import BaseEstimator, clone, is_classifier
+from tunelab.core.base import BaseEstimator, clone, estimator_type, is_classifier
 from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv, cross_validate
 from tunelab.core.validation import check_is_fitted
@@ -22,6 +25,28 @@ from tunelab.searchers.study import Study
 from tunelab.searchers.trial import FIT_TIMES, SCORE_TIMES, SPLIT_TEST_SCORES, TrialState, set_cv_attrs
 
 _DEFAULT_TRIALS = 10  # for searchers without a finite size, as scikit-learn's RandomizedSearchCV(n_iter=10)
+
+
+class _IfEstimatorHas:
+    """A method of SearchCV that exists only when the estimator has a method of the same name (the refitted
+    best estimator once fitted, `estimator` before): hasattr(search, "predict_proba") is False for a search
+    over a model without predict_proba, as with scikit-learn's search tools (available_if), and
+    scorers and checks that ask hasattr see the truth. refit=False leaves none of them."""
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, search, owner=None):
+        if search is None:
+            return self.method  # the plain function, for help() and documentation
+        name = self.method.__name__
+        if not search.refit:
+            raise AttributeError(f"{name} needs the refitted best estimator; this SearchCV has refit=False.")
+        target = search.__dict__.get("best_estimator_", search.estimator)
+        if not callable(getattr(target, name, None)):
+            raise AttributeError(f"This SearchCV has no {name}: its estimator {type(target).__name__} has none.")
+        return types.MethodType(self.method, search)
 
 
 class _CrossValidationObjective:
@@ -87,6 +112,10 @@ class SearchCV(BaseEstimator):
     pruner : SuccessiveHalving, Hyperband, ASHA or None, default=None
         The multi-fidelity schedule used with `resource`, from tunelab.searchers.multifidelity; None means
         Hyperband(max(1, R // 27), R), R the estimator's value of `resource`.
+    error_score : np.nan or "raise", default=np.nan
+        np.nan: a trial whose fit or scoring raises (e.g. tunelab's ConvergenceError for a diverging learning
+        rate) is recorded as failed, with NaN scores and its error in `cv_results_["error"]`, and the search
+        goes on; "raise": the first such error is raised, as it came.
 
     Attributes
     ----------
@@ -115,11 +144,23 @@ class SearchCV(BaseEstimator):
         Epochs trained over all trials and folds (only with `resource`).
     classes_ : ndarray of shape (n_classes,)
         The class labels of best_estimator_ (a classifier, refit=True).
+    n_features_in_ : int
+        Number of features of X (of best_estimator_ when refit=True).
+
+    Notes
+    -----
+    The trials run `searcher.cv_objective(estimator, X, y, splits, scoring)` when the searcher builds one
+    (HypergradientSearch: an objective that keeps with each trial what the searcher reads besides the
+    score; see `Searcher.cv_objective`), else the mean cross-validated score.
+
+    predict, predict_proba, predict_log_proba, decision_function, transform and inverse_transform call the
+    refitted best estimator's and exist only when it has them (refit=True). Tags follow the estimator:
+    a search over a classifier is a classifier (stratified folds when the search is itself cross-validated).
     """
 
     def __init__(self, estimator, space, searcher=None, n_trials=None, cv=5, scoring=None, refit=True, n_jobs=1,
                  backend="threads", random_state=None, timeout=None, storage=None, progress=False,
-                 resource=None, pruner=None):
+                 resource=None, pruner=None, error_score=np.nan):
         self.estimator = estimator
         self.space = space
         self.searcher = searcher
@@ -135,6 +176,7 @@ class SearchCV(BaseEstimator):
         self.progress = progress
         self.resource = resource
         self.pruner = pruner
+        self.error_score = error_score
 
     def _check_space(self):
         for method in ("fit", "get_params", "set_params"):
@@ -149,13 +191,28 @@ class SearchCV(BaseEstimator):
                              f"{type(self.estimator).__name__}; its parameters are {', '.join(sorted(valid))}.")
         return space
 
-    def fit(self, X, y=None):
-        """Run the search, fill `cv_results_` and the best_* attributes, refit the best model; returns self."""
+    def _check_settings(self, y):
+        """The Space, n_trials and the Study's `catch` from the settings; y must be given when the estimator
+        is a classifier or a regressor."""
         space = self._check_space()
         n_trials = check_scalar(self.n_trials, "n_trials", numbers.Integral, low=1, allow_none=True)
         if not isinstance(self.refit, bool):
             raise TypeError(f"`refit` must be True or False; got {self.refit!r}.")
+        raise_errors = isinstance(self.error_score, str) and self.error_score == "raise"
+        if not raise_errors and not (isinstance(self.error_score, float) and np.isnan(self.error_score)):
+            raise ValueError(f"`error_score` must be 'raise' or nan (a failed trial is recorded as failed, with NaN "
+                             f"scores); got {self.error_score!r}.")
+        if y is None and estimator_type(self.estimator) in ("classifier", "regressor"):
+            raise ValueError(f"SearchCV over {type(self.estimator).__name__} requires y to be passed, but the "
+                             "target y is None.")
         check_scoring(self.estimator, self.scoring, y=y)  # a scorer that cannot score y fails before any trial
+        return space, n_trials, not raise_errors
+
+    def fit(self, X, y=None):
+        """Run the search, fill `cv_results_` and the best_* attributes, refit the best model; returns self."""
+        space, n_trials, catch = self._check_settings(y)
+        for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("_")]:
+            del self.__dict__[name]  # a new search: nothing from an earlier fit stays behind
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(splitter.split(X, y))  # computed once: every trial uses the same folds
         self.n_splits_ = len(splits)
@@ -163,7 +220,7 @@ class SearchCV(BaseEstimator):
         study = Study(space, self.searcher if self.searcher is not None else RandomSearch(), direction="maximize",
                       storage=self.storage, seed=self.random_state)
         if self.resource is not None:
-            self._optimize_by_epochs(study, X, y, splits)
+            self._optimize_by_epochs(study, X, y, splits, catch)
         else:
             if n_trials is None:
                 n_trials = study.searcher.size() or _DEFAULT_TRIALS
@@ -171,19 +228,10 @@ class SearchCV(BaseEstimator):
             if objective is None:
                 objective = _CrossValidationObjective(self.estimator, X, y, splits, self.scoring)
             study.optimize(objective, n_trials=n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
-                           backend=self.backend, progress=self.progress, pass_trial=True)
+                           backend=self.backend, progress=self.progress, pass_trial=True, catch=catch)
         self.study_ = study
-        trials = study.trials
-        self.cv_results_ = _cv_results(trials, space.names, self.n_splits_)
-        if not any(t.state is TrialState.COMPLETE for t in trials):
-            if self.resource is not None and any(t.state is TrialState.PRUNED for t in trials):
-                rungs = self.pruner_.rungs()
-                raise ValueError(
-                    f"no trial reached {self.resource}={rungs[-1]}: {type(self.pruner_).__name__} promotes only the top "
-                    f"1/eta of each rung, so {len(trials)} trials were too few; give n_trials >= "
-                    f"{int(round(self.pruner_.eta ** (len(rungs) - 1)))} or a smaller max_resource.")
-            first = next((t.error for t in trials if t.error), "no trial ran")
-            raise ValueError(f"all {len(trials)} trials failed; the first error was: {first}")
+        self.cv_results_ = _cv_results(study.trials, space.names, self.n_splits_)
+        self._check_a_trial_completed(study.trials)
         best = study.best_trial
         self.best_index_ = best.number
         self.best_params_ = dict(best.params)
@@ -197,8 +245,21 @@ class SearchCV(BaseEstimator):
             self.refit_time_ = time.perf_counter() - start
         return self
 
-    def _optimize_by_epochs(self, study, X, y, splits):
-        """Multi-fidelity search: the pruner trains each trial by epochs on the fixed folds."""
+    def _check_a_trial_completed(self, trials):
+        if any(t.state is TrialState.COMPLETE for t in trials):
+            return
+        if self.resource is not None and any(t.state is TrialState.PRUNED for t in trials):
+            rungs = self.pruner_.rungs()
+            raise ValueError(
+                f"no trial reached {self.resource}={rungs[-1]}: {type(self.pruner_).__name__} promotes only the top "
+                f"1/eta of each rung, so {len(trials)} trials were too few; give n_trials >= "
+                f"{int(round(self.pruner_.eta ** (len(rungs) - 1)))} or a smaller max_resource.")
+        first = next((t.error for t in trials if t.error), "no trial ran")
+        raise ValueError(f"all {len(trials)} trials failed; the first error was: {first}")
+
+    def _optimize_by_epochs(self, study, X, y, splits, catch):
+        """Multi-fidelity search: the pruner trains each trial by epochs on the fixed folds. The pruner records
+        a failing trial and goes on; with error_score="raise" the first failure is raised afterwards."""
         objective = EpochCV(self.estimator, X, y, splits, self.scoring, resource=self.resource)
         pruner = self.pruner
         if pruner is None:
@@ -210,6 +271,9 @@ class SearchCV(BaseEstimator):
         self.pruner_ = pruner
         pruner.optimize(study, objective, n_trials=self.n_trials, n_jobs=self.n_jobs)
         self.total_epochs_ = pruner.total_epochs_ * len(splits)
+        failed = [t for t in study.trials if t.state is TrialState.FAILED]
+        if failed and not catch:
+            raise ValueError(f"trial {failed[0].number} failed (error_score='raise'): {failed[0].error}")
 
     # ---- the refitted best estimator -------------------------------------------------------------
 
@@ -219,21 +283,35 @@ class SearchCV(BaseEstimator):
             raise AttributeError(f"{method} needs the refitted best estimator; this SearchCV has refit=False.")
         return self.best_estimator_
 
+    @_IfEstimatorHas
     def predict(self, X):
         """best_estimator_.predict(X)."""
         return self._best("predict").predict(X)
 
+    @_IfEstimatorHas
     def predict_proba(self, X):
         """best_estimator_.predict_proba(X)."""
         return self._best("predict_proba").predict_proba(X)
 
+    @_IfEstimatorHas
+    def predict_log_proba(self, X):
+        """best_estimator_.predict_log_proba(X)."""
+        return self._best("predict_log_proba").predict_log_proba(X)
+
+    @_IfEstimatorHas
     def decision_function(self, X):
         """best_estimator_.decision_function(X)."""
         return self._best("decision_function").decision_function(X)
 
+    @_IfEstimatorHas
     def transform(self, X):
         """best_estimator_.transform(X)."""
         return self._best("transform").transform(X)
+
+    @_IfEstimatorHas
+    def inverse_transform(self, X):
+        """best_estimator_.inverse_transform(X)."""
+        return self._best("inverse_transform").inverse_transform(X)
 
     def score(self, X, y=None):
         """The search's scorer (higher is better) on X, y for the refitted best estimator."""
@@ -241,11 +319,40 @@ class SearchCV(BaseEstimator):
 
     @property
     def _estimator_type(self):  # a search over a classifier is a classifier (stratified folds when nested)
-        return getattr(self.estimator, "_estimator_type", None)
+        return estimator_type(self.estimator)
 
     @property
     def classes_(self):
+        """best_estimator_.classes_ (a search over a classifier, fitted with refit=True)."""
         return self._best("classes_").classes_
+
+    @property
+    def n_features_in_(self):
+        """best_estimator_.n_features_in_; absent (AttributeError) before fit."""
+        if "cv_results_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} has no n_features_in_ before fit.")
+        return self._best("n_features_in_").n_features_in_
+
+    def estimator_tags(self):
+        """The estimator's tags (a search over a classifier is a classifier), read from tunelab's estimators;
+        for others the type alone (and scikit-learn's own tags in __sklearn_tags__)."""
+        tags = super().estimator_tags()  # type from _estimator_type, transformer from _IfEstimatorHas
+        if isinstance(self.estimator, BaseEstimator):
+            inner = self.estimator.estimator_tags()
+            tags.update({key: inner[key] for key in ("requires_y", "multi_output", "allow_nan", "sparse",
+                                                     "poor_score", "non_deterministic")})
+        return tags
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags of the estimator (any estimator's), for the search (scikit-learn >= 1.6)."""
+        from sklearn.utils import get_tags
+
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        for field in ("target_tags", "classifier_tags", "regressor_tags", "input_tags"):
+            setattr(tags, field, copy.deepcopy(getattr(inner, field)))
+        return tags
 
 
 def _cv_results(trials, names, n_splits):
