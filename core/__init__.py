@@ -11,7 +11,7 @@ A fit that runs out of epochs before its stopping rule is met warns with `Conver
 
 from importlib import metadata as _metadata
 
-from tunelab.core.validation import ConvergenceError, NotFittedError, is_class_labels
+from tunelab.core.validation import ConvergenceError, DataConversionWarning, NotFittedError, is_class_labels
 from tunelab.optimizers import ConvergenceWarning
 from tunelab.core.base import BaseEstimator, clone, is_classifier
 from tunelab.core.datasets import (
@@ -41,7 +41,7 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
 __all__ = [
     "LinearRegression", "LogisticRegression", "MLPClassifier", "MLPRegressor", "StandardScaler",
     "BaseEstimator", "clone", "is_classifier", "is_class_labels", "ConvergenceError", "ConvergenceWarning",
-    "NotFittedError",
+    "NotFittedError", "DataConversionWarning",
     "make_classification", "make_regression", "make_moons", "make_xor", "load_digits", "load_breast_cancer",
     "load_wine",
     "accuracy_score", "precision_score", "recall_score", "f1_score", "confusion_matrix", "log_loss",
