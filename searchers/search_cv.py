@@ -15,6 +15,7 @@ from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv, cross_validate
 from tunelab.core.validation import check_is_fitted
 from tunelab.optimizers.validation import check_scalar
+from tunelab.searchers.context import describe, fingerprint, import_path
 from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
@@ -38,6 +39,19 @@ class _CrossValidationObjective:
         return float(np.mean(scores))
 
 
+def search_context(estimator, space, scoring, splits, X, y):
+    """What the trials' scores depend on besides the searched params, as a study context (see
+    tunelab.searchers.context): the estimator's class and fixed params, the scoring, the folds and
+    fingerprints of X and y."""
+    searched = tuple(space.names)
+    fixed = {name: describe(value) for name, value in estimator.get_params(deep=True).items()
+             if name not in searched and not name.startswith(tuple(f"{n}__" for n in searched))}
+    folds = fingerprint(np.concatenate([np.concatenate([np.asarray(train), [-1], np.asarray(test), [-2]])
+                                        for train, test in splits]).astype(np.int64))
+    return {"estimator": import_path(type(estimator)), "estimator_params": fixed, "scoring": describe(scoring),
+            "folds": f"{len(splits)} folds {folds.split(' ')[-1]}", "X": fingerprint(X), "y": fingerprint(y)}
+
+
 class SearchCV(BaseEstimator):
     """Search hyperparameters of `estimator` over `space` by cross-validation (like GridSearchCV).
 
@@ -54,7 +68,9 @@ class SearchCV(BaseEstimator):
     refit : refit the best parameters on all of X, y (`best_estimator_`, used by predict/score).
     n_jobs, backend : trials evaluated at once, on threads or processes (see `Study.optimize`).
     random_state : seed of the searcher.
-    timeout, storage, progress : passed to the Study and `optimize`.
+    timeout, storage, progress : passed to the Study and `optimize`. A stored study records its context
+        (the estimator's class and fixed params, scoring, folds, fingerprints of X and y) and `fit`
+        continues it only in the same context; a fitted SearchCV pickles, its study included.
     resource : None, or the name of the estimator's parameter counting training epochs (e.g.
         "max_epochs"): then `pruner` (default Hyperband(max(1, R // 27), R), R the estimator's value of it)
         trains the trials by epochs, continuing each fold's model (partial_fit / warm_start) and stopping
@@ -119,8 +135,9 @@ class SearchCV(BaseEstimator):
         splits = list(splitter.split(X, y))  # computed once: every trial uses the same folds
         self.n_splits_ = len(splits)
         self.scorer_ = check_scoring(self.estimator, self.scoring)
+        context = None if self.storage is None else search_context(self.estimator, space, self.scoring, splits, X, y)
         study = Study(space, self.searcher if self.searcher is not None else RandomSearch(), direction="maximize",
-                      storage=self.storage, seed=self.random_state)
+                      storage=self.storage, seed=self.random_state, context=context)
         if self.resource is not None:
             self._optimize_by_epochs(study, X, y, splits)
         else:

@@ -68,6 +68,31 @@ def test_tune_on_a_csv_resumes_from_storage(tmp_path, cancer_csv):
     with open(tmp_path / "out" / "trials.json") as handle:
         records = json.load(handle)["random"]
     assert [r["number"] for r in records] == list(range(7))  # 4 kept, 3 more continue the numbering
+    assert "resumed" not in first.stdout
+    assert "resumed: 4 earlier trials in study.db" in second.stdout
+
+
+def test_tune_refuses_to_continue_a_study_of_other_data_or_settings(tmp_path, cancer_csv):
+    args = ["--target", "diagnosis", "--searcher", "random", "--cv", "3", "--storage", "study.db", "--no-progress",
+            "--out", "out", "--trials", "3"]
+    first = tunelab("tune", str(cancer_csv), *args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    other = tmp_path / "other.csv"
+    lines = cancer_csv.read_text().splitlines()
+    other.write_text("\n".join(lines[:1] + lines[1:][::-1]) + "\n")  # the same rows in another order
+    cases = [(["tune", str(other), *args], "data file sha256: stored "),
+             (["tune", str(cancer_csv), *args, "--metric", "f1"], "--metric: stored 'accuracy', given 'f1'"),
+             (["tune", str(cancer_csv), *args, "--cv", "4"], "--cv: stored 3, given 4"),
+             (["tune", str(cancer_csv), *args, "--seed", "1"], "--seed: stored 0, given 1"),
+             (["tune", str(cancer_csv), *args, "--model", "mlp"], "--model: stored 'logistic', given 'mlp'")]
+    for call, words in cases:
+        result = tunelab(*call, cwd=tmp_path)
+        assert result.returncode == 1, result.stdout
+        assert "the study in study.db was run in another context" in result.stderr and words in result.stderr
+        assert "to start a new study, give another storage file (or delete study.db)" in result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    again = tunelab("tune", str(cancer_csv), *args, cwd=tmp_path)
+    assert again.returncode == 0 and "resumed: 3 earlier trials in study.db" in again.stdout
 
 
 @pytest.mark.parametrize("args, message", [
