@@ -7,13 +7,15 @@ module turns what a context holds into JSON values that are equal exactly when t
 - `fingerprint(array)`: shape, dtype and a SHA-256 of the bytes (FIPS 180-4), e.g.
   "(120, 4) float64 sha256:3f2a...", so a context names its data without storing it;
 - `describe(value)`: a JSON value for a setting: numbers and strings as they are, arrays by fingerprint,
-  classes, functions and estimators by their import path, other objects by their repr without addresses.
+  classes, functions and estimators by their public import path (`import_path`), other objects by their
+  repr without addresses.
 """
 
 import hashlib
 import math
 import numbers
 import re
+import sys
 
 import numpy as np
 
@@ -37,7 +39,11 @@ def fingerprint(data):
         parts = [np.ascontiguousarray(a).tobytes() for a in (csr.data, csr.indices, csr.indptr)]
         return f"{csr.shape} sparse {csr.dtype} sha256:{_digest([str(csr.shape).encode(), *parts])}"
     columns = getattr(data, "columns", None)
-    a = np.asarray(data)
+    try:
+        a = np.asarray(data)
+    except (TypeError, ValueError):  # ragged sequences (e.g. token lists): an object array of the items
+        a = np.empty(len(data), dtype=object)
+        a[:] = list(data)
     if a.dtype == object:
         body = "\x1f".join(repr(v) for v in a.ravel().tolist()).encode()
     else:
@@ -48,8 +54,16 @@ def fingerprint(data):
 
 
 def import_path(obj):
-    """'module.QualName' of a class or function."""
-    return f"{getattr(obj, '__module__', None) or '?'}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+    """'package.Name' of a class or function: its public path, from the shortest package that exports it
+    (so that moving it between private modules does not change it), else 'module.QualName'."""
+    module = getattr(obj, "__module__", None) or "?"
+    name = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    parts = module.split(".")
+    for k in range(1, len(parts)):
+        package = sys.modules.get(".".join(parts[:k]))
+        if package is not None and getattr(package, name, None) is obj:
+            return f"{'.'.join(parts[:k])}.{name}"
+    return f"{module}.{name}"
 
 
 def describe(value):

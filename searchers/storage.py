@@ -274,10 +274,12 @@ class _Row:
         steps = self.json("intermediate_values")
         try:
             steps = {int(k): v for k, v in steps.items()}
-            if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in steps.values()):
+            if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                   for v in steps.values()):
                 raise ValueError
         except ValueError:
-            raise self.error(f"`intermediate_values` must map step numbers to numbers; got {steps!r:.80}.") from None
+            raise self.error(f"`intermediate_values` must map step numbers to finite numbers; "
+                             f"got {steps!r:.80}.") from None
         return steps
 
     def trial(self, space):

@@ -165,7 +165,8 @@ class Study:
                 raise ValueError(f"`space` is required for a new study;{where} give a dict of dimensions.")
             stored = self.storage.init_meta({
                 "format": FORMAT, "space": space.config(), "direction": direction or "minimize",
-                "seed": _seed_int(None) if seed is None else seed, "searcher": searcher_spec(searcher or RandomSearch())})
+                "seed": _seed_int(None) if seed is None else seed,
+                "searcher": searcher_spec(searcher or RandomSearch())})
         _check_meta(stored, self.storage.path)
         return stored
 
@@ -425,8 +426,9 @@ class Study:
 
 
 def minimize(objective, space, searcher=None, n_trials=None, seed=None, **kwargs):
-    """Build a Study (direction "minimize"; `storage`, `pruner` may be given) and run `optimize`; returns it."""
-    study_kwargs = {k: kwargs.pop(k) for k in ("storage", "pruner", "direction") if k in kwargs}
+    """Build a Study (direction "minimize"; `storage`, `pruner`, `context` may be given) and run `optimize`;
+    returns it."""
+    study_kwargs = {k: kwargs.pop(k) for k in ("storage", "pruner", "direction", "context") if k in kwargs}
     study_kwargs.setdefault("direction", "minimize")
     study = Study(space, searcher, seed=seed, **study_kwargs)
     return study.optimize(objective, n_trials=n_trials, **kwargs)

@@ -72,11 +72,13 @@ def test_tune_on_a_csv_resumes_from_storage(tmp_path, cancer_csv):
     assert "resumed: 4 earlier trials in study.db" in second.stdout
 
 
-def test_tune_refuses_to_continue_a_study_of_other_data_or_settings(tmp_path, cancer_csv):
+def test_tune_refuses_to_continue_a_study_of_other_data_or_settings(tmp_path, cancer_csv, monkeypatch, capsys):
+    from tunelab.benchmarks.cli import main  # in this process: each refusal comes before any search
+
+    monkeypatch.chdir(tmp_path)
     args = ["--target", "diagnosis", "--searcher", "random", "--cv", "3", "--storage", "study.db", "--no-progress",
             "--out", "out", "--trials", "3"]
-    first = tunelab("tune", str(cancer_csv), *args, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert main(["tune", str(cancer_csv), *args]) == 0
     other = tmp_path / "other.csv"
     lines = cancer_csv.read_text().splitlines()
     other.write_text("\n".join(lines[:1] + lines[1:][::-1]) + "\n")  # the same rows in another order
@@ -85,14 +87,16 @@ def test_tune_refuses_to_continue_a_study_of_other_data_or_settings(tmp_path, ca
              (["tune", str(cancer_csv), *args, "--cv", "4"], "--cv: stored 3, given 4"),
              (["tune", str(cancer_csv), *args, "--seed", "1"], "--seed: stored 0, given 1"),
              (["tune", str(cancer_csv), *args, "--model", "mlp"], "--model: stored 'logistic', given 'mlp'")]
+    capsys.readouterr()
     for call, words in cases:
-        result = tunelab(*call, cwd=tmp_path)
-        assert result.returncode == 1, result.stdout
-        assert "the study in study.db was run in another context" in result.stderr and words in result.stderr
-        assert "to start a new study, give another storage file (or delete study.db)" in result.stderr
-        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    again = tunelab("tune", str(cancer_csv), *args, cwd=tmp_path)
-    assert again.returncode == 0 and "resumed: 3 earlier trials in study.db" in again.stdout
+        assert main(call) == 1
+        err = capsys.readouterr().err
+        assert "the study in study.db was run in another context" in err and words in err
+        assert "Its 3 trials do not compare with new ones; to start a new study, give another storage file (or " \
+               "delete study.db)" in err
+        assert len(err.strip().splitlines()) == 1
+    assert main(["tune", str(cancer_csv), *args]) == 0
+    assert "resumed: 3 earlier trials in study.db" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args, message", [

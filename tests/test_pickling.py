@@ -50,7 +50,8 @@ def test_an_in_memory_study_unpickles_equal_and_continues_like_the_original(sear
     for s in (study, copied):
         s.tell(running, 1.0)
         s.optimize(objective, n_trials=4, progress=False)
-    assert state(copied, times=False) == state(study, times=False)  # the same next points: the copy is the study, not a snapshot of it
+    # the same next points: the copy is the study, not a snapshot of it
+    assert state(copied, times=False) == state(study, times=False)
 
 
 def test_a_stored_study_unpickles_and_goes_on_writing_to_its_file(tmp_path):

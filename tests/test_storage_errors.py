@@ -143,7 +143,9 @@ def set_column(path, number, column, value):
     ("attrs", "[1, 2", "trial 1 in {path} cannot be read: `attrs` is not valid JSON"),
     ("system_attrs", "3", "trial 1 in {path} cannot be read: `system_attrs` must be a JSON object; got 3"),
     ("intermediate_values", '{"one": 0.5}', "trial 1 in {path} cannot be read: `intermediate_values` must map "
-                                            "step numbers to numbers; got {'one': 0.5}"),
+                                            "step numbers to finite numbers; got {'one': 0.5}"),
+    ("intermediate_values", '{"0": NaN}', "trial 1 in {path} cannot be read: `intermediate_values` must map "
+                                          "step numbers to finite numbers; got {0: nan}"),
     ("state", "finished", "trial 1 in {path} cannot be read: `state` must be one of running, complete, failed, "
                           "pruned; got 'finished'"),
     ("value", "high", "trial 1 in {path} cannot be read: `value` must be a number or NULL; got 'high'"),

@@ -10,7 +10,6 @@ import pytest
 
 from tunelab.core.model_selection import KFold
 from tunelab.searchers.context import describe, fingerprint
-from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.search_cv import SearchCV
 from tunelab.searchers.space import Real
 from tunelab.searchers.study import Study, minimize
@@ -73,6 +72,10 @@ def test_a_study_stored_without_context_adopts_one_with_a_warning(tmp_path):
         Study(SPACE, storage=path, context={"data": "a.csv"}).close()
     with pytest.raises(ValueError, match="data: stored 'a.csv', given 'b.csv'"):
         Study(SPACE, storage=path, context={"data": "b.csv"})
+    with pytest.raises(ValueError, match="data: stored 'a.csv', given 'c.csv'"):
+        minimize(lambda p: p["x"], SPACE, n_trials=1, storage=path, context={"data": "c.csv"}, progress=False)
+    assert len(minimize(lambda p: p["x"], SPACE, n_trials=1, storage=path, context={"data": "a.csv"},
+                        progress=False)) == 3
 
 
 def test_a_new_study_records_its_context_in_the_meta_table(tmp_path):
@@ -95,6 +98,7 @@ def test_fingerprints_and_descriptions_are_stable_and_sensitive():
     labels = np.array(["a", "b", None], dtype=object)
     assert fingerprint(labels) == fingerprint(labels.copy()) != fingerprint(np.array(["a", "b", "c"], dtype=object))
     assert fingerprint(None) is None
+    assert fingerprint([[1, 2], [3]]) == fingerprint([[1, 2], [3]]) != fingerprint([[1, 2], [4]])  # ragged rows
     assert describe(GradientRidge(alpha=0.5)) == "test_search_cv.GradientRidge"
     assert describe(np.float64(2.5)) == 2.5 and describe((1, "a")) == [1, "a"] and describe(math.nan) == "nan"
     assert describe(lambda x: x) == "test_study_context.test_fingerprints_and_descriptions_are_stable_and_sensitive" \

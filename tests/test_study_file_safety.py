@@ -70,7 +70,8 @@ def test_the_stored_name_is_the_registry_name_and_old_module_paths_still_open(tm
         study = Study.load(path)
         assert type(study.searcher) is RandomSearch and study.searcher.sampler == "sobol" and len(study) == 2
         study.close()
-    for old, cls in [("tunelab.searchers.grid.GridSearch", GridSearch), ("tunelab.searchers.bayes.BayesSearch", BayesSearch),
+    for old, cls in [("tunelab.searchers.grid.GridSearch", GridSearch),
+                     ("tunelab.searchers.bayes.BayesSearch", BayesSearch),
                      ("tunelab.searchers.evolution.EvolutionSearch", EvolutionSearch),
                      ("tunelab.searchers.cmaes.CMAES", CMAES),
                      ("tunelab.searchers.hypergradient.HypergradientSearch", HypergradientSearch),
@@ -83,8 +84,8 @@ def test_a_benchmark_helper_that_takes_code_is_never_called(tmp_path):
     write_searcher(path, {"class": "tunelab.benchmarks.bench_fit._fresh_process_seconds",
                           "params": {"code": sentinel_code(tmp_path), "env": None}})
     for message in open_three_ways(path):
-        assert "names the searcher 'tunelab.benchmarks.bench_fit._fresh_process_seconds', which is not one of tunelab's" \
-               " searchers" in message
+        assert ("names the searcher 'tunelab.benchmarks.bench_fit._fresh_process_seconds', which is not one of "
+                "tunelab's searchers") in message
         assert "nothing was imported" in message
     assert not (tmp_path / "ran").exists()
 
