@@ -46,8 +46,8 @@ def search_context(estimator, space, scoring, splits, X, y):
     searched = tuple(space.names)
     fixed = {name: describe(value) for name, value in estimator.get_params(deep=True).items()
              if name not in searched and not name.startswith(tuple(f"{n}__" for n in searched))}
-    folds = fingerprint(np.concatenate([np.concatenate([np.asarray(train), [-1], np.asarray(test), [-2]])
-                                        for train, test in splits]).astype(np.int64))
+    marked = [np.concatenate([np.asarray(train), [-1], np.asarray(test), [-2]]) for train, test in splits]
+    folds = fingerprint(np.concatenate(marked or [np.empty(0)]).astype(np.int64))  # -1, -2 end each part
     return {"estimator": import_path(type(estimator)), "estimator_params": fixed, "scoring": describe(scoring),
             "folds": f"{len(splits)} folds {folds.split(' ')[-1]}", "X": fingerprint(X), "y": fingerprint(y)}
 
