@@ -11,6 +11,7 @@ from tunelab.searchers.gradient import HypergradientCV, HypergradientSearch
 from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.search_cv import SearchCV
+from tunelab.searchers.storage import StorageError
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import SearchExhausted, Study, maximize, minimize
 from tunelab.searchers.trial import Trial, TrialPruned, TrialState
@@ -23,5 +24,5 @@ __all__ = [
     "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch", "CMAES",
     "HypergradientSearch", "HypergradientCV",
     "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
-    "SearchCV",
+    "SearchCV", "StorageError",
 ]

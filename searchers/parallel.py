@@ -205,6 +205,10 @@ def _check_arguments(objective, n_trials, timeout, backend, executor, callbacks,
         raise ValueError(f"`backend` must be 'threads' or 'processes'; got {backend!r}.")
     if executor is not None and not isinstance(executor, cf.Executor):
         raise TypeError(f"`executor` must be a concurrent.futures.Executor; got {type(executor).__name__}.")
+    if callable(callbacks) or isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        name = getattr(callbacks, "__qualname__", callbacks)
+        shown = f"the function {name} itself: pass callbacks=[{name}]" if callable(callbacks) else repr(callbacks)
+        raise TypeError(f"`callbacks` must be a list of functions callback(study, trial); got {shown}.")
     callbacks = tuple(callbacks)
     if not all(callable(c) for c in callbacks):
         raise TypeError("`callbacks` must be functions callback(study, trial).")

@@ -18,6 +18,7 @@ from tunelab.core.metrics import check_scoring
 from tunelab.core.model_selection import check_cv, cross_validate
 from tunelab.core.validation import check_is_fitted
 from tunelab.optimizers.validation import check_scalar
+from tunelab.searchers.context import describe, fingerprint, import_path
 from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
@@ -63,6 +64,19 @@ class _CrossValidationObjective:
         return float(np.mean(scores))
 
 
+def search_context(estimator, space, scoring, splits, X, y):
+    """What the trials' scores depend on besides the searched params, as a study context (see
+    tunelab.searchers.context): the estimator's class and fixed params, the scoring, the folds and
+    fingerprints of X and y."""
+    searched = tuple(space.names)
+    fixed = {name: describe(value) for name, value in estimator.get_params(deep=True).items()
+             if name not in searched and not name.startswith(tuple(f"{n}__" for n in searched))}
+    marked = [np.concatenate([np.asarray(train), [-1], np.asarray(test), [-2]]) for train, test in splits]
+    folds = fingerprint(np.concatenate(marked or [np.empty(0)]).astype(np.int64))  # -1, -2 end each part
+    return {"estimator": import_path(type(estimator)), "estimator_params": fixed, "scoring": describe(scoring),
+            "folds": f"{len(splits)} folds {folds.split(' ')[-1]}", "X": fingerprint(X), "y": fingerprint(y)}
+
+
 class SearchCV(BaseEstimator):
     """Search hyperparameters of `estimator` over `space` by cross-validation (like GridSearchCV).
 
@@ -72,7 +86,8 @@ class SearchCV(BaseEstimator):
     an objective that keeps with each trial what the searcher reads besides the score; see
     `Searcher.cv_objective`), else the mean cross-validated score. A trial whose fit or scoring raises (e.g.
     tunelab's ConvergenceError for a diverging learning rate) is recorded as failed, with its error in
-    `cv_results_["error"]`; the search goes on.
+    `cv_results_["error"]`; the search goes on (unless error_score="raise"). A fitted SearchCV pickles, its
+    study included.
 
     Parameters
     ----------
@@ -101,7 +116,9 @@ class SearchCV(BaseEstimator):
     timeout : float or None, default=None
         Seconds after which no new trial starts (not with `resource`).
     storage : str or None, default=None
-        An SQLite file that keeps the study (see `Study`).
+        An SQLite file that keeps the study (see `Study`). A stored study records its context (the
+        estimator's class and fixed params, scoring, folds, fingerprints of X and y) and `fit` continues it
+        only in the same context.
     progress : bool, default=False
         Draw a progress bar on a terminal.
     resource : str or None, default=None
@@ -149,10 +166,6 @@ class SearchCV(BaseEstimator):
 
     Notes
     -----
-    The trials run `searcher.cv_objective(estimator, X, y, splits, scoring)` when the searcher builds one
-    (HypergradientSearch: an objective that keeps with each trial what the searcher reads besides the
-    score; see `Searcher.cv_objective`), else the mean cross-validated score.
-
     predict, predict_proba, predict_log_proba, decision_function, transform and inverse_transform call the
     refitted best estimator's and exist only when it has them (refit=True). Tags follow the estimator:
     a search over a classifier is a classifier (stratified folds when the search is itself cross-validated).
@@ -217,8 +230,9 @@ class SearchCV(BaseEstimator):
         splits = list(splitter.split(X, y))  # computed once: every trial uses the same folds
         self.n_splits_ = len(splits)
         self.scorer_ = check_scoring(self.estimator, self.scoring)
+        context = None if self.storage is None else search_context(self.estimator, space, self.scoring, splits, X, y)
         study = Study(space, self.searcher if self.searcher is not None else RandomSearch(), direction="maximize",
-                      storage=self.storage, seed=self.random_state)
+                      storage=self.storage, seed=self.random_state, context=context)
         if self.resource is not None:
             self._optimize_by_epochs(study, X, y, splits, catch)
         else:

@@ -13,21 +13,25 @@ tunelab.searchers.multifidelity) uses only its public methods: `ask_many(n, budg
 `clear_stop()` for `stop()`, and `len(study)` for the trials so far.
 """
 
-import importlib
 import json
 import numbers
 import threading
 import time
+import warnings
 
 from tunelab.optimizers.validation import check_choice, check_random_state
 from tunelab.optimizers.params import clone
 from tunelab.searchers.base import History, Searcher
+from tunelab.searchers.context import check_context, differences
 from tunelab.searchers.parallel import run_trials
+from tunelab.searchers.registry import searcher_from_spec, searcher_spec
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
-from tunelab.searchers.storage import make_storage
+from tunelab.searchers.storage import StorageError, make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
     Outcome, Trial, TrialState, attach_pruner, check_value, error_text, to_csv, to_json, trials_table, wants_trial)
+
+FORMAT = 1  # the layout of the meta table this version writes and reads
 
 
 class SearchExhausted(RuntimeError):
@@ -39,30 +43,52 @@ def _seed_int(seed):
     return int(check_random_state(seed).integers(0, 2**63 - 1))
 
 
-def _searcher_spec(searcher):
-    """{"class": "module.Name", "params": {...}} when the params are JSON values, else None."""
-    spec = {"class": f"{type(searcher).__module__}.{type(searcher).__qualname__}",
-            "params": searcher.get_params(deep=False)}
-    try:
-        json.dumps(spec)
-    except (TypeError, ValueError):
-        return None
-    return spec
-
-
-def _searcher_from_spec(spec):
-    """Rebuild a stored searcher; only tunelab's own classes are imported from a file's contents."""
-    module, _, name = spec["class"].rpartition(".")
-    if not module.startswith("tunelab."):
-        raise ValueError(f"the study was run with searcher {spec['class']}; pass it again as `searcher=`.")
-    return getattr(importlib.import_module(module), name)(**spec["params"])
-
-
 def _describe(space_config):
     try:
         return repr(Space.from_config(space_config))
-    except ValueError:
-        return json.dumps(space_config)
+    except Exception:
+        return json.dumps(space_config)[:300]
+
+
+def _stored_space(stored, path):
+    """The Space of a stored study's meta, rebuilt exactly; StorageError naming the file when it cannot be."""
+    config = stored["space"]
+    if isinstance(config, list) and any(isinstance(e, dict) and "choices_repr" in e for e in config):
+        return Space.from_config(config)  # a ValueError that says to pass the space
+    try:
+        space = Space.from_config(config)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        problem = str(exc) if isinstance(exc, ValueError) else error_text(exc)
+        raise StorageError(f"{path} holds no readable study: its `space` cannot be rebuilt: {problem}") from None
+    if space.config() != config:
+        raise StorageError(f"{path} holds no readable study: its `space` is not in the form tunelab writes: "
+                           f"{json.dumps(config)[:200]}.")
+    return space
+
+
+def _check_meta(stored, path):
+    """Raise a StorageError naming the file unless the meta entries every study has are readable."""
+    def unreadable(problem):
+        return StorageError(f"{path} holds no readable study: {problem}")
+
+    for key in ("format", "space", "direction", "seed"):
+        if key not in stored:
+            raise unreadable(f"the meta table has no `{key}`.")
+    version = stored["format"]
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT:
+        raise StorageError(f"{path} was written by a newer tunelab (study format {version}; this version reads "
+                           f"format {FORMAT}).")
+    if version != FORMAT or isinstance(version, bool):
+        raise unreadable(f"`format` must be {FORMAT}; got {version!r:.80}.")
+    if stored["direction"] not in ("minimize", "maximize"):
+        raise unreadable(f"`direction` must be 'minimize' or 'maximize'; got {stored['direction']!r:.80}.")
+    seed = stored["seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise unreadable(f"`seed` must be an integer in [0, 2**63); got {seed!r:.80}.")
+    if not isinstance(stored["space"], list):
+        raise unreadable(f"`space` must be a list of dimensions; got {stored['space']!r:.80}.")
+    if not isinstance(stored.get("context", {}), dict):
+        raise unreadable(f"`context` must be a JSON object; got {stored['context']!r:.80}.")
 
 
 class Study:
@@ -71,34 +97,41 @@ class Study:
     Parameters
     ----------
     space : Space or dict of name -> Real/Integer/Categorical; may be None to reopen a stored study.
-    searcher : a `Searcher`; the study works on a clone of it.
+    searcher : a `Searcher`; the study works on a clone of it. A stored study rebuilds its searcher when
+        none is given, from tunelab's own searchers only (`tunelab.searchers.registry`): a study file
+        never runs code.
     direction : "minimize" (default) or "maximize".
     storage : None (in memory) or the path of an SQLite file; an existing file resumes its study
-        (same space and direction required) and continues the trial numbering.
+        (same space and direction required) and continues the trial numbering. A file that does not
+        hold a study, or one that cannot be read, raises an error naming it (`StorageError` for its
+        contents); with space=None the file must exist.
     seed : int, Generator or None. Fixes every random choice of the searcher; a stored study keeps
         its seed unless another one is given.
     pruner : an object with `should_prune(trial, history) -> bool`, consulted by `trial.should_prune()`.
+    context : None, or a dict of JSON values naming what the objective's values depend on besides the
+        params (data, model, metric, folds; see `check_context`). A stored study continues only in the
+        same context. SearchCV and `tunelab tune` record theirs.
+
+    A study pickles (in memory or with storage): an unpickled study with SQLite storage goes on
+    writing to its file.
     """
 
-    def __init__(self, space=None, searcher=None, direction=None, storage=None, seed=None, pruner=None):
+    def __init__(self, space=None, searcher=None, direction=None, storage=None, seed=None, pruner=None,
+                 context=None):
         if direction is not None:
             check_choice(direction, "direction", ("minimize", "maximize"))
         if searcher is not None and not isinstance(searcher, Searcher):
             raise TypeError(f"`searcher` must be a Searcher (e.g. RandomSearch()); got {searcher!r}.")
         seed = None if seed is None else _seed_int(seed)
-        self.storage = make_storage(storage)
-        stored = self.storage.read_meta()
-        if not stored:
-            if space is None:
-                where = f" {self.storage.path} holds no study;" if self.storage.path else ""
-                raise ValueError(f"`space` is required for a new study;{where} give a dict of dimensions.")
-            space = Space(space)
-            stored = self.storage.init_meta({
-                "format": 1, "space": space.config(), "direction": direction or "minimize",
-                "seed": _seed_int(None) if seed is None else seed, "searcher": _searcher_spec(searcher or RandomSearch())})
+        space = None if space is None else Space(space)
+        context = None if context is None else check_context(context)
+        self.storage = make_storage(storage, create=space is not None)
+        self._lock = threading.RLock()  # ask and tell may come from several threads
+        stored = self._stored_meta(space, direction, seed, searcher)
+        if context is not None:
+            self.check_context(context)  # first: what differs in the context explains the rest
         if space is None:
-            space = Space.from_config(stored["space"])
-        space = Space(space)
+            space = _stored_space(stored, self.storage.path)
         if space.config() != stored["space"]:
             raise ValueError(f"the storage {self.storage.path} holds a study over another space: stored "
                              f"{_describe(stored['space'])}, given {space}.")
@@ -107,21 +140,97 @@ class Study:
         self.space = space
         self.direction = stored["direction"]
         self.seed = stored["seed"] if seed is None else seed
-        if searcher is None:
-            if stored.get("searcher") is None:
-                raise ValueError("the stored study's searcher has settings that are not JSON values, so it cannot be "
-                                 "rebuilt from the file; pass it again as `searcher=`.")
-            searcher = _searcher_from_spec(stored["searcher"])
-        elif _searcher_spec(searcher) != stored.get("searcher"):
-            self.storage.set_meta("searcher", _searcher_spec(searcher))
+        from_file = searcher is None
+        if from_file:
+            searcher = self._stored_searcher(stored)
+        elif searcher_spec(searcher) != stored.get("searcher"):
+            self.storage.set_meta("searcher", searcher_spec(searcher))
         self.searcher = clone(searcher)
         self.pruner = pruner
         self._sign = 1.0 if self.direction == "minimize" else -1.0
         self.storage.load(space)
-        self.searcher.setup(space, self.seed)
+        self._setup_searcher(from_file)
         self._stop_requested = False
         self.stop_reason = None
-        self._lock = threading.RLock()  # ask and tell may come from several threads
+
+    def _where(self):
+        return f"the study file {self.storage.path}" if self.storage.path else "the stored study"
+
+    def _stored_meta(self, space, direction, seed, searcher):
+        """The meta entries of the stored study (written first for a new one), checked."""
+        stored = self.storage.read_meta()
+        if not stored:
+            if space is None:
+                where = f" {self.storage.path} holds no study;" if self.storage.path else ""
+                raise ValueError(f"`space` is required for a new study;{where} give a dict of dimensions.")
+            stored = self.storage.init_meta({
+                "format": FORMAT, "space": space.config(), "direction": direction or "minimize",
+                "seed": _seed_int(None) if seed is None else seed,
+                "searcher": searcher_spec(searcher or RandomSearch())})
+        _check_meta(stored, self.storage.path)
+        return stored
+
+    def _stored_searcher(self, stored):
+        spec = stored.get("searcher")
+        if spec is None:
+            raise StorageError(f"{self._where()} keeps no searcher that can be rebuilt (its settings were not JSON "
+                               "values); pass it again as `searcher=`.")
+        return searcher_from_spec(spec, self._where())
+
+    def _setup_searcher(self, from_file):
+        """searcher.setup(space, seed); a searcher rebuilt from a file that fails its own checks names the file."""
+        try:
+            self.searcher.setup(self.space, self.seed)
+        except Exception as exc:
+            if not from_file:
+                raise
+            raise StorageError(f"{self._where()}: the searcher stored in it does not suit the study: "
+                               f"{error_text(exc) if not isinstance(exc, (TypeError, ValueError)) else exc} "
+                               "Pass one as `searcher=`.") from exc
+
+    # ---- context -----------------------------------------------------------------------------------
+
+    @property
+    def context(self):
+        """The recorded context: a dict of JSON values ({} when none was given)."""
+        return dict(self.storage.read_meta().get("context") or {})
+
+    def check_context(self, context):
+        """Raise a ValueError naming each entry of `context` (a dict of JSON values: data fingerprints,
+        model, metric, folds...) whose stored value differs; record the entries not stored yet (with a
+        warning when the study already has trials, which are then taken to belong to them)."""
+        context = check_context(context)
+        with self._lock:
+            before = self.storage.merge_meta("context", context)
+        found = differences(before, context)
+        if found:
+            raise self._context_error(found)
+        new = {k: v for k, v in context.items() if k not in before}
+        n = self.storage.count()
+        if new and n:
+            names = ", ".join(map(repr, new))
+            values = ", ".join(f"{k}={v!r:.80}" for k, v in new.items())
+            where = f"the study in {self.storage.path}" if self.storage.path else "this study"
+            warnings.warn(f"{where} records no context for {names}; its {n} earlier trials are taken to belong to "
+                          f"{values}.", UserWarning, stacklevel=2)
+
+    def _context_error(self, found):
+        path = self.storage.path
+        entries = "; ".join(f"{entry}: stored {a!r}, given {b!r}" for entry, a, b in found)
+        differ = "1 entry differs" if len(found) == 1 else f"{len(found)} entries differ"
+        start = "to start a new study, give another storage file (or delete " + path + ")" if path else \
+            "to start a new study, create another Study"
+        return ValueError(f"{'the study in ' + path if path else 'this study'} was run in another context ({differ}): "
+                          f"{entries}. Its {self.storage.count()} trials do not compare with new ones; {start}.")
+
+    # ---- pickling ----------------------------------------------------------------------------------
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     @classmethod
     def load(cls, storage, searcher=None, seed=None, pruner=None):
@@ -317,8 +426,9 @@ class Study:
 
 
 def minimize(objective, space, searcher=None, n_trials=None, seed=None, **kwargs):
-    """Build a Study (direction "minimize"; `storage`, `pruner` may be given) and run `optimize`; returns it."""
-    study_kwargs = {k: kwargs.pop(k) for k in ("storage", "pruner", "direction") if k in kwargs}
+    """Build a Study (direction "minimize"; `storage`, `pruner`, `context` may be given) and run `optimize`;
+    returns it."""
+    study_kwargs = {k: kwargs.pop(k) for k in ("storage", "pruner", "direction", "context") if k in kwargs}
     study_kwargs.setdefault("direction", "minimize")
     study = Study(space, searcher, seed=seed, **study_kwargs)
     return study.optimize(objective, n_trials=n_trials, **kwargs)

@@ -242,7 +242,13 @@ def wants_trial(objective, pass_trial=None):
 
 
 def _iso(t):
-    return "" if t is None else datetime.datetime.fromtimestamp(t).isoformat(timespec="milliseconds")
+    """UNIX seconds as local ISO time; a time outside the calendar (a hand-edited file) as its number."""
+    if t is None:
+        return ""
+    try:
+        return datetime.datetime.fromtimestamp(t).isoformat(timespec="milliseconds")
+    except (OverflowError, OSError, ValueError):
+        return repr(t)
 
 
 def trials_table(trials, names):

@@ -82,6 +82,35 @@ def test_tune_on_a_csv_resumes_from_storage(tmp_path, cancer_csv):
     with open(tmp_path / "out" / "trials.json") as handle:
         records = json.load(handle)["random"]
     assert [r["number"] for r in records] == list(range(7))  # 4 kept, 3 more continue the numbering
+    assert "resumed" not in first.stdout
+    assert "resumed: 4 earlier trials in study.db" in second.stdout
+
+
+def test_tune_refuses_to_continue_a_study_of_other_data_or_settings(tmp_path, cancer_csv, monkeypatch, capsys):
+    from tunelab.benchmarks.cli import main  # in this process: each refusal comes before any search
+
+    monkeypatch.chdir(tmp_path)
+    args = ["--target", "diagnosis", "--searcher", "random", "--cv", "3", "--storage", "study.db", "--no-progress",
+            "--out", "out", "--trials", "3"]
+    assert main(["tune", str(cancer_csv), *args]) == 0
+    other = tmp_path / "other.csv"
+    lines = cancer_csv.read_text().splitlines()
+    other.write_text("\n".join(lines[:1] + lines[1:][::-1]) + "\n")  # the same rows in another order
+    cases = [(["tune", str(other), *args], "data file sha256: stored "),
+             (["tune", str(cancer_csv), *args, "--metric", "f1"], "--metric: stored 'accuracy', given 'f1'"),
+             (["tune", str(cancer_csv), *args, "--cv", "4"], "--cv: stored 3, given 4"),
+             (["tune", str(cancer_csv), *args, "--seed", "1"], "--seed: stored 0, given 1"),
+             (["tune", str(cancer_csv), *args, "--model", "mlp"], "--model: stored 'logistic', given 'mlp'")]
+    capsys.readouterr()
+    for call, words in cases:
+        assert main(call) == 1
+        err = capsys.readouterr().err
+        assert "the study in study.db was run in another context" in err and words in err
+        assert "Its 3 trials do not compare with new ones; to start a new study, give another storage file (or " \
+               "delete study.db)" in err
+        assert len(err.strip().splitlines()) == 1
+    assert main(["tune", str(cancer_csv), *args]) == 0
+    assert "resumed: 3 earlier trials in study.db" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args, message", [

@@ -61,7 +61,7 @@ def test_rows_are_json_never_pickles(tmp_path):
         params, steps, attrs, system = (json.loads(text) for text in row)
         assert set(params) == {"x", "n", "kind"} and isinstance(system["worker"], str)
     assert json.loads(meta["space"])[0] == {"name": "x", "type": "real", "low": 0.0, "high": 1.0, "log": False}
-    assert json.loads(meta["searcher"])["class"] == "tunelab.searchers.sampling.random.RandomSearch"
+    assert json.loads(meta["searcher"]) == {"class": "RandomSearch", "params": {"sampler": "uniform", "lhs_size": None}}
 
 
 def test_object_choices_are_stored_by_index(tmp_path):
@@ -85,7 +85,10 @@ def test_a_different_space_or_direction_is_refused(tmp_path):
         Study({"x": Real(0.0, 2.0)}, storage=path)
     with pytest.raises(ValueError, match="the stored study has direction='minimize'; got direction='maximize'"):
         Study(SPACE, direction="maximize", storage=path)
-    with pytest.raises(ValueError, match="holds no study"):
+    with pytest.raises(FileNotFoundError, match="no study at .*empty.db: the file does not exist"):
+        Study.load(tmp_path / "empty.db")
+    sqlite3.connect(tmp_path / "empty.db").close()
+    with pytest.raises(ValueError, match="empty.db holds no study"):
         Study.load(tmp_path / "empty.db")
     with pytest.raises(TypeError, match="`storage` must be None, a file path"):
         Study(SPACE, storage=3)
@@ -214,6 +217,8 @@ class OwnSearcher(RandomSearch):
 def test_a_searcher_from_outside_tunelab_must_be_given_again(tmp_path):
     path = tmp_path / "study.db"
     Study(SPACE, OwnSearcher(), storage=path, seed=0).optimize(objective, n_trials=3, progress=False).close()
-    with pytest.raises(ValueError, match=r"run with searcher test_storage.OwnSearcher; pass it again as `searcher=`"):
+    with pytest.raises(ValueError, match=r"names the searcher 'test_storage.OwnSearcher', which is not one of "
+                                         r"tunelab's searchers .*. If the study was run with a searcher of your own, "
+                                         r"pass it again as `searcher=`"):
         Study.load(path)
     assert len(Study.load(path, searcher=OwnSearcher()).trials) == 3

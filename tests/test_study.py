@@ -318,6 +318,11 @@ class GreedySearcher(Searcher):
     (lambda: Study(SPACE).optimize(quadratic, backend="gpu"), ValueError, "`backend` must be 'threads' or 'processes'"),
     (lambda: Study(SPACE).optimize(quadratic, executor=4), TypeError, "`executor` must be a concurrent.futures.Exe"),
     (lambda: Study(SPACE).optimize(quadratic, callbacks=[1]), TypeError, "`callbacks` must be functions"),
+    (lambda: Study(SPACE).optimize(quadratic, callbacks=print), TypeError,
+     r"`callbacks` must be a list of functions callback\(study, trial\); got the function print itself: pass "
+     r"callbacks=\[print\]"),
+    (lambda: Study(SPACE).optimize(quadratic, callbacks=3), TypeError,
+     r"`callbacks` must be a list of functions callback\(study, trial\); got 3"),
     (lambda: Study(SPACE).optimize(quadratic, catch="yes"), TypeError, "`catch` must be True, False or a tuple"),
     (lambda: Study(SPACE).optimize("f"), TypeError, "`objective` must be callable"),
     (lambda: Study(SPACE, OutsideSearcher()).ask(), ValueError,

@@ -1,13 +1,14 @@
 """`tunelab tune DATA.csv --target COLUMN`: tune a model on a user's own CSV (read with the standard library)."""
 
 import csv
+import hashlib
 import os
 
 import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table
 from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, write_report
-from tunelab.benchmarks.cli.tuning import model_and_space, run_search
+from tunelab.benchmarks.cli.tuning import model_and_space, open_stored_study, run_search
 from tunelab.core import StandardScaler, is_class_labels, train_test_split
 
 
@@ -55,6 +56,15 @@ def is_class_target(y, model):
     return is_class_labels(y) and len(np.unique(y)) <= 20
 
 
+def file_sha256(path):
+    """The SHA-256 of a file's bytes, in hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5, metric=None, storage=None, seed=0,
              out="tunelab-report", max_epochs=50, n_jobs=1, progress=True, print_fn=print):
     X, y, _ = read_csv(path, target)
@@ -66,6 +76,12 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
     estimator, space = model_and_space(model, classification, max_epochs, seed)
     scoring = metric or ("accuracy" if classification else "r2")
     stratify = y if classification and min(np.unique(y, return_counts=True)[1]) >= 2 else None
+    if storage is not None:  # the study's values depend on these: a stored study continues only with the same
+        context = {"data file sha256": file_sha256(path), "--target": target, "--model": model, "--metric": scoring,
+                   "--cv": cv, "--seed": seed}
+        earlier = open_stored_study(storage, searcher, space, budget=trials, seed=seed, context=context)
+        if earlier:
+            print_fn(f"resumed: {earlier} earlier trials in {storage}")
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=stratify, random_state=seed)
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)

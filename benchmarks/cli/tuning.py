@@ -11,7 +11,7 @@ from tunelab.core import (
 )
 from tunelab.optimizers import Momentum
 from tunelab.searchers import (
-    BayesSearch, Categorical, EvolutionSearch, GridSearch, RandomSearch, Real, SearchCV, TrialState,
+    BayesSearch, Categorical, EvolutionSearch, GridSearch, RandomSearch, Real, SearchCV, Study, TrialState,
 )
 
 SEARCHER_NAMES = ("grid", "random", "bayes", "evolution")
@@ -54,6 +54,14 @@ def model_and_space(model, classification, max_epochs, random_state):
             raise ValueError("`--model linear` needs a numeric target; use `--model logistic` or `mlp` for classes.")
         return LinearRegression(), {"alpha": Real(1e-8, 100.0, log=True)}
     raise ValueError(f"`--model` must be one of linear, logistic, mlp; got {model!r}.")
+
+
+def open_stored_study(storage, name, space, *, budget, seed, context):
+    """Create, or resume, the study kept in `storage` (the searcher `name`, maximising), refusing one run in
+    another `context`; returns the number of its earlier trials."""
+    searcher = make_searcher(name, budget, len(space))
+    with Study(space, searcher, direction="maximize", storage=storage, seed=seed, context=context) as study:
+        return len(study)
 
 
 def run_search(name, estimator, space, X_train, y_train, X_test, y_test, *, budget, cv, scoring, seed, n_jobs,
