@@ -7,8 +7,10 @@ searcher asked for new points, inside one write transaction (BEGIN IMMEDIATE) th
 the others wrote, so no two processes take the same number or the same grid point.
 Params, values and attributes are stored as JSON, never pickled.
 
-Both storages offer the same five calls to the study: read_meta, init_meta/set_meta, load(space),
-create_trials(propose), finish(trial), plus sync() and `trials` (the list, trials[i].number == i).
+Both storages offer the same calls to the study: read_meta, init_meta/set_meta, extend_space(entry) (a
+define-by-run study's space grows by one dimension, atomically), load(space), create_trials(propose),
+finish(trial) (which writes the params too: a define-by-run trial gets them while it runs), plus sync()
+and `trials` (the list, trials[i].number == i).
 """
 
 import json
@@ -74,6 +76,15 @@ class InMemoryStorage:
 
     def set_meta(self, key, value):
         self.meta[key] = value
+
+    def extend_space(self, entry):
+        """Append `entry` (a dimension's config with its "name") to meta["space"] unless that name is there;
+        returns the stored space."""
+        with self._lock:
+            space = self.meta["space"] = list(self.meta["space"])
+            if all(e["name"] != entry["name"] for e in space):
+                space.append(entry)
+            return list(space)
 
     def load(self, space):
         self.space = space
@@ -143,6 +154,16 @@ class SQLiteStorage:
     def set_meta(self, key, value):
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def extend_space(self, entry):
+        """In one write transaction: append `entry` to the stored space unless another process stored that name
+        first; returns the stored space."""
+        with self._transaction():
+            space = json.loads(self._db.execute("SELECT value FROM meta WHERE key = 'space'").fetchone()[0])
+            if all(e["name"] != entry["name"] for e in space):
+                space.append(entry)
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'space'", (json.dumps(space),))
+            return space
 
     def load(self, space):
         """Read every trial; running trials of processes that died on this host are marked failed (lost)."""
@@ -214,9 +235,10 @@ class SQLiteStorage:
         """Write the trial's final state; committed before returning."""
         with self._transaction():
             self._db.execute(
-                "UPDATE trials SET state = ?, value = ?, error = ?, end_time = ?, intermediate_values = ?, "
+                "UPDATE trials SET state = ?, params = ?, value = ?, error = ?, end_time = ?, intermediate_values = ?, "
                 "attrs = ?, system_attrs = ?, seq = ? WHERE number = ?",
-                (trial.state.value, trial.value, trial.error, trial.end_time,
+                (trial.state.value, json.dumps(self.space.params_to_json(trial.params)), trial.value, trial.error,
+                 trial.end_time,
                  json.dumps({str(k): v for k, v in trial.intermediate_values.items()}), json.dumps(trial.attrs),
                  json.dumps(trial.system_attrs), self._next_seq(), trial.number))
             self._own_running.discard(trial.number)
