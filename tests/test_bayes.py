@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
 from tunelab.benchmarks.functions import get_function
 from tunelab.searchers.bayes.gp import GPFactor, GPPosterior
@@ -31,6 +31,11 @@ class TestBayesSearchContract(SearcherContract):
 class TestBayesSearchConstantLiarContract(SearcherContract):
     def make_searcher(self):
         return BayesSearch(n_initial=3, acquisition="ucb", kernel="rbf", batch_strategy="constant_liar_min")
+
+
+class TestBayesSearchConditionalContract(ConditionalSearcherContract):
+    def make_searcher(self):
+        return BayesSearch(n_initial=4)
 
 
 # ---- acquisition functions ----------------------------------------------------------------------

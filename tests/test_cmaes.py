@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
 from tunelab.benchmarks.functions import get_function
 from tunelab.core.base import BaseEstimator
@@ -41,6 +41,13 @@ class TestCMAESRandomStartContract(TestCMAESContract):
 
     def make_searcher(self):
         return CMAES(start="random", sigma0=0.3)
+
+
+class TestCMAESConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True  # generations of 4: the one unconditional real dimension is evolved
+
+    def make_searcher(self):
+        return CMAES()
 
 
 def _sphere(center=1.0):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
 from tunelab.benchmarks.functions import get_function
 from tunelab.core.base import BaseEstimator
@@ -31,6 +31,14 @@ class TestEvolutionSmallPopulationContract(SearcherContract):
 
     def make_searcher(self):
         return EvolutionSearch(population_size=6, n_elite=2)
+
+
+class TestEvolutionConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True
+    n_trials = 20  # generation 0 (10 points) and 1
+
+    def make_searcher(self):
+        return EvolutionSearch()
 
 
 def _mixed_space():

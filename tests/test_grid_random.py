@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
 from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.base import History
@@ -44,6 +44,29 @@ class TestLatinHypercubeContract(SearcherContract):
 
     def make_searcher(self):
         return RandomSearch(sampler="lhs")
+
+
+class TestGridConditionalContract(ConditionalSearcherContract):
+    stochastic = False
+    batch_invariant = True
+    define_by_run = False
+
+    def make_searcher(self):
+        return GridSearch(n_points=2)
+
+
+class TestUniformConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True
+
+    def make_searcher(self):
+        return RandomSearch()
+
+
+class TestSobolConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True
+
+    def make_searcher(self):
+        return RandomSearch(sampler="sobol")
 
 
 # ---- grid -----------------------------------------------------------------------------------------
