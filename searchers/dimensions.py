@@ -21,6 +21,7 @@ holds sub-spaces: dimensions that exist only under one of its choices (see tunel
 import math
 import numbers
 import warnings
+from decimal import Decimal
 
 import numpy as np
 
@@ -110,17 +111,24 @@ class _Levels(Dimension):
         return (self.level(u) + 0.5) / self.n_values
 
 
+def _decimal_value(low, step, k):
+    """low + k step in decimal arithmetic on the shortest reprs, as a float: 0.1 + 2 x 0.1 is 0.3, not
+    0.30000000000000004."""
+    return float(Decimal(repr(low)) + int(k) * Decimal(repr(step)))
+
+
 def _stepped_high(low, high, step, who):
     """(m, high'): the number of values low + k step inside [low, high], and the last of them; warns when
     high' < high (the step does not divide high - low), as Optuna does."""
     if isinstance(step, int):
         m = (high - low) // step + 1
+        last = low + (m - 1) * step
     else:
-        m = int(math.floor((high - low) / step * (1 + 1e-12))) + 1
+        m = int((Decimal(repr(high)) - Decimal(repr(low))) // Decimal(repr(step))) + 1
+        last = _decimal_value(low, step, m - 1)
     if m < 2:
         raise ValueError(f"{who} needs `step` <= high - low; got low={low!r}, high={high!r}, step={step!r}.")
-    last = low + (m - 1) * step
-    if last != high and not math.isclose(last, high, rel_tol=1e-12, abs_tol=1e-12 * step):
+    if last != high:
         warnings.warn(f"{who}: `step`={step!r} does not divide high - low = {high - low!r}; high={high!r} is "
                       f"replaced by {last!r}, the last value low + k step.", UserWarning, stacklevel=3)
         return m, last
@@ -150,7 +158,7 @@ class Real(_Levels):
         self._b = math.log(self.high) if self.log else self.high
 
     def value(self, k):
-        return min(self.low + int(k) * self.step, self.high)
+        return min(_decimal_value(self.low, self.step, k), self.high)
 
     def to_unit(self, value):
         if self.step is not None:
