@@ -99,8 +99,9 @@ class History:
         return U, y
 
     def pending(self):
-        """Encoded params of the running trials; (r, d)."""
-        return self.space.encode_many([t.params for t in self.running()])
+        """Encoded params of the running trials; (r, d). (A copy of each params dict is read: a define-by-run
+        trial running in another thread may be adding names to it.)"""
+        return self.space.encode_many([dict(t.params) for t in self.running()])
 
     def best(self):
         """The complete trial with the least loss, or None."""

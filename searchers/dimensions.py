@@ -199,7 +199,9 @@ class Real(_Levels):
         n_points = int(check_scalar(n_points, "n_points", numbers.Integral, low=1))
         if self.step is not None:
             m = self.n_values
-            levels = [m // 2] if n_points == 1 else sorted({round(i * (m - 1) / (n_points - 1)) for i in range(n_points)})
+            if n_points == 1:
+                return [float(self.value(m // 2))]
+            levels = sorted({round(i * (m - 1) / (n_points - 1)) for i in range(n_points)})
             return [float(self.value(k)) for k in levels]
         if n_points == 1:
             return [self.from_unit(0.5)]

@@ -52,7 +52,8 @@ class _CrossValidationObjective:
 def configured(estimator, params):
     """clone(estimator) with `params` set. A chosen object (an optimizer) is cloned first, so that setting its
     own hyperparameters (`optimizer__lr`) never changes the choice that every trial shares."""
-    fresh = {name: clone(v) if hasattr(v, "get_params") and not isinstance(v, type) else v for name, v in params.items()}
+    fresh = {name: clone(value) if hasattr(value, "get_params") and not isinstance(value, type) else value
+             for name, value in params.items()}
     return clone(estimator).set_params(**fresh)
 
 

@@ -360,8 +360,8 @@ class Space:
         return hash(self.names)
 
     def __repr__(self):
-        inner = ", ".join(f"{name!r}: {dim!r}" + ("" if self._conditions[j] is None else f" if {self._condition_text(name)}")
-                          for j, (name, dim) in enumerate(self.items()))
+        inner = ", ".join(f"{name!r}: {dim!r}" + ("" if condition is None else f" if {self._condition_text(name)}")
+                          for name, dim, condition in zip(self.names, self.dims, self._conditions))
         return ("define-by-run " if self.define_by_run else "") + f"Space({{{inner}}})"
 
 

@@ -104,7 +104,8 @@ class Study:
         if not stored:
             space = Space.empty_define_by_run() if space is None else Space(space)
             meta = {"format": 1, "space": space.config(), "direction": direction or "minimize",
-                    "seed": _seed_int(None) if seed is None else seed, "searcher": _searcher_spec(searcher or RandomSearch())}
+                    "seed": _seed_int(None) if seed is None else seed,
+                    "searcher": _searcher_spec(searcher or RandomSearch())}
             if space.define_by_run:
                 meta["define_by_run"] = True
             stored = self.storage.init_meta(meta)
@@ -146,7 +147,8 @@ class Study:
         """Reopen the study stored at `storage` (its space, direction, seed and searcher come from the file)."""
         storage = make_storage(storage)
         if not storage.read_meta():
-            raise ValueError(f"{storage.path or 'the storage'} holds no study; create one with Study(space, storage=...).")
+            raise ValueError(f"{storage.path or 'the storage'} holds no study; create one with "
+                             "Study(space, storage=...).")
         return cls(None, searcher=searcher, storage=storage, seed=seed, pruner=pruner)
 
     # ---- ask / tell ----------------------------------------------------------------------------
@@ -165,9 +167,10 @@ class Study:
 
     def _sync_space(self):
         """Take the stored space of a define-by-run study, which other processes may have grown."""
-        stored = self.storage.read_meta()["space"]
-        if len(stored) != len(self.space):
-            self.space = Space.from_config(stored, define_by_run=True)
+        with self._lock:
+            stored = self.storage.read_meta()["space"]
+            if len(stored) > len(self.space):  # the stored space only grows
+                self.space = Space.from_config(stored, define_by_run=True)
 
     def _grow_space(self, name, dim):
         """Add `name` to a define-by-run study's space (in the storage first, where several processes agree on

@@ -161,7 +161,8 @@ class Trial:
                     "suggest_int or suggest_categorical.")
         if space is not None and name in space and space.condition(name) is not None:
             parent, choices = space.condition(name)
-            return f"{name!r} is not active in trial {self.number}: it exists only when {parent} is one of {list(choices)!r}."
+            return (f"{name!r} is not active in trial {self.number}: it exists only when {parent} is one of "
+                    f"{list(choices)!r}.")
         return f"trial {self.number} has no parameter {name!r}; its params are {list(self.params)}."
 
     # ---- define-by-run ----------------------------------------------------------------------------

@@ -69,6 +69,13 @@ class TestSobolConditionalContract(ConditionalSearcherContract):
         return RandomSearch(sampler="sobol")
 
 
+class TestLatinHypercubeConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True
+
+    def make_searcher(self):
+        return RandomSearch(sampler="lhs")
+
+
 # ---- grid -----------------------------------------------------------------------------------------
 
 SPACE = Space({"a": Real(0.0, 1.0), "b": Integer(1, 3), "c": ["x", "y"]})

@@ -124,9 +124,9 @@ class CMAES(GenerationalSearcher):
 
     A flat space with a categorical dimension is refused: use `EvolutionSearch` for it. In a conditional
     or define-by-run space, the categorical and conditional dimensions are drawn independently (see the
-    module docstring). Failed and pruned trials count as the worst fitness. Points in the history that this searcher did not propose are used as
-    injected solutions, their step clipped to Mahalanobis length sqrt(n) + 2n/(n+2) (Hansen 2011,
-    "Injecting external solutions into CMA-ES").
+    module docstring). Failed and pruned trials count as the worst fitness. Points in the history that
+    this searcher did not propose are used as injected solutions, their step clipped to Mahalanobis
+    length sqrt(n) + 2n/(n+2) (Hansen 2011, "Injecting external solutions into CMA-ES").
     """
 
     def __init__(self, sigma0=0.15, popsize=None, start="center", popsize_factor=2, max_restarts=None,
@@ -149,7 +149,8 @@ class CMAES(GenerationalSearcher):
         super().setup(space, seed)
         # the evolved dimensions: real and integer ones that every trial has; the others are drawn independently
         self._evolved = np.array([j for j, (name, dim) in enumerate(space.items())
-                                  if not isinstance(dim, Categorical) and space.condition(name) is None], dtype=np.int64)
+                                  if not isinstance(dim, Categorical) and space.condition(name) is None],
+                                 dtype=np.int64)
         n = len(self._evolved)
         check_scalar(self.sigma0, "sigma0", low=0.0, low_inclusive=False)
         check_scalar(self.popsize, "popsize", numbers.Integral, low=2, allow_none=True)
@@ -164,7 +165,7 @@ class CMAES(GenerationalSearcher):
             raise ValueError(f"`start` must be 'center', 'random' or a params dict; got {self.start!r}.")
         self._lam0 = self.popsize or 4 + int(3 * math.log(max(n, 1)))
         dims = [space.dims[j] for j in self._evolved]
-        self._integer = np.array([dim.n_values is not None for dim in dims], dtype=bool)  # (n,): integers, stepped reals
+        self._integer = np.array([dim.n_values is not None for dim in dims], dtype=bool)  # (n,) integers, steps
         # unit-cube points between consecutive values of each discrete dimension, increasing: (m - 1,)
         self._thresholds = {i: dim.cell_edges()[1:-1] for i, dim in enumerate(dims) if dim.n_values is not None}
 
@@ -198,7 +199,8 @@ class CMAES(GenerationalSearcher):
 
     def _breed(self, state, index, start):
         if state is None:  # every dimension is drawn independently
-            return Generation(index, start, [self.space.decode(u) for u in self._points(np.empty((self._lam0, 0)), index)])
+            U = self._points(np.empty((self._lam0, 0)), index)  # (lam, d)
+            return Generation(index, start, [self.space.decode(u) for u in U])
         if state.finished:
             return None
         s = state.settings
