@@ -205,3 +205,33 @@ def test_define_by_run_misuse_fails_with_clear_messages():
     with pytest.raises(ValueError, match="pass_trial=False gives the objective a dict of params"):
         study.optimize(lambda p: 0.0, n_trials=1, pass_trial=False)
     assert np.isfinite(trial.suggest_float("x", 0, 1))
+
+
+def test_an_objective_written_for_optuna_runs_unchanged_with_the_same_distributions():
+    optuna = pytest.importorskip("optuna")
+
+    def objective(trial):  # Optuna's documented style: a branch per model, each with its own names
+        model = trial.suggest_categorical("model", ["svc", "forest"])
+        if model == "svc":
+            return math.log10(trial.suggest_float("svc_c", 1e-10, 1e10, log=True)) ** 2
+        depth = trial.suggest_int("rf_max_depth", 2, 32, log=True)
+        return (depth - 8) ** 2 / 100 + trial.suggest_float("ratio", 0.0, 1.0, step=0.1) + trial.suggest_int(
+            "n", 1, 9, step=2)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ours = Study(seed=0).optimize(objective, n_trials=40, progress=False)
+    theirs = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    theirs.optimize(objective, n_trials=40)
+    assert {frozenset(t.params) for t in ours.trials} == {frozenset(t.params) for t in theirs.trials}
+    distributions = {name: d for t in theirs.trials for name, d in t.distributions.items()}
+    for name, dim in ours.space.items():
+        theirs_dim = distributions[name]
+        if isinstance(dim, Categorical):
+            assert list(dim.choices) == list(theirs_dim.choices)
+        else:
+            assert (dim.low, dim.high, dim.log, dim.step) == (theirs_dim.low, theirs_dim.high, theirs_dim.log,
+                                                              theirs_dim.step)
+    for trials in (ours.trials, theirs.trials):
+        for t in trials:
+            if "ratio" in t.params:
+                assert round(t.params["ratio"], 12) in {k / 10 for k in range(11)} and t.params["n"] % 2 == 1
