@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from tunelab.searchers.bayes.search import BayesSearch
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import Study, maximize, minimize
-from tunelab.searchers.trial import Trial, TrialState, independent_value
+from tunelab.searchers.trial import INDEPENDENT_KEY, Trial, TrialState, independent_value
 
 
 def branching(trial):
@@ -92,9 +93,8 @@ def test_names_new_to_the_study_are_drawn_from_the_searchers_stream():
     study = Study(seed=42)
     trial = study.ask()
     x = trial.suggest_float("x", -1.0, 1.0)
-    assert x == independent_value(study.seed, 0, "x", Real(-1.0, 1.0))
-    u = study.searcher.rng(7_340_033, 0, 0)  # another key, another stream
-    assert x != Real(-1.0, 1.0).from_unit(u.random())
+    stream = study.searcher.rng(INDEPENDENT_KEY, 0, zlib.crc32(b"x"))  # the searcher's stream for (trial 0, "x")
+    assert x == Real(-1.0, 1.0).from_unit(stream.random()) == independent_value(study.seed, 0, "x", Real(-1.0, 1.0))
     study.tell(trial, x**2)
     later = study.ask()  # the searcher now proposes x; a new name is still drawn independently
     assert later.suggest_float("x", -1.0, 1.0) != independent_value(study.seed, 1, "x", Real(-1.0, 1.0))
