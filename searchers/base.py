@@ -22,12 +22,20 @@ The contract (tests/searcher_contract.py checks it for every searcher):
 2. `setup(space, seed)` is called once, before any `ask`. `seed` is an int fixed for the study (kept in
    storage, so a resumed study has the same one). Raise a ValueError there, with advice, if the space
    does not suit the searcher (e.g. a categorical dimension given to a searcher for real vectors).
+   In a define-by-run study (`space.define_by_run`) the space starts empty and grows: `setup` is called
+   again with the grown space before the next `ask` (never `ask` on an empty space), so a searcher keeps
+   nothing that `setup` and the history cannot rebuild.
 3. `ask(n, history)` returns a list of at most n params dicts, each inside the space; the k-th becomes
    trial number `history.next_number + k`. Returning fewer than n says the search is exhausted (the
    study stops when nothing is running and nothing new comes). `history` holds every trial so far,
    including the running ones (`history.pending()`): propose points that differ from those.
 4. Work in the unit cube: `history.observations()` gives encoded points and losses; decode proposals
    with `self.space.decode(u)`. Losses are always minimised: the study flips the sign for "maximize".
+   In a conditional space (`space.is_conditional`) a params dict holds exactly its active dimensions:
+   `decode` gives them, and `encode` sets each inactive coordinate to a fixed point (`space.inactive_units`);
+   `space.active_mask(U)` says which coordinates count (tunelab.searchers.space). The class docstring says
+   how the searcher treats conditional spaces and define-by-run studies, and `ConditionalSearcherContract`
+   (tests/searcher_contract.py) checks it.
 5. The state is rebuildable from the history: the proposals must be a function of (hyperparameters,
    space, seed, history) only, so that a resumed study, or a study run with another number of parallel
    workers, continues as if never interrupted. Draw randomness from `self.rng(key...)` keyed by e.g.
@@ -91,8 +99,9 @@ class History:
         return U, y
 
     def pending(self):
-        """Encoded params of the running trials; (r, d)."""
-        return self.space.encode_many([t.params for t in self.running()])
+        """Encoded params of the running trials; (r, d). (A copy of each params dict is read: a define-by-run
+        trial running in another thread may be adding names to it.)"""
+        return self.space.encode_many([dict(t.params) for t in self.running()])
 
     def best(self):
         """The complete trial with the least loss, or None."""

@@ -3,6 +3,17 @@
 The objective of each trial is the mean cross-validated score of clone(estimator).set_params(**params),
 always on the same folds: the (train, test) indices are computed once in `fit` and reused by every
 trial, so trials differ only by their hyperparameters. The study maximises that score.
+
+A conditional space chooses among objects with their own hyperparameters, each set on the chosen one:
+
+    {"optimizer": Categorical({Momentum(batch_size=64): {"optimizer__lr": Real(1e-3, 0.3, log=True),
+                                                          "optimizer__momentum": Real(0.5, 0.99)},
+                               Adam(batch_size=64): {"optimizer__lr": Real(1e-3, 0.3, log=True),
+                                                     "optimizer__beta1": Real(0.8, 0.99)},
+                               LBFGS(): {"optimizer__memory": Integer(3, 20)}})}
+
+A trial sets `optimizer` to a clone of the chosen object, then its nested parameters; each name is checked
+against the estimator's parameters with its branch chosen.
 """
 
 import copy
@@ -57,7 +68,7 @@ class _CrossValidationObjective:
         self.estimator, self.X, self.y, self.splits, self.scoring = estimator, X, y, splits, scoring
 
     def __call__(self, trial):
-        model = clone(self.estimator).set_params(**trial.params)
+        model = configured(self.estimator, trial.params)
         result = cross_validate(model, self.X, self.y, cv=self.splits, scoring=self.scoring)
         scores = result["test_score"]  # (n_splits,)
         set_cv_attrs(trial, scores, result["fit_time"], result["score_time"])
@@ -75,6 +86,46 @@ def search_context(estimator, space, scoring, splits, X, y):
     folds = fingerprint(np.concatenate(marked or [np.empty(0)]).astype(np.int64))  # -1, -2 end each part
     return {"estimator": import_path(type(estimator)), "estimator_params": fixed, "scoring": describe(scoring),
             "folds": f"{len(splits)} folds {folds.split(' ')[-1]}", "X": fingerprint(X), "y": fingerprint(y)}
+
+
+def configured(estimator, params):
+    """clone(estimator) with `params` set. A chosen object (an optimizer) is cloned first, so that setting its
+    own hyperparameters (`optimizer__lr`) never changes the choice that every trial shares."""
+    fresh = {name: clone(value) if hasattr(value, "get_params") and not isinstance(value, type) else value
+             for name, value in params.items()}
+    return clone(estimator).set_params(**fresh)
+
+
+def _branches(space, name):
+    """The choices above `name` under which it exists, as assignments {parent: choice, ...}: one per choice of
+    its parent, the parent's own ancestors at their first choice; [{}] for an unconditional name."""
+    condition = space.condition(name)
+    if condition is None:
+        return [{}]
+    parent, choices = condition
+    above = _branches(space, parent)[0]
+    return [{**above, parent: choice} for choice in choices]
+
+
+def _check_names(estimator, space):
+    """Raise a ValueError unless every name of `space` is a parameter of `estimator` (nested names of a chosen
+    object are looked up with that object set)."""
+    valid = estimator.get_params(deep=True)
+    unknown = [name for name in space.names if space.condition(name) is None and name not in valid]
+    if unknown:
+        choosers = [n.partition("__")[0] for n in unknown if n.partition("__")[0] in space]
+        hint = (f"; to set it only on the `{choosers[0]}` objects that have it, declare it in the sub-space of the "
+                f"choices that have it: {choosers[0]}=Categorical({{choice: {{{unknown[0]!r}: ...}}, ...}})"
+                if choosers else "")
+        raise ValueError(f"{unknown} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of "
+                         f"{type(estimator).__name__}; its parameters are {', '.join(sorted(valid))}{hint}.")
+    for name in space.names:
+        for branch in _branches(space, name):
+            there = configured(estimator, branch).get_params(deep=True) if branch else valid
+            if name not in there:
+                where = ", ".join(f"{k}={v!r}" for k, v in branch.items())
+                raise ValueError(f"{name!r} is not a parameter of {type(estimator).__name__} with {where}; its "
+                                 f"parameters there are {', '.join(sorted(there))}.")
 
 
 class SearchCV(BaseEstimator):
@@ -95,7 +146,8 @@ class SearchCV(BaseEstimator):
         Any object with get_params, set_params and fit (tunelab's or scikit-learn's, or a pipeline).
     space : Space or dict
         name -> Real, Integer, Categorical or a list of values; the names are estimator parameters (nested
-        ones as `step__param`).
+        ones as `step__param`); a `Categorical({choice: sub-space})` chooses among objects whose own
+        parameters (`optimizer__beta1`) exist only under their choice (see the module docstring).
     searcher : Searcher or None, default=None
         How the points are chosen; None means RandomSearch().
     n_trials : int or None, default=None
@@ -137,8 +189,9 @@ class SearchCV(BaseEstimator):
     Attributes
     ----------
     cv_results_ : dict of ndarray
-        One entry per trial: params, param_<name>, split<k>_test_score, mean_test_score, std_test_score,
-        rank_test_score, mean_fit_time, std_fit_time, mean_score_time, std_score_time, state, error.
+        One entry per trial: params, param_<name> (masked arrays, masked where a trial's branch does not
+        have the parameter), split<k>_test_score, mean_test_score, std_test_score, rank_test_score,
+        mean_fit_time, std_fit_time, mean_score_time, std_score_time, state, error.
     best_index_ : int
         The number (row of cv_results_) of the best trial.
     best_params_ : dict
@@ -197,11 +250,7 @@ class SearchCV(BaseEstimator):
                 raise TypeError(f"`estimator` must have get_params, set_params and fit; "
                                 f"{type(self.estimator).__name__} has no {method}.")
         space = Space(self.space)
-        valid = self.estimator.get_params(deep=True)
-        unknown = [name for name in space.names if name not in valid]
-        if unknown:
-            raise ValueError(f"{unknown} {'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of "
-                             f"{type(self.estimator).__name__}; its parameters are {', '.join(sorted(valid))}.")
+        _check_names(self.estimator, space)
         return space
 
     def _check_settings(self, y):
@@ -252,7 +301,7 @@ class SearchCV(BaseEstimator):
         self.best_score_ = best.value
         if self.refit:
             start = time.perf_counter()
-            model = clone(self.estimator).set_params(**self.best_params_)
+            model = configured(self.estimator, self.best_params_)
             if self.resource is not None:
                 model.set_params(**{self.resource: self.pruner_.max_resource})
             self.best_estimator_ = model.fit(X, y) if y is not None else model.fit(X)
@@ -374,8 +423,10 @@ def _cv_results(trials, names, n_splits):
     m = len(trials)
     results = {"params": [dict(t.params) for t in trials]}
     for name in names:
-        column = np.empty(m, dtype=object)
-        column[:] = [t.params[name] for t in trials]
+        column = np.ma.MaskedArray(np.empty(m, dtype=object), mask=True)  # (m,)
+        for i, t in enumerate(trials):
+            if name in t.params:
+                column[i] = t.params[name]
         results[f"param_{name}"] = column
     split_scores = np.full((m, n_splits), np.nan)  # (m, k)
     for i, t in enumerate(trials):

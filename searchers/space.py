@@ -1,329 +1,114 @@
 """Search spaces: one transform maps every dimension to the unit interval and back.
 
-A `Space` is an ordered dict of dimensions. `Space.encode(params) -> u` with u in [0, 1]^d and
-`Space.decode(u) -> params` are the only bridge between a searcher (which works in the unit cube)
-and the objective (which receives a dict of named values), as in Optuna's search-space transform.
+A `Space` is an ordered dict of dimensions (tunelab.searchers.dimensions: Real, Integer, Categorical).
+`Space.encode(params) -> u` with u in [0, 1]^d and `Space.decode(u) -> params` are the only bridge between
+a searcher (which works in the unit cube) and the objective (which receives named values), as in Optuna's
+search-space transform.
 
-    Real(low, high)              x = low + u (high - low)
-    Real(low, high, log=True)    log x = log low + u (log high - log low)              (log-uniform)
-    Integer(low, high)           bin k of m = high - low + 1 equal bins, x = low + k     (each integer 1/m)
-    Integer(low, high, log=True) log-uniform on [low - 1/2, high + 1/2], rounded to the nearest integer
-    Categorical(choices)         bin i of m = len(choices) equal bins, x = choices[i]
+Conditional spaces
+------------------
+A `Categorical` given a dict carries, for each choice, the dimensions that exist only under it (Hyperopt's
+`hp.choice`; sub-spaces may nest)::
 
-The values of a discrete dimension (Integer, Categorical) are its m = `n_values` levels: level k
-(the integer low + k, or choices[k]) is decoded from the cell [e_k, e_k+1) of the unit interval
-(`cell_edges`) and encoded to one point of it (`level_units`). A searcher that rounds, one-hot encodes
-or measures cells asks the dimension (`level`, `snap`, `cell_edges`) instead of redoing the formulas.
+    Space({"alpha": Real(1e-6, 1e-2, log=True),
+           "optimizer": Categorical({"momentum": {"lr": Real(1e-3, 0.3, log=True), "momentum": Real(0.5, 0.99)},
+                                     "adam": {"lr": Real(1e-3, 0.3, log=True), "beta1": Real(0.8, 0.99)},
+                                     "lbfgs": None})})
+
+Names are the keys the params get, unique in the space: a name under several choices of one Categorical
+(`lr` above) is one dimension, which must be declared equal each time. The space is flattened into
+columns, parents before children; `space.names`, `space.dims` list them all (the parent as a plain
+`Categorical` of its choices). The API a searcher needs:
+
+    space.is_conditional          True when some dimension hangs under a choice
+    space.condition(name)         None, or (parent name, the tuple of its choices under which `name` exists)
+    space.active_mask(U)          (m, d) bool: which coordinates of the points U are active (parents decide)
+    space.inactive_units          (d,): the fixed unit point a dimension takes when inactive, snap(1/2)
+    space.fill_inactive(U)        U with every inactive coordinate set to `inactive_units`
+
+A params dict holds exactly its active dimensions (`validate` checks it). `encode` writes
+`inactive_units` for the inactive ones, so every point is a full vector of [0, 1]^d and a searcher of
+vectors (GP, CMA-ES, genetic algorithm) keeps working; `decode(u)` reads the parents first and returns
+the active dimensions only, ignoring the other coordinates. Hence decode(u) == decode(fill_inactive(u))
+and encode(decode(u)) == fill_inactive(snap(u)) up to the rounding of real coordinates. `Grid` enumerates
+only the active combinations.
+
+A define-by-run space (`Space.empty_define_by_run()`, grown one dimension at a time by `extended`, as the
+objective calls `trial.suggest_*`) has no declared conditions: a params dict may hold any subset of its
+names, `decode` returns every name, and a missing name is encoded to its inactive unit point.
 """
 
-import itertools
 import math
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
 from tunelab.optimizers.validation import check_scalar
-
-_JSON_SCALARS = (str, int, float, bool, type(None))
-
-
-def _unit_array(u):
-    """u (a number or an array) as float64 clipped into [0, 1]."""
-    return np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0)
+from tunelab.searchers.dimensions import (  # noqa: F401  (re-exported: the dimensions belong to the space)
+    Categorical, Dimension, Integer, Real, check_dimension, dimension_from_config)
 
 
-def _pointwise(f, u):
-    """f applied to each element of u (clipped into [0, 1]); an array of u's shape."""
-    u = _unit_array(u)
-    return np.array([f(x) for x in u.ravel().tolist()]).reshape(u.shape)
+def _as_dict(params, who):
+    if isinstance(params, dict):
+        return params
+    if isinstance(params, Mapping):  # a Trial reads as the mapping of its params
+        return dict(params.items())
+    raise TypeError(f"{who} must be a dict of name -> value; got {type(params).__name__}.")
 
 
-class Dimension:
-    """One named axis of a search space: a map between its values and the unit interval [0, 1]."""
-
-    n_values = None  # the number of levels of a discrete dimension; None for Real
-
-    def to_unit(self, value):
-        """The point u in [0, 1] that `from_unit` maps back to `value`."""
-        raise NotImplementedError
-
-    def from_unit(self, u):
-        """The value at u in [0, 1] (u outside is clipped)."""
-        raise NotImplementedError
-
-    def snap(self, u):
-        """The point of [0, 1] nearest to u that the dimension holds, elementwise (u clipped first; same shape).
-
-        Real: u itself. Integer and Categorical: the unit point of the value u decodes to,
-        to_unit(from_unit(u)); so decode(snap(u)) == decode(u) and snap is the identity on encoded values.
-        """
-        raise NotImplementedError
-
-    def contains(self, value):
-        raise NotImplementedError
-
-    def grid(self, n_points):
-        """The grid values of this dimension, in increasing order (choices in their given order)."""
-        raise NotImplementedError
-
-    def config(self):
-        """A JSON-able description, inverted by `dimension_from_config`."""
-        raise NotImplementedError
-
-    def sample(self, rng, n=None):
-        """One value (n=None) or a list of n values, uniform in the unit interval of this dimension."""
-        if n is None:
-            return self.from_unit(rng.random())
-        return [self.from_unit(u) for u in rng.random(n)]
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.config() == other.config()
-
-    def __hash__(self):
-        return hash(repr(self))
+def _where(names, dims, condition):
+    """'at the top level' or 'under optimizer=adam' for an error message."""
+    if condition is None:
+        return "at the top level"
+    parent, levels = condition
+    choices = dims[names.index(parent)].choices
+    return f"under {parent}=" + "|".join(repr(choices[k]) for k in sorted(levels))
 
 
-class Real(Dimension):
-    """A real value in [low, high]; `log=True` spreads it uniformly in log x (needs low > 0)."""
+def _flatten(dimensions):
+    """A nested dict of dimensions -> (names, dims, conditions): columns in order, parents first; a condition is
+    None or (parent name, set of levels); a Categorical with sub-spaces becomes a plain column."""
+    names, dims, conditions = [], [], []
 
-    def __init__(self, low, high, log=False):
-        check_scalar(low, "low")
-        check_scalar(high, "high")
-        if not low < high:
-            raise ValueError(f"Real needs `low` < `high`; got low={low!r}, high={high!r}.")
-        if log and low <= 0:
-            raise ValueError(f"Real with log=True needs `low` > 0; got low={low!r}.")
-        self.low, self.high, self.log = float(low), float(high), bool(log)
-        self._a = math.log(self.low) if self.log else self.low  # the interval [a, b] that u maps onto linearly
-        self._b = math.log(self.high) if self.log else self.high
-
-    def to_unit(self, value):
-        x = math.log(value) if self.log else value
-        return min(max((x - self._a) / (self._b - self._a), 0.0), 1.0)
-
-    def from_unit(self, u):
-        u = min(max(float(u), 0.0), 1.0)
-        x = self._a + u * (self._b - self._a)
-        if self.log:
-            x = math.exp(x)
-        return min(max(x, self.low), self.high)
-
-    def snap(self, u):
-        """u clipped into [0, 1]: a real dimension holds every point (to_unit(from_unit(u)) = u up to rounding)."""
-        return _unit_array(u)
-
-    def contains(self, value):
-        return (not isinstance(value, bool) and isinstance(value, numbers.Real)
-                and self.low <= value <= self.high)
-
-    def grid(self, n_points):
-        """n points evenly spaced in x (in log x when log=True), both ends included; one point is the middle."""
-        n_points = int(check_scalar(n_points, "n_points", numbers.Integral, low=1))
-        if n_points == 1:
-            return [self.from_unit(0.5)]
-        grid = [self.from_unit(k / (n_points - 1)) for k in range(n_points)]
-        grid[0], grid[-1] = self.low, self.high
-        return grid
-
-    def config(self):
-        return {"type": "real", "low": self.low, "high": self.high, "log": self.log}
-
-    def __repr__(self):
-        return f"Real({self.low!r}, {self.high!r}" + (", log=True)" if self.log else ")")
-
-
-class _Levels(Dimension):
-    """A discrete dimension of m = n_values levels in m equal cells: level k is decoded from
-    [k/m, (k+1)/m) (the last cell closed) and encoded to its centre (k + 1/2)/m."""
-
-    def level(self, u):
-        """k = min(floor(m u), m - 1), the level that u (clipped into [0, 1]) decodes to, elementwise; int64."""
-        m = self.n_values
-        return np.minimum((_unit_array(u) * m).astype(np.int64), m - 1)
-
-    def level_units(self):
-        """The unit point of each level, to_unit of every value in order; (n_values,)."""
-        return (np.arange(self.n_values) + 0.5) / self.n_values
-
-    def cell_edges(self):
-        """e (n_values + 1,), increasing from 0 to 1: level k is decoded from the cell [e_k, e_k+1)."""
-        return np.arange(self.n_values + 1) / self.n_values
-
-    def snap(self, u):
-        return (self.level(u) + 0.5) / self.n_values
-
-
-class Integer(_Levels):
-    """An integer in [low, high], both included; `log=True` spreads it log-uniformly (needs low >= 1).
-
-    Without log each of the m = high - low + 1 integers owns an equal share 1/m of the unit interval;
-    with log, value v owns the cell [log(v - 1/2), log(v + 1/2)] mapped linearly from
-    [log(low - 1/2), log(high + 1/2)] onto [0, 1], and is encoded to the point of log v.
-    """
-
-    def __init__(self, low, high, log=False):
-        check_scalar(low, "low", numbers.Integral)
-        check_scalar(high, "high", numbers.Integral)
-        if not low < high:
-            raise ValueError(f"Integer needs `low` < `high`; got low={low!r}, high={high!r}.")
-        if log and low < 1:
-            raise ValueError(f"Integer with log=True needs `low` >= 1; got low={low!r}.")
-        self.low, self.high, self.log = int(low), int(high), bool(log)
-        self.n_values = self.high - self.low + 1
-        if self.log:
-            self._a, self._b = math.log(self.low - 0.5), math.log(self.high + 0.5)
-
-    def to_unit(self, value):
-        """The centre of the value's bin (in log space when log=True)."""
-        if self.log:
-            return (math.log(value) - self._a) / (self._b - self._a)
-        return (value - self.low + 0.5) / self.n_values
-
-    def from_unit(self, u):
-        u = min(max(float(u), 0.0), 1.0)
-        if self.log:
-            x = math.floor(math.exp(self._a + u * (self._b - self._a)) + 0.5)
+    def add(name, dim, condition):
+        dim = check_dimension(name, dim)
+        subspaces = dim.subspaces if isinstance(dim, Categorical) else None
+        plain = Categorical(dim.choices) if subspaces is not None else dim
+        if name in names:
+            j = names.index(name)
+            old = conditions[j]
+            if condition is None or old is None or old[0] != condition[0] or dims[j] != plain:
+                raise ValueError(
+                    f"{name!r} is declared twice: {dims[j]!r} {_where(names, dims, old)} and {plain!r} "
+                    f"{_where(names, dims, (condition[0], {condition[1]}) if condition else None)}. A name is one "
+                    "dimension: it may sit under several choices of one Categorical, declared equal each time.")
+            old[1].add(condition[1])
         else:
-            x = self.low + min(int(u * self.n_values), self.n_values - 1)
-        return int(min(max(x, self.low), self.high))
+            names.append(name)
+            dims.append(plain)
+            conditions.append(None if condition is None else (condition[0], {condition[1]}))
+        for k, sub in enumerate(subspaces or ()):
+            for child, child_dim in (sub or {}).items():
+                add(child, child_dim, (name, k))
 
-    def level(self, u):
-        """from_unit(u) - low, elementwise; int64."""
-        if self.log:  # rounded in log space: the scalar rule, point by point
-            return _pointwise(self.from_unit, u).astype(np.int64) - self.low
-        return super().level(u)
-
-    def level_units(self):
-        if self.log:
-            return np.array([self.to_unit(v) for v in range(self.low, self.high + 1)])
-        return super().level_units()
-
-    def cell_edges(self):
-        """e_k = k/m; with log, e_k = (log(low + k - 1/2) - log(low - 1/2)) / (log(high + 1/2) - log(low - 1/2)).
-        Value low + k is decoded from [e_k, e_k+1) (up to the rounding of exp and log at the edges)."""
-        if not self.log:
-            return super().cell_edges()
-        e = (np.log(np.arange(self.low, self.high + 2) - 0.5) - self._a) / (self._b - self._a)
-        e[0], e[-1] = 0.0, 1.0
-        return e
-
-    def snap(self, u):
-        if self.log:
-            return _pointwise(lambda x: self.to_unit(self.from_unit(x)), u)
-        return super().snap(u)
-
-    def contains(self, value):
-        return (not isinstance(value, bool) and isinstance(value, numbers.Integral)
-                and self.low <= value <= self.high)
-
-    def grid(self, n_points=None):
-        """Every integer from low to high (n_points does not apply)."""
-        return list(range(self.low, self.high + 1))
-
-    def config(self):
-        return {"type": "integer", "low": self.low, "high": self.high, "log": self.log}
-
-    def __repr__(self):
-        return f"Integer({self.low!r}, {self.high!r}" + (", log=True)" if self.log else ")")
-
-
-def _same(a, b):
-    """Equality for choices: same type and equal (so 1, 1.0 and True stay three different choices)."""
-    if a is b:
-        return True
-    if type(a) is not type(b):
-        return False
-    try:
-        return bool(a == b)
-    except Exception:  # objects whose == is not a truth value (arrays)
-        return False
-
-
-class Categorical(_Levels):
-    """One of a list of choices (any objects); each owns an equal share 1/m of the unit interval."""
-
-    def __init__(self, choices):
-        if isinstance(choices, (str, bytes)) or not hasattr(choices, "__len__"):
-            raise TypeError(f"`choices` must be a list or tuple; got {choices!r} of type {type(choices).__name__}.")
-        choices = tuple(choices)
-        if len(choices) == 0:
-            raise ValueError("`choices` must not be empty.")
-        for i, a in enumerate(choices):
-            for b in choices[:i]:
-                if _same(a, b):
-                    raise ValueError(f"`choices` must be distinct; {a!r} appears more than once in {list(choices)!r}.")
-        self.choices = choices
-        self.n_values = len(choices)
-        self.json_native = all(isinstance(c, _JSON_SCALARS) for c in choices)
-
-    def index(self, value):
-        """Position of `value` among the choices (ValueError if it is not one of them)."""
-        for i, c in enumerate(self.choices):
-            if _same(c, value):
-                return i
-        for i, c in enumerate(self.choices):  # numpy scalars and other equal values of another type
-            try:
-                if (isinstance(value, numbers.Number) and not isinstance(value, bool)
-                        and not isinstance(c, bool) and c == value):
-                    return i
-            except Exception:
-                pass
-        raise ValueError(f"{value!r} is not one of the choices {list(self.choices)!r}.")
-
-    def to_unit(self, value):
-        return (self.index(value) + 0.5) / self.n_values
-
-    def from_unit(self, u):
-        u = min(max(float(u), 0.0), 1.0)
-        return self.choices[min(int(u * self.n_values), self.n_values - 1)]
-
-    def contains(self, value):
-        try:
-            self.index(value)
-        except ValueError:
-            return False
-        return True
-
-    def grid(self, n_points=None):
-        """Every choice, in the given order (n_points does not apply)."""
-        return list(self.choices)
-
-    def config(self):
-        if self.json_native:
-            return {"type": "categorical", "choices": list(self.choices)}
-        return {"type": "categorical", "choices_repr": [repr(c) for c in self.choices]}
-
-    def __repr__(self):
-        return f"Categorical({list(self.choices)!r})"
-
-
-def dimension_from_config(config):
-    """Inverse of `Dimension.config()`."""
-    kind = config.get("type")
-    if kind == "real":
-        return Real(config["low"], config["high"], log=config["log"])
-    if kind == "integer":
-        return Integer(config["low"], config["high"], log=config["log"])
-    if kind == "categorical":
-        if "choices" not in config:
-            raise ValueError(
-                f"cannot rebuild a Categorical from its stored description {config['choices_repr']!r}: its choices "
-                "are not JSON values; pass the `space` explicitly."
-            )
-        return Categorical(config["choices"])
-    raise ValueError(f"unknown dimension type {kind!r} in the stored space.")
+    for name, dim in dimensions.items():
+        add(name, dim, None)
+    return names, dims, [None if c is None else (c[0], frozenset(c[1])) for c in conditions]
 
 
 class Space:
     """An ordered set of named dimensions, `Space({"lr": Real(1e-4, 1, log=True), "depth": Integer(1, 8)})`.
 
-    A list given in place of a dimension is taken as `Categorical(list)`. Names may be nested
-    estimator parameters such as `optimizer__lr`.
+    A list given in place of a dimension is taken as `Categorical(list)`; a `Categorical({choice: sub-space})`
+    makes the space conditional (see the module docstring). Names may be nested estimator parameters such
+    as `optimizer__lr`.
     """
 
     def __init__(self, dimensions):
         if isinstance(dimensions, Space):
-            dimensions = dict(zip(dimensions.names, dimensions.dims))
+            self._set(dimensions.names, dimensions.dims, dimensions._conditions, dimensions.define_by_run)
+            return
         if not hasattr(dimensions, "items"):
             raise TypeError(
                 "`space` must be a dict of name -> Real/Integer/Categorical (or a Space); "
@@ -331,21 +116,36 @@ class Space:
             )
         if len(dimensions) == 0:
             raise ValueError("`space` must have at least one dimension; got an empty dict.")
-        names, dims = [], []
-        for name, dim in dimensions.items():
-            if not isinstance(name, str) or not name:
-                raise TypeError(f"dimension names must be non-empty strings; got {name!r}.")
-            if isinstance(dim, list):
-                dim = Categorical(dim)
-            if not isinstance(dim, Dimension):
-                raise TypeError(
-                    f"dimension {name!r} must be Real(...), Integer(...), Categorical(...) or a list of choices; "
-                    f"got {dim!r} of type {type(dim).__name__}."
-                )
-            names.append(name)
-            dims.append(dim)
+        self._set(*_flatten(dimensions), define_by_run=False)
+
+    def _set(self, names, dims, conditions, define_by_run):
         self.names, self.dims = tuple(names), tuple(dims)
+        self.define_by_run = bool(define_by_run)
         self._index = {name: i for i, name in enumerate(self.names)}
+        self._conditions = tuple(conditions)
+        self._parent = [-1 if c is None else self._index[c[0]] for c in self._conditions]
+        self.is_conditional = any(c is not None for c in self._conditions)
+        self.inactive_units = np.array([float(dim.snap(0.5)) for dim in self.dims], dtype=np.float64)  # (d,)
+
+    @classmethod
+    def _from_columns(cls, names, dims, conditions, define_by_run=False):
+        space = cls.__new__(cls)
+        space._set(names, dims, conditions, define_by_run)
+        return space
+
+    @classmethod
+    def empty_define_by_run(cls):
+        """The space of a define-by-run study before its first suggestion: no dimension yet."""
+        return cls._from_columns((), (), (), define_by_run=True)
+
+    def extended(self, name, dim):
+        """This define-by-run space with `name` added as its last dimension (the space itself is unchanged)."""
+        if not self.define_by_run:
+            raise ValueError("only a define-by-run space grows; a declared space is fixed.")
+        if name in self._index:
+            raise ValueError(f"{name!r} is already a dimension of the space.")
+        dim = check_dimension(name, dim)
+        return Space._from_columns(self.names + (name,), self.dims + (dim,), self._conditions + (None,), True)
 
     def __len__(self):
         return len(self.dims)
@@ -362,24 +162,95 @@ class Space:
     def items(self):
         return zip(self.names, self.dims)
 
+    # ---- conditions -----------------------------------------------------------------------------
+
+    def condition(self, name):
+        """None for a dimension that always exists, else (parent, choices): it exists when the Categorical
+        `parent` exists and takes one of `choices`."""
+        condition = self._conditions[self._index[name]]
+        if condition is None:
+            return None
+        parent, levels = condition
+        return parent, tuple(self[parent].choices[k] for k in sorted(levels))
+
+    def _condition_text(self, name):
+        parent, choices = self.condition(name)
+        return f"{parent} is " + (repr(choices[0]) if len(choices) == 1 else f"one of {list(choices)!r}")
+
+    def active_names(self, params):
+        """The names active for the values in `params`: the unconditional ones, and each conditional one
+        whose parent is active and holds one of its choices (params are read for the parents only)."""
+        active = []
+        is_active = [False] * len(self.names)
+        for j, (name, condition) in enumerate(zip(self.names, self._conditions)):
+            if condition is not None:
+                p = self._parent[j]
+                value = params.get(self.names[p], _MISSING)
+                if not is_active[p] or value is _MISSING or not self.dims[p].contains(value):
+                    continue
+                if self.dims[p].index(value) not in condition[1]:
+                    continue
+            is_active[j] = True
+            active.append(name)
+        return active
+
+    def active_mask(self, U):
+        """(m, d) bool for points U (m, d) (or (d,) for one point): coordinate j is active when dimension j is
+        unconditional, or its parent is active and u_parent decodes to one of its choices. All True for a
+        flat or define-by-run space."""
+        U = np.asarray(U, dtype=np.float64)
+        A = np.ones(np.atleast_2d(U).shape, dtype=bool)  # (m, d)
+        if self.is_conditional:
+            U2 = np.atleast_2d(U)
+            for j, condition in enumerate(self._conditions):
+                if condition is not None:
+                    p = self._parent[j]
+                    A[:, j] = A[:, p] & np.isin(self.dims[p].level(U2[:, p]), list(condition[1]))
+        return A[0] if U.ndim == 1 else A
+
+    def fill_inactive(self, U):
+        """A copy of U (d,) or (m, d) with each inactive coordinate set to `inactive_units`: one point per params."""
+        U = np.asarray(U, dtype=np.float64)
+        return np.where(self.active_mask(U), U, self.inactive_units)
+
+    # ---- params and the unit cube ---------------------------------------------------------------
+
     def validate(self, params, who="params"):
-        """Raise a ValueError naming what is wrong unless `params` holds exactly one valid value per dimension."""
-        if not isinstance(params, dict):
-            raise TypeError(f"{who} must be a dict of name -> value; got {type(params).__name__}.")
-        if len(params) != len(self.names) or any(name not in params for name in self.names):
-            missing = [n for n in self.names if n not in params]
-            extra = [n for n in params if n not in self._index]
-            raise ValueError(f"{who} must have exactly the names {list(self.names)}; "
-                             f"missing {missing}, unknown {extra}.")
-        for name, dim in zip(self.names, self.dims):
-            if not dim.contains(params[name]):
-                raise ValueError(f"{who}[{name!r}] = {params[name]!r} is not inside {dim!r}.")
+        """Raise a ValueError naming what is wrong unless `params` holds one valid value for each active
+        dimension and nothing else (for a define-by-run space: for any of its dimensions)."""
+        params = _as_dict(params, who)
+        if not self.is_conditional and not self.define_by_run:
+            if len(params) != len(self.names) or any(name not in params for name in self.names):
+                missing = [n for n in self.names if n not in params]
+                extra = [n for n in params if n not in self._index]
+                raise ValueError(f"{who} must have exactly the names {list(self.names)}; "
+                                 f"missing {missing}, unknown {extra}.")
+        for name, value in params.items():
+            if name in self._index and not self[name].contains(value):
+                raise ValueError(f"{who}[{name!r}] = {value!r} is not inside {self[name]!r}.")
+        if self.define_by_run:
+            unknown = [n for n in params if n not in self._index]
+            if unknown:
+                raise ValueError(f"{who} has names {unknown} that are not in the space {list(self.names)}.")
+        elif self.is_conditional:
+            active = self.active_names(params)
+            missing = [n for n in active if n not in params]
+            extra = [n for n in params if n not in active]
+            if missing or extra:
+                inactive = [f"{n!r} exists only when {self._condition_text(n)}" for n in extra if n in self._index]
+                hint = f" ({'; '.join(inactive)})" if inactive else ""
+                raise ValueError(f"{who} must have exactly the active names {active}; missing {missing}, "
+                                 f"unknown or inactive {extra}{hint}.")
         return params
 
     def encode(self, params):
-        """params dict -> u, a (d,) float64 array in [0, 1]^d."""
-        self.validate(params)
-        return np.array([dim.to_unit(params[name]) for name, dim in zip(self.names, self.dims)], dtype=np.float64)
+        """params dict -> u, a (d,) float64 array in [0, 1]^d; an inactive dimension gets `inactive_units`."""
+        params = self.validate(params)
+        u = self.inactive_units.copy()
+        for name, value in params.items():
+            j = self._index[name]
+            u[j] = self.dims[j].to_unit(value)
+        return u
 
     def encode_many(self, params_list):
         """A list of m params dicts -> (m, d) array."""
@@ -389,15 +260,26 @@ class Space:
         return U
 
     def decode(self, u):
-        """u, a (d,) array-like in [0, 1]^d (clipped), -> params dict."""
+        """u, a (d,) array-like in [0, 1]^d (clipped), -> params dict of the active dimensions."""
         u = np.asarray(u, dtype=np.float64)
         if u.shape != (len(self.dims),):
             raise ValueError(f"`u` must have shape ({len(self.dims)},); got {u.shape}.")
-        return {name: dim.from_unit(x) for name, dim, x in zip(self.names, self.dims, u.tolist())}
+        values = u.tolist()
+        if not self.is_conditional:
+            return {name: dim.from_unit(x) for name, dim, x in zip(self.names, self.dims, values)}
+        params, level = {}, {}
+        for j, (name, dim, condition) in enumerate(zip(self.names, self.dims, self._conditions)):
+            if condition is not None and level.get(self._parent[j]) not in condition[1]:
+                continue  # the parent is inactive or holds another choice
+            params[name] = dim.from_unit(values[j])
+            if isinstance(dim, Categorical):
+                level[j] = int(dim.level(values[j]))
+        return params
 
     def snap(self, U):
         """U (d,) or (c, d) -> the nearest points the space holds, a new array of U's shape: column j
-        snapped by dimension j (`Dimension.snap`), so that decode(snap(u)) == decode(u)."""
+        snapped by dimension j (`Dimension.snap`), so that decode(snap(u)) == decode(u). Inactive
+        coordinates are snapped too, and kept (see `fill_inactive`)."""
         U = np.array(U, dtype=np.float64)
         if U.ndim not in (1, 2) or U.shape[-1] != len(self.dims):
             raise ValueError(f"`U` must have shape ({len(self.dims)},) or (c, {len(self.dims)}); got {U.shape}.")
@@ -406,10 +288,13 @@ class Space:
         return U
 
     def sample(self, rng, n=None):
-        """One params dict (n=None) or a list of n, uniform in the unit cube (log-uniform on log dimensions)."""
+        """One params dict (n=None) or a list of n, uniform in the unit cube (log-uniform on log dimensions):
+        in a conditional space, the choices first, then the dimensions they open."""
         if n is None:
             return self.decode(rng.random(len(self.dims)))
         return [self.decode(u) for u in rng.random((n, len(self.dims)))]
+
+    # ---- grids ----------------------------------------------------------------------------------
 
     def grid_axes(self, n_points=10):
         """Grid values per dimension: `n_points` per real dimension (an int, or a dict name -> int),
@@ -425,34 +310,140 @@ class Space:
                 for dim, (n, label) in zip(self.dims, per_dim)]
 
     def grid_size(self, n_points=10):
-        return math.prod(len(axis) for axis in self.grid_axes(n_points))
+        """The number of grid points (active combinations only)."""
+        return Grid(self, n_points).size
 
     def grid(self, n_points=10):
-        """Every point of the product grid, the last dimension varying fastest (itertools.product order)."""
-        return [dict(zip(self.names, values)) for values in itertools.product(*self.grid_axes(n_points))]
+        """Every point of the grid, the last dimension varying fastest (itertools.product order for a flat
+        space); in a conditional space, only the active combinations (see `Grid`)."""
+        grid = Grid(self, n_points)
+        return [grid.point(i) for i in range(grid.size)]
+
+    # ---- storage --------------------------------------------------------------------------------
 
     def config(self):
-        return [{"name": name, **dim.config()} for name, dim in zip(self.names, self.dims)]
+        """A JSON-able list, one entry per dimension; a conditional one names its `parent` and the levels
+        (`when`, indices of the parent's choices) under which it exists."""
+        config = []
+        for name, dim, condition in zip(self.names, self.dims, self._conditions):
+            entry = {"name": name, **dim.config()}
+            if condition is not None:
+                entry.update(parent=condition[0], when=sorted(condition[1]))
+            config.append(entry)
+        return config
 
     @classmethod
-    def from_config(cls, config):
-        return cls({entry["name"]: dimension_from_config(entry) for entry in config})
+    def from_config(cls, config, define_by_run=False):
+        names = [entry["name"] for entry in config]
+        dims = [dimension_from_config(entry) for entry in config]
+        conditions = [None if "parent" not in e else (e["parent"], frozenset(e["when"])) for e in config]
+        if not config and not define_by_run:
+            raise ValueError("the stored space has no dimension.")
+        return cls._from_columns(names, dims, conditions, define_by_run)
 
     def params_to_json(self, params):
         """A JSON-able copy of params: choices that are not JSON values are stored by their index."""
-        return {name: (dim.index(params[name]) if isinstance(dim, Categorical) and not dim.json_native
-                       else params[name]) for name, dim in zip(self.names, self.dims)}
+        return {name: (self[name].index(value) if self._by_index(name) else value) for name, value in params.items()}
 
     def params_from_json(self, stored):
-        return {name: (dim.choices[stored[name]] if isinstance(dim, Categorical) and not dim.json_native
-                       else stored[name]) for name, dim in zip(self.names, self.dims)}
+        return {name: (self[name].choices[value] if self._by_index(name) else value) for name, value in stored.items()}
+
+    def _by_index(self, name):
+        dim = self.dims[self._index[name]] if name in self._index else None
+        return isinstance(dim, Categorical) and not dim.json_native
 
     def __eq__(self, other):
-        return isinstance(other, Space) and self.names == other.names and self.dims == other.dims
+        return (isinstance(other, Space) and self.names == other.names and self.dims == other.dims
+                and self._conditions == other._conditions and self.define_by_run == other.define_by_run)
 
     def __hash__(self):
         return hash(self.names)
 
     def __repr__(self):
-        inner = ", ".join(f"{name!r}: {dim!r}" for name, dim in self.items())
-        return f"Space({{{inner}}})"
+        inner = ", ".join(f"{name!r}: {dim!r}" + ("" if condition is None else f" if {self._condition_text(name)}")
+                          for name, dim, condition in zip(self.names, self.dims, self._conditions))
+        return ("define-by-run " if self.define_by_run else "") + f"Space({{{inner}}})"
+
+
+_MISSING = object()
+
+
+class Grid:
+    """The grid of a space, point i <-> params dict, the last dimension varying fastest.
+
+    A scope is a list of dimensions that exist together: the unconditional ones, or those under level k
+    of a Categorical j. A scope's grid is the product of its blocks, a block being a dimension's grid axis
+    or, for a Categorical j with sub-spaces, the union over its levels k of {choice k} x grid(scope(j, k)):
+
+        size(scope) = prod_{j in scope} size(j),    size(j) = sum_k size(scope(j, k))  (else len(axis_j))
+
+    so point i is a mixed-radix number whose digits are the blocks (itertools.product order for a flat
+    space), and the digit of block j picks the level k by cumulative sizes, then a point of scope(j, k).
+    """
+
+    def __init__(self, space, n_points=10):
+        self.names = space.names
+        self.axes = space.grid_axes(n_points)
+        self.positions = [{repr(v): k for k, v in enumerate(axis)} for axis in self.axes]  # value -> position
+        self.root, self.children = [], {}  # scope (j, k) -> its dimensions
+        for j, condition in enumerate(space._conditions):
+            if condition is None:
+                self.root.append(j)
+            else:
+                for k in condition[1]:
+                    self.children.setdefault((space._parent[j], k), []).append(j)
+        self.parents = {j for j, _ in self.children}
+        self._block = {}
+        self.size = self._scope_size(self.root)
+
+    def _scope_size(self, scope):
+        return math.prod(self._block_size(j) for j in scope)
+
+    def _block_size(self, j):
+        if j not in self._block:
+            if j in self.parents:
+                self._block[j] = sum(self._scope_size(self.children.get((j, k), [])) for k in range(len(self.axes[j])))
+            else:
+                self._block[j] = len(self.axes[j])
+        return self._block[j]
+
+    def point(self, i):
+        """Grid point i (0 <= i < size) as a params dict, in the space's order."""
+        params = {}
+        self._fill(self.root, int(i), params)
+        return {name: params[name] for name in self.names if name in params}
+
+    def _fill(self, scope, i, params):
+        for j in reversed(scope):
+            i, r = divmod(i, self._block_size(j))
+            if j not in self.parents:
+                params[self.names[j]] = self.axes[j][r]
+                continue
+            for k, value in enumerate(self.axes[j]):
+                inner = self.children.get((j, k), [])
+                size = self._scope_size(inner)
+                if r < size:
+                    params[self.names[j]] = value
+                    self._fill(inner, r, params)
+                    break
+                r -= size
+
+    def index(self, params):
+        """The grid index of params, or None if they are not a grid point."""
+        return self._index(self.root, params)
+
+    def _index(self, scope, params):
+        i = 0
+        for j in scope:
+            name = self.names[j]
+            k = self.positions[j].get(repr(params[name])) if name in params else None
+            if k is None:
+                return None
+            r = k
+            if j in self.parents:
+                inner = self._index(self.children.get((j, k), []), params)
+                if inner is None:
+                    return None
+                r = sum(self._scope_size(self.children.get((j, q), [])) for q in range(k)) + inner
+            i = i * self._block_size(j) + r
+        return i

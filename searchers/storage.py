@@ -7,10 +7,12 @@ searcher asked for new points, inside one write transaction (BEGIN IMMEDIATE) th
 the others wrote, so no two processes take the same number or the same grid point.
 Params, values and attributes are stored as JSON, never pickled.
 
-Both storages offer the same calls to the study: read_meta, init_meta/set_meta/merge_meta, load(space),
-create_trials(propose), finish(trial), plus sync() and `trials` (the list, trials[i].number == i).
-Both pickle: an SQLite storage unpickles without its connection and reconnects to its file when next
-used (checking that the file still holds its study).
+Both storages offer the same calls to the study: read_meta, init_meta/set_meta/merge_meta,
+extend_space(entry) (a define-by-run study's space grows by one dimension, atomically), load(space),
+create_trials(propose), finish(trial) (which writes the params too: a define-by-run trial gets them while
+it runs), plus sync() and `trials` (the list, trials[i].number == i). Both pickle: an SQLite storage
+unpickles without its connection and reconnects to its file when next used (checking that the file still
+holds its study).
 
 A file that cannot serve as a study is refused before anything is written to it: a directory, a missing
 folder or file, a read-only file, a file that is not SQLite, an SQLite database of something else (it
@@ -110,6 +112,15 @@ class InMemoryStorage:
     def count(self):
         """The number of trials stored."""
         return len(self.trials)
+
+    def extend_space(self, entry):
+        """Append `entry` (a dimension's config with its "name") to meta["space"] unless that name is there;
+        returns the stored space."""
+        with self._lock:
+            space = self.meta["space"] = list(self.meta["space"])
+            if all(e["name"] != entry["name"] for e in space):
+                space.append(entry)
+            return list(space)
 
     def load(self, space):
         self.space = space
@@ -251,19 +262,28 @@ class _Row:
         return float(value)
 
     def params(self, space):
+        """The stored params, checked: names of the space only; in a declared space exactly the names active
+        for the stored choices; values inside it. A define-by-run study's rows may name dimensions this process
+        has not seen yet (its space grows as trials run): they are read as stored and checked once known."""
         stored = self.json("params")
-        missing = [n for n in space.names if n not in stored]
+        if space.define_by_run:
+            return space.params_from_json(stored)
         extra = [n for n in stored if n not in space]
-        if missing or extra:
-            raise self.error(f"`params` must have exactly the names {list(space.names)}; missing {missing}, "
-                             f"unknown {extra}.")
-        for name, dim in space.items():
-            index = stored[name]
+        if extra:
+            raise self.error(f"`params` has names {extra} that are not in the space {list(space.names)}.")
+        for name in stored:
+            dim, index = space[name], stored[name]
             if isinstance(dim, Categorical) and not dim.json_native and (
                     isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < dim.n_values):
                 raise self.error(f"params[{name!r}] must be the index of one of {dim.n_values} choices; "
                                  f"got {index!r:.80}.")
         params = space.params_from_json(stored)
+        active = space.active_names(params)
+        if sorted(active) != sorted(stored):
+            missing = [n for n in active if n not in stored]
+            inactive = [n for n in stored if n not in active]
+            raise self.error(f"`params` must have exactly the names {active}; missing {missing}, "
+                             f"inactive {inactive}.")
         try:
             space.validate(params)
         except (TypeError, ValueError) as exc:
@@ -436,6 +456,16 @@ class SQLiteStorage:
 
     # ---- trials ------------------------------------------------------------------------------------
 
+    def extend_space(self, entry):
+        """In one write transaction: append `entry` to the stored space unless another process stored that name
+        first; returns the stored space."""
+        with self._transaction() as db:
+            space = json.loads(db.execute("SELECT value FROM meta WHERE key = 'space'").fetchone()[0])
+            if all(e["name"] != entry["name"] for e in space):
+                space.append(entry)
+                db.execute("UPDATE meta SET value = ? WHERE key = 'space'", (json.dumps(space),))
+            return space
+
     def load(self, space):
         """Read every trial; running trials of processes that died on this host are marked failed (lost)."""
         self.space = space
@@ -502,9 +532,10 @@ class SQLiteStorage:
         """Write the trial's final state; committed before returning."""
         with self._transaction() as db:
             db.execute(
-                "UPDATE trials SET state = ?, value = ?, error = ?, end_time = ?, intermediate_values = ?, "
+                "UPDATE trials SET state = ?, params = ?, value = ?, error = ?, end_time = ?, intermediate_values = ?, "
                 "attrs = ?, system_attrs = ?, seq = ? WHERE number = ?",
-                (trial.state.value, trial.value, trial.error, trial.end_time,
+                (trial.state.value, json.dumps(self.space.params_to_json(trial.params)), trial.value, trial.error,
+                 trial.end_time,
                  json.dumps({str(k): v for k, v in trial.intermediate_values.items()}), json.dumps(trial.attrs),
                  json.dumps(trial.system_attrs), self._next_seq(), trial.number))
             self._own_running.discard(trial.number)

@@ -7,6 +7,17 @@
 or by hand: `trial = study.ask(); study.tell(trial, objective(trial.params))`.
 The searcher always minimises a loss; for direction="maximize" the study gives it loss = -value.
 
+Define-by-run (as Optuna): a study created without a space learns it from the objective, whose
+`trial.suggest_float(name, low, high)`, `suggest_int` and `suggest_categorical` add each name the first
+time it is suggested (a ValueError if a name comes back with another distribution):
+
+    study = Study(direction="minimize", seed=0)
+    study.optimize(lambda trial: (trial.suggest_float("x", -5, 5) - 2) ** 2, n_trials=30)
+
+The searcher proposes values for the names known when a trial is asked (it is set up again on the grown
+space before its next `ask`); a name new to the study is drawn independently (see tunelab.searchers.trial).
+A trial's params hold the names it suggested; the stored space grows with them, so `Study.load` resumes.
+
 A loop that drives a study (`Study.optimize` in tunelab.searchers.parallel, the multi-fidelity loops in
 tunelab.searchers.multifidelity) uses only its public methods: `ask_many(n, budget)` for new trials,
 `record(trial, outcome, lost)` to finish one, `sign` to turn values into losses, `stop_requested` and
@@ -29,7 +40,8 @@ from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.storage import StorageError, make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
-    Outcome, Trial, TrialState, attach_pruner, check_value, error_text, to_csv, to_json, trials_table, wants_trial)
+    Outcome, Trial, TrialState, attach_pruner, attach_space, check_value, error_text, to_csv, to_json, trials_table,
+    wants_trial)
 
 FORMAT = 1  # the layout of the meta table this version writes and reads
 
@@ -50,13 +62,13 @@ def _describe(space_config):
         return json.dumps(space_config)[:300]
 
 
-def _stored_space(stored, path):
+def _stored_space(stored, path, define_by_run=False):
     """The Space of a stored study's meta, rebuilt exactly; StorageError naming the file when it cannot be."""
     config = stored["space"]
     if isinstance(config, list) and any(isinstance(e, dict) and "choices_repr" in e for e in config):
-        return Space.from_config(config)  # a ValueError that says to pass the space
+        return Space.from_config(config, define_by_run=define_by_run)  # a ValueError that says to pass the space
     try:
-        space = Space.from_config(config)
+        space = Space.from_config(config, define_by_run=define_by_run)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         problem = str(exc) if isinstance(exc, ValueError) else error_text(exc)
         raise StorageError(f"{path} holds no readable study: its `space` cannot be rebuilt: {problem}") from None
@@ -87,6 +99,8 @@ def _check_meta(stored, path):
         raise unreadable(f"`seed` must be an integer in [0, 2**63); got {seed!r:.80}.")
     if not isinstance(stored["space"], list):
         raise unreadable(f"`space` must be a list of dimensions; got {stored['space']!r:.80}.")
+    if not isinstance(stored.get("define_by_run", False), bool):
+        raise unreadable(f"`define_by_run` must be true or false; got {stored['define_by_run']!r:.80}.")
     if not isinstance(stored.get("context", {}), dict):
         raise unreadable(f"`context` must be a JSON object; got {stored['context']!r:.80}.")
 
@@ -96,7 +110,8 @@ class Study:
 
     Parameters
     ----------
-    space : Space or dict of name -> Real/Integer/Categorical; may be None to reopen a stored study.
+    space : Space or dict of name -> Real/Integer/Categorical (conditional ones included, see
+        tunelab.searchers.space); None for a define-by-run study, or to reopen a stored study.
     searcher : a `Searcher`; the study works on a clone of it. A stored study rebuilds its searcher when
         none is given, from tunelab's own searchers only (`tunelab.searchers.registry`): a study file
         never runs code.
@@ -125,13 +140,18 @@ class Study:
         seed = None if seed is None else _seed_int(seed)
         space = None if space is None else Space(space)
         context = None if context is None else check_context(context)
-        self.storage = make_storage(storage, create=space is not None)
+        self.storage = make_storage(storage)
         self._lock = threading.RLock()  # ask and tell may come from several threads
         stored = self._stored_meta(space, direction, seed, searcher)
         if context is not None:
             self.check_context(context)  # first: what differs in the context explains the rest
+        define_by_run = stored.get("define_by_run", False)
         if space is None:
-            space = _stored_space(stored, self.storage.path)
+            space = _stored_space(stored, self.storage.path, define_by_run)
+        if space.define_by_run != define_by_run:
+            raise ValueError(f"the storage {self.storage.path} holds a define-by-run study: open it without a space "
+                             "(Study.load)." if define_by_run else
+                             f"the storage {self.storage.path} holds a study over a declared space; give it or None.")
         if space.config() != stored["space"]:
             raise ValueError(f"the storage {self.storage.path} holds a study over another space: stored "
                              f"{_describe(stored['space'])}, given {space}.")
@@ -150,6 +170,7 @@ class Study:
         self._sign = 1.0 if self.direction == "minimize" else -1.0
         self.storage.load(space)
         self._setup_searcher(from_file)
+        self._searcher_space = space  # the space the searcher was set up with
         self._stop_requested = False
         self.stop_reason = None
 
@@ -160,13 +181,13 @@ class Study:
         """The meta entries of the stored study (written first for a new one), checked."""
         stored = self.storage.read_meta()
         if not stored:
-            if space is None:
-                where = f" {self.storage.path} holds no study;" if self.storage.path else ""
-                raise ValueError(f"`space` is required for a new study;{where} give a dict of dimensions.")
-            stored = self.storage.init_meta({
-                "format": FORMAT, "space": space.config(), "direction": direction or "minimize",
-                "seed": _seed_int(None) if seed is None else seed,
-                "searcher": searcher_spec(searcher or RandomSearch())})
+            space = Space.empty_define_by_run() if space is None else space
+            meta = {"format": FORMAT, "space": space.config(), "direction": direction or "minimize",
+                    "seed": _seed_int(None) if seed is None else seed,
+                    "searcher": searcher_spec(searcher or RandomSearch())}
+            if space.define_by_run:
+                meta["define_by_run"] = True
+            stored = self.storage.init_meta(meta)
         _check_meta(stored, self.storage.path)
         return stored
 
@@ -235,6 +256,10 @@ class Study:
     @classmethod
     def load(cls, storage, searcher=None, seed=None, pruner=None):
         """Reopen the study stored at `storage` (its space, direction, seed and searcher come from the file)."""
+        storage = make_storage(storage, create=False)
+        if not storage.read_meta():
+            raise ValueError(f"{storage.path or 'the storage'} holds no study; give a dict of dimensions to "
+                             "Study(space, storage=...) to create one (or no space, for a define-by-run study).")
         return cls(None, searcher=searcher, storage=storage, seed=seed, pruner=pruner)
 
     # ---- ask / tell ----------------------------------------------------------------------------
@@ -249,23 +274,79 @@ class Study:
         total number of trials planned, or None)."""
         return History(self.space, self.storage.trials, self._sign, budget)
 
-    def _propose(self, n, budget):
+    # ---- define-by-run --------------------------------------------------------------------------
+
+    def _sync_space(self):
+        """Take the stored space of a define-by-run study, which other processes may have grown."""
+        with self._lock:
+            stored = self.storage.read_meta()["space"]
+            if len(stored) > len(self.space):  # the stored space only grows
+                self.space = Space.from_config(stored, define_by_run=True)
+
+    def _grow_space(self, name, dim):
+        """Add `name` to a define-by-run study's space (in the storage first, where several processes agree on
+        it), or raise a ValueError when the study already has it with another distribution."""
+        with self._lock:
+            if name not in self.space:
+                self.space = Space.from_config(self.storage.extend_space({"name": name, **dim.config()}),
+                                               define_by_run=True)
+            if self.space[name] != dim:
+                raise ValueError(f"{name!r} is suggested as {dim!r}, but the study has it as {self.space[name]!r}: a "
+                                 "name keeps one distribution in a study; give another name to another range or list "
+                                 "of choices.")
+
+    def _take_suggestions(self, trial, outcome):
+        """A trial run in another process comes back with its params and suggested dimensions: add these to the
+        space (a failed outcome if one conflicts) and keep the params. Returns the outcome to record."""
+        if outcome.params is None or not self.space.define_by_run:
+            return outcome
+        trial.params = outcome.params
+        try:
+            for name, dim in (outcome.dims or {}).items():
+                self._grow_space(name, dim)
+        except ValueError as exc:
+            failed = Outcome(TrialState.FAILED, error=error_text(exc))
+            failed.intermediate_values, failed.attrs = outcome.intermediate_values, outcome.attrs
+            return failed
+        return outcome
+
+    # ---- ask / tell ----------------------------------------------------------------------------
+
+    def _propose(self, n, budget, proposals):
+        """propose(trials) for the storage: the searcher's params dicts. In a define-by-run study the trials
+        start with no params: the proposals go to `proposals`, and the objective's suggestions take them."""
         def propose(trials):
+            if self.space.define_by_run:
+                self._sync_space()
             history = History(self.space, trials, self._sign, budget)
-            params_list = self.searcher.ask(n, history)
+            if len(self.space) == 0:
+                params_list = [{} for _ in range(n)]
+            else:
+                if self._searcher_space is not self.space:  # a define-by-run space has grown
+                    self.searcher.setup(self.space, self.seed)
+                    self._searcher_space = self.space
+                params_list = self.searcher.ask(n, history)
             if not isinstance(params_list, list) or len(params_list) > n:
                 raise TypeError(f"{type(self.searcher).__name__}.ask({n}, history) must return a list of at most "
                                 f"{n} params dicts; got {params_list!r:.200}.")
             for params in params_list:
                 self.space.validate(params, who=f"{type(self.searcher).__name__} proposed params")
-            return params_list
+            if not self.space.define_by_run:
+                return params_list
+            proposals.extend(params_list)
+            return [{} for _ in params_list]
         return propose
 
     def ask_many(self, n, budget=None):
         """Up to n new running trials (fewer when the searcher is exhausted)."""
         with self._lock:
-            trials = self.storage.create_trials(self._propose(n, budget))
-            for trial in trials:
+            proposals = []
+            trials = self.storage.create_trials(self._propose(n, budget, proposals))
+            for k, trial in enumerate(trials):
+                if self.space.define_by_run:
+                    attach_space(trial, self.space, self.seed, proposals[k], self._grow_space)
+                else:
+                    attach_space(trial, self.space, self.seed)
                 if self.pruner is not None:
                     attach_pruner(trial, self.pruner, self.history(budget))
             return trials
@@ -319,6 +400,7 @@ class Study:
         its hint. `lost` (a reason, e.g. "interrupted") marks a trial whose objective never finished.
         The step every loop ends a trial with; `tell` is the checked form of it for a user."""
         with self._lock:
+            outcome = self._take_suggestions(trial, outcome)
             trial.state, trial.value, trial.error = outcome.state, outcome.value, outcome.error
             if outcome.intermediate_values is not trial.intermediate_values:
                 trial.intermediate_values.update(outcome.intermediate_values)
@@ -339,9 +421,11 @@ class Study:
         the searcher is exhausted, a callback calls `study.stop()`, or KeyboardInterrupt. Returns the study;
         `study.stop_reason` says which ("n_trials", "timeout", "exhausted", "stopped", "interrupted").
 
-        objective : `objective(params) -> float`, or `objective(trial) -> float` when its first parameter is
-            named `trial` or annotated `Trial` (or pass_trial=True): then `trial.params`, `trial.report(value,
-            step)`, `trial.should_prune()` (raise `TrialPruned` to stop) and `trial.set_attr(key, value)`.
+        objective : `objective(trial) -> float`. It receives the `Trial`, which reads as the mapping of its
+            params (`trial["lr"]`), so `objective(params)` code works too; it may call `trial.suggest_float`,
+            `suggest_int`, `suggest_categorical`, `trial.report(value, step)`, `trial.should_prune()` (raise
+            `TrialPruned` to stop) and `trial.set_attr(key, value)`. pass_trial=False gives it a plain dict
+            copy of the params instead (not in a define-by-run study, whose trials start empty).
         n_jobs : trials evaluated at once (-1: one per CPU); backend "threads" (tunelab's kernels release the
             GIL) or "processes" (a picklable objective, e.g. a module-level function).
         executor : any `concurrent.futures.Executor` (e.g. Dask's `Client.get_executor()`); it runs n_jobs
@@ -352,6 +436,9 @@ class Study:
         KeyboardInterrupt ends the call cleanly: finished trials are kept; the running ones are recorded
         as failed and lost (a GridSearch proposes their points again).
         """
+        if pass_trial is False and self.space.define_by_run:
+            raise ValueError("pass_trial=False gives the objective a dict of params, but a define-by-run study's "
+                             "trials start with none: the objective must receive the trial to suggest them.")
         run_trials(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, executor=executor,
                    backend=backend, callbacks=callbacks, progress=progress, catch=catch, pass_trial=pass_trial)
         return self
@@ -374,7 +461,10 @@ class Study:
     @property
     def trials(self):
         """Every trial (a copy of the list; the trials themselves are the records: read them, do not edit)."""
-        return list(self.storage.sync())
+        trials = list(self.storage.sync())
+        if self.space.define_by_run:
+            self._sync_space()
+        return trials
 
     @property
     def best_trial(self):
@@ -396,7 +486,8 @@ class Study:
         return self.best_trial.value
 
     def trials_table(self):
-        """The trials as a list of row dicts (number, state, value, params_<name>..., times, duration, error)."""
+        """The trials as a list of row dicts (number, state, value, params_<name>..., times, duration, error);
+        a dimension a trial does not have (inactive, or never suggested) is None (an empty cell in CSV)."""
         return trials_table(self.trials, self.space.names)
 
     def to_csv(self, path=None):
@@ -425,15 +516,15 @@ class Study:
         return (f"Study({len(self)} trials, direction={self.direction!r}, searcher={self.searcher!r}{where})")
 
 
-def minimize(objective, space, searcher=None, n_trials=None, seed=None, **kwargs):
-    """Build a Study (direction "minimize"; `storage`, `pruner`, `context` may be given) and run `optimize`;
-    returns it."""
+def minimize(objective, space=None, searcher=None, n_trials=None, seed=None, **kwargs):
+    """Build a Study (direction "minimize"; `storage`, `pruner`, `context` may be given; space=None for
+    define-by-run) and run `optimize`; returns it."""
     study_kwargs = {k: kwargs.pop(k) for k in ("storage", "pruner", "direction", "context") if k in kwargs}
     study_kwargs.setdefault("direction", "minimize")
     study = Study(space, searcher, seed=seed, **study_kwargs)
     return study.optimize(objective, n_trials=n_trials, **kwargs)
 
 
-def maximize(objective, space, searcher=None, n_trials=None, seed=None, **kwargs):
+def maximize(objective, space=None, searcher=None, n_trials=None, seed=None, **kwargs):
     """As `minimize`, for an objective to maximise (a score)."""
     return minimize(objective, space, searcher, n_trials, seed, direction="maximize", **kwargs)

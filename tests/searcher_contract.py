@@ -7,7 +7,11 @@
             return MySearcher(n_initial=4)
 
 and override `make_space` (e.g. for a searcher of real vectors only) or the class flags below.
+`ConditionalSearcherContract` runs the same contract on a conditional space (a choice whose branches
+have their own dimensions, one of them nested) and checks define-by-run studies.
 """
+
+import math
 
 import numpy as np
 import pytest
@@ -51,9 +55,10 @@ class SearcherContract:
         assert len(study.trials) == self.n_trials
         for trial in study.trials:
             assert trial.state is TrialState.COMPLETE
-            assert set(trial.params) == set(space.names)
-            for name, dim in space.items():
-                assert dim.contains(trial.params[name]), (name, trial.params[name], dim)
+            assert set(trial.params) == set(space.active_names(trial.params))  # exactly the active dimensions
+            for name, value in trial.params.items():
+                assert space[name].contains(value), (name, value, space[name])
+            space.validate(trial.params)
 
     def test_same_seed_gives_the_same_trials(self):
         first = [t.params for t in self.run(seed=3).trials]
@@ -137,3 +142,81 @@ class SearcherContract:
         threaded = [t.params for t in self.run(seed=8, n_jobs=3).trials]
         key = lambda p: repr(sorted(p.items()))  # noqa: E731
         assert sorted(map(key, threaded)) == sorted(map(key, serial))
+
+
+def define_by_run_objective(trial):
+    """The conditional space of ConditionalSearcherContract, asked for by name; minimum 0 at x = 0.5,
+    kind = "a", lr = 0.01, k = 2."""
+    x = trial.suggest_float("x", -2.0, 3.0)
+    kind = trial.suggest_categorical("kind", ["a", "b", "c"])
+    loss = (x - 0.5) ** 2
+    if kind == "c":
+        return loss + 1.0
+    lr = trial.suggest_float("lr", 1e-4, 1.0, log=True)
+    loss += (math.log10(lr) + 2.0) ** 2 / 4.0
+    if kind == "a":
+        return loss + 0.1 * abs(trial.suggest_int("k", 1, 4) - 2)
+    if trial.suggest_categorical("depth", ["shallow", "deep"]) == "deep":
+        loss += 0.1 * trial.suggest_int("width", 1, 3)
+    return loss + 0.5
+
+
+class ConditionalSearcherContract(SearcherContract):
+    """The contract on a conditional space, and in define-by-run studies (`define_by_run = False` for a
+    searcher that refuses them)."""
+
+    define_by_run = True
+
+    def make_space(self):
+        return Space({
+            "x": Real(-2.0, 3.0),
+            "kind": Categorical({
+                "a": {"lr": Real(1e-4, 1.0, log=True), "k": Integer(1, 4)},
+                "b": {"lr": Real(1e-4, 1.0, log=True),
+                      "depth": Categorical({"shallow": None, "deep": {"width": Integer(1, 3)}})},
+                "c": None,
+            }),
+        })
+
+    def test_several_branches_are_tried_with_their_own_dimensions(self):
+        study = self.run(seed=1)
+        kinds = {t.params["kind"] for t in study.trials}
+        assert len(kinds) >= 2
+        for trial in study.trials:
+            expected = {"x", "kind"} | {"a": {"lr", "k"}, "b": {"lr", "depth"}, "c": set()}[trial.params["kind"]]
+            if trial.params.get("depth") == "deep":
+                expected.add("width")
+            assert set(trial.params) == expected
+
+    def run_define_by_run(self, seed=0, n_trials=None, storage=None, **optimize_kwargs):
+        study = Study(None, self.make_searcher(), storage=storage, seed=seed)
+        return study.optimize(define_by_run_objective, n_trials=n_trials or self.n_trials, progress=False,
+                              **optimize_kwargs)
+
+    def test_define_by_run_trials_are_seeded_and_hold_what_they_suggested(self):
+        if not self.define_by_run:
+            with pytest.raises(ValueError, match="define"):
+                self.run_define_by_run()
+            return
+        study = self.run_define_by_run(seed=3)
+        assert len(study.trials) == self.n_trials
+        assert all(t.state is TrialState.COMPLETE for t in study.trials)
+        reference = self.make_space()
+        for trial in study.trials:
+            reference.validate(trial.params)  # the names suggested are the active ones of the declared tree
+        assert set(study.space.names) <= set(reference.names) and study.space.define_by_run
+        first = [t.params for t in study.trials]
+        assert first == [t.params for t in self.run_define_by_run(seed=3).trials]
+        if self.stochastic:
+            assert first != [t.params for t in self.run_define_by_run(seed=4).trials]
+
+    def test_define_by_run_study_resumes_from_its_file(self, tmp_path):
+        if not self.define_by_run:
+            pytest.skip("this searcher refuses define-by-run studies")
+        straight = [t.params for t in self.run_define_by_run(seed=5, storage=tmp_path / "a.db").trials]
+        half = self.n_trials // 2
+        stop = lambda study, trial: study.stop() if len(study) >= half else None  # noqa: E731
+        self.run_define_by_run(seed=5, storage=tmp_path / "b.db", callbacks=[stop]).close()
+        resumed = Study.load(tmp_path / "b.db", searcher=self.make_searcher())
+        resumed.optimize(define_by_run_objective, n_trials=self.n_trials - half, progress=False)
+        assert [t.params for t in resumed.trials] == straight

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
 from tunelab.benchmarks.functions import get_function
 from tunelab.searchers.bayes.gp import GPFactor, GPPosterior
@@ -31,6 +31,11 @@ class TestBayesSearchContract(SearcherContract):
 class TestBayesSearchConstantLiarContract(SearcherContract):
     def make_searcher(self):
         return BayesSearch(n_initial=3, acquisition="ucb", kernel="rbf", batch_strategy="constant_liar_min")
+
+
+class TestBayesSearchConditionalContract(ConditionalSearcherContract):
+    def make_searcher(self):
+        return BayesSearch(n_initial=4)
 
 
 # ---- acquisition functions ----------------------------------------------------------------------
@@ -130,6 +135,55 @@ def test_model_inputs_are_those_of_the_decoded_points(seed):
     assert X.shape == (20, 4 + 3)
     np.testing.assert_array_equal(X[:, 4:].sum(1), 1.0)  # one-hot block of "kind"
     assert list(fmap.groups) == [0, 1, 2, 3, 4, 4, 4]
+
+
+CONDITIONAL = Space({"x": Real(-2.0, 3.0),
+                     "kind": Categorical({"a": {"lr": Real(1e-4, 1.0, log=True), "k": Integer(1, 6)},
+                                          "b": {"lr": Real(1e-4, 1.0, log=True), "c": Categorical(["p", "q"])},
+                                          "c": None})})
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_inactive_dimensions_have_fixed_features(seed):
+    """One GP over an embedding: an inactive real or integer feature is the centre point, an inactive
+    categorical block is zero, so features(u) == features(encode(decode(u))) and the coordinates that
+    decode ignores do not move the features."""
+    fmap = FeatureMap(CONDITIONAL)
+    U = np.random.default_rng(seed).random((30, len(CONDITIONAL)))
+    X = fmap(U)
+    np.testing.assert_allclose(X, fmap(CONDITIONAL.encode_many([CONDITIONAL.decode(u) for u in U])), atol=1e-12)
+    np.testing.assert_allclose(X, fmap(np.random.default_rng(seed + 1).random(U.shape) * ~fmap.active(U)
+                                       + U * fmap.active(U)), atol=1e-12)
+    A = fmap.active(U)
+    assert np.array_equal(X[:, 4], np.where(A[:, 2], U[:, 2], CONDITIONAL.inactive_units[2]))  # lr
+    assert np.array_equal(X[:, 6:8].sum(1), A[:, 4].astype(float))  # "c": one-hot when active, else zero
+    assert list(fmap.groups) == [0, 1, 1, 1, 2, 3, 4, 4]
+
+
+def test_a_conditional_problem_is_solved_in_its_best_branch():
+    def loss(p):
+        base = (p["x"] - 0.5) ** 2
+        if p["kind"] == "a":
+            return base + (math.log10(p["lr"]) + 2) ** 2 / 4 + 0.1 * p["k"] + 0.3
+        if p["kind"] == "b":
+            return base + (math.log10(p["lr"]) + 3) ** 2 / 4 + (p["c"] == "q") * 0.5
+        return base + 1.0
+
+    study = Study(CONDITIONAL, BayesSearch(n_initial=8), seed=0).optimize(loss, n_trials=30, progress=False)
+    best = study.best_params
+    assert best["kind"] == "b" and best["c"] == "p" and set(best) == {"x", "kind", "lr", "c"}
+    assert study.best_value < 0.05
+
+
+def test_discrete_sweep_walks_the_levels_of_a_long_stepped_real():
+    space = Space({"x": Real(0.0, 1.0), "s": Real(0.0, 100.0, step=0.5)})
+    searcher = BayesSearch()
+    searcher.setup(space, 0)
+    score = lambda U, grad: -np.array([(space.decode(u)["s"] - 30.0) ** 2 for u in U])  # noqa: E731
+    u0 = space.encode({"x": 0.5, "s": 40.0})
+    u, a = searcher._discrete_sweep(score, u0, score(u0[None], False)[0])
+    assert space.decode(u)["s"] == 32.0  # 40 - 16 levels of 0.5: the best of +-1, 2, 4, ..., 128 levels
 
 
 # ---- proposals ----------------------------------------------------------------------------------

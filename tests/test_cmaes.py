@@ -2,13 +2,14 @@
 installed), step-size adaptation, rotation invariance, bounds, the integer margin, IPOP restarts,
 injected points, convergence within a stated budget, bad input."""
 
+import json
 import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
 from tunelab.benchmarks.functions import get_function
 from tunelab.core.base import BaseEstimator
@@ -41,6 +42,13 @@ class TestCMAESRandomStartContract(TestCMAESContract):
 
     def make_searcher(self):
         return CMAES(start="random", sigma0=0.3)
+
+
+class TestCMAESConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True  # generations of 4: the one unconditional real dimension is evolved
+
+    def make_searcher(self):
+        return CMAES()
 
 
 def _sphere(center=1.0):
@@ -348,6 +356,30 @@ def test_categorical_dimensions_are_refused_with_advice():
     space = Space({"x": Real(0.0, 1.0), "kind": Categorical(["a", "b"])})
     with pytest.raises(ValueError, match=r"\['kind'\] are categorical\. Use EvolutionSearch"):
         Study(space, CMAES(), seed=0)
+
+
+def test_conditional_spaces_evolve_the_unconditional_dimensions_and_draw_the_choices():
+    """As Optuna's CmaEsSampler outside its intersection search space: x and n, present in every trial, are
+    evolved; the choice and the dimensions under it are drawn independently and uniformly for each trial."""
+    space = Space({"x": Real(-2.0, 2.0), "n": Integer(0, 20),
+                   "kind": Categorical({"a": {"y": Real(0.0, 1.0)}, "b": None, "c": {"z": Integer(1, 3)}})})
+    study = minimize(lambda p: (p["x"] - 1.0) ** 2 + 0.01 * (p["n"] - 5) ** 2 + (p["kind"] != "b"), space,
+                     CMAES(), n_trials=300, seed=0, progress=False)
+    state = study.searcher.state(study.history())
+    assert state.m.shape == (2,) and state.sigma < 0.15  # the two evolved dimensions, converging
+    late = study.trials[150:]
+    assert abs(np.mean([t.params["x"] for t in late]) - 1.0) < 0.1
+    assert abs(np.mean([t.params["n"] for t in late]) - 5) < 1.5
+    shares = [np.mean([t.params["kind"] == k for t in late]) for k in "abc"]
+    assert all(abs(s - 1 / 3) < 0.12 for s in shares)  # drawn, not evolved: each branch about a third
+    ys = [t.params["y"] for t in late if "y" in t.params]
+    assert 0.2 < np.mean(ys) < 0.8 and np.std(ys) > 0.2  # uniform on [0, 1]
+
+
+def test_nothing_to_evolve_draws_every_trial():
+    space = Space({"kind": Categorical({"a": {"y": Real(0.0, 1.0)}, "b": None})})
+    study = minimize(lambda p: p.get("y", 0.5), space, CMAES(popsize=5), n_trials=12, seed=0, progress=False)
+    assert len(study.trials) == 12 and len({json.dumps(t.params) for t in study.trials}) > 6
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
 from tunelab.benchmarks.functions import get_function
 from tunelab.core.base import BaseEstimator
@@ -31,6 +31,14 @@ class TestEvolutionSmallPopulationContract(SearcherContract):
 
     def make_searcher(self):
         return EvolutionSearch(population_size=6, n_elite=2)
+
+
+class TestEvolutionConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True
+    n_trials = 20  # generation 0 (10 points) and 1
+
+    def make_searcher(self):
+        return EvolutionSearch()
 
 
 def _mixed_space():
@@ -131,6 +139,39 @@ def test_every_choice_is_reached_by_mutation():
     trials = _run_by_hand(EvolutionSearch(population_size=6), space,
                           lambda params, i: params["x"] + (0 if params["kind"] == "a" else 0.01), 300)
     assert {t.params["kind"] for t in trials[100:]} == set("abcdefg")
+
+
+def _conditional_space():
+    return Space({"x": Real(0.0, 1.0),
+                  "kind": Categorical({"a": {"y": Real(0.0, 1.0)}, "b": {"n": Integer(0, 9), "c": ["p", "q"]}})})
+
+
+def test_inactive_genes_are_kept_and_ignored():
+    """A conditional genome keeps a gene for every dimension: the population's inactive genes are the bred
+    values (not the fixed inactive point), each member decodes to its trial's params, and the search moves
+    to the better branch."""
+    space = _conditional_space()
+    searcher = EvolutionSearch(population_size=10)
+
+    def loss(params, i):  # branch b is better, once the population has found it
+        return params["x"] + (params.get("y", 0.0) if params["kind"] == "a" else 0.5 * params["n"] / 9 - 0.2)
+
+    trials = _run_by_hand(searcher, space, loss, 10 + 7 * 8)
+    U, losses = searcher.state(History(space, trials))
+    inactive = ~space.active_mask(U)
+    assert inactive.any() and not np.allclose(U[inactive], np.broadcast_to(space.inactive_units, U.shape)[inactive])
+    by_params = {json_key(t.params): t.value for t in trials}
+    for u, value in zip(U, losses):
+        assert by_params[json_key(space.decode(u))] == value  # a member is its trial, whatever its unused genes
+    for trial in trials:
+        space.validate(trial.params)
+    assert np.mean([t.params["kind"] == "b" for t in trials[-14:]]) > 0.6 and min(t.value for t in trials) < 0.0
+    keys = [json_key(t.params) for t in trials[10:]]
+    assert len(set(keys)) > 0.9 * len(keys)  # children equal on their active genes count as copies
+
+
+def json_key(params):
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
 
 
 def test_generations_are_blocks_and_the_elite_survive():

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
 from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.base import History
 from tunelab.searchers.sampling.grid import GridSearch
 from tunelab.searchers.sampling.random import RandomSearch
-from tunelab.searchers.space import Integer, Real, Space
+from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import SearchExhausted, Study
 from tunelab.searchers.trial import Trial, TrialState
 
@@ -40,6 +40,36 @@ class TestSobolContract(SearcherContract):
 
 
 class TestLatinHypercubeContract(SearcherContract):
+    batch_invariant = True
+
+    def make_searcher(self):
+        return RandomSearch(sampler="lhs")
+
+
+class TestGridConditionalContract(ConditionalSearcherContract):
+    stochastic = False
+    batch_invariant = True
+    define_by_run = False
+
+    def make_searcher(self):
+        return GridSearch(n_points=2)
+
+
+class TestUniformConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True
+
+    def make_searcher(self):
+        return RandomSearch()
+
+
+class TestSobolConditionalContract(ConditionalSearcherContract):
+    batch_invariant = True
+
+    def make_searcher(self):
+        return RandomSearch(sampler="sobol")
+
+
+class TestLatinHypercubeConditionalContract(ConditionalSearcherContract):
     batch_invariant = True
 
     def make_searcher(self):
@@ -77,6 +107,17 @@ def test_grid_search_skips_points_held_by_running_trials_and_retries_lost_ones()
               Trial(2, grid[1], state=TrialState.FAILED, system_attrs={"lost": "process ended"})]
     assert searcher.ask(3, History(SPACE, trials)) == [grid[1], grid[3], grid[4]]
     assert searcher.size() == 12
+
+
+def test_grid_search_tries_each_active_combination_once():
+    space = Space({"x": Real(0.0, 1.0),
+                   "kind": Categorical({"a": {"y": Real(0.0, 1.0), "n": Integer(1, 3)}, "b": None})})
+    study = Study(space, GridSearch(n_points=3), seed=0).optimize(lambda p: p["x"], progress=False)
+    assert len(study.trials) == space.grid_size(3) == 3 * (3 * 3 + 1) and study.stop_reason == "exhausted"
+    keys = {tuple(sorted(t.params.items())) for t in study.trials}
+    assert len(keys) == 30 and sum(t.params["kind"] == "b" for t in study.trials) == 3
+    with pytest.raises(ValueError, match=r"the grid has 30 points \(axes 3 x 2 x 3 x 3, active combinations only\)"):
+        Study(space, GridSearch(n_points=3, max_grid_size=29), seed=0)
 
 
 def test_grid_points_per_dimension_and_the_size_limit():

@@ -243,6 +243,16 @@ def test_non_differentiable_hyperparameters_point_to_other_searchers(dim):
         Study({"alpha": Real(1e-3, 1.0, log=True), "k": dim}, HypergradientSearch(method="adam"), seed=0)
 
 
+def test_conditional_and_define_by_run_spaces_are_refused():
+    space = {"alpha": Real(1e-3, 1.0, log=True), "penalty": Categorical({"l2": {"beta": Real(0.0, 1.0)}, "none": None})}
+    with pytest.raises(ValueError, match="this space has dimensions that exist only under a choice. Declare a flat"):
+        Study(space, HypergradientSearch(method="adam"), seed=0)
+    with pytest.raises(ValueError, match="this space is defined by run"):
+        Study(None, HypergradientSearch(), seed=0)
+    with pytest.raises(ValueError, match="RandomSearch, GridSearch or BayesSearch"):
+        Study({"alpha": Real(0.0, 1.0, step=0.1)}, HypergradientSearch(), seed=0)
+
+
 def test_line_search_is_one_dimensional():
     with pytest.raises(ValueError, match="method='adam'"):
         Study({"alpha": Real(1e-3, 1.0), "beta": Real(0.0, 1.0)}, HypergradientSearch(), seed=0)

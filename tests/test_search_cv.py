@@ -9,7 +9,7 @@ from tunelab.core.validation import ConvergenceError, NotFittedError
 from tunelab.searchers.sampling.grid import GridSearch
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.search_cv import SearchCV
-from tunelab.searchers.space import Real
+from tunelab.searchers.space import Categorical, Integer, Real
 
 
 class GradientRidge(BaseEstimator, RegressorMixin):
@@ -167,3 +167,71 @@ def test_a_searcher_cv_objective_replaces_the_cross_validated_score():
     assert search.study_.searcher.folds_seen == [40, 40, 40]
     assert [t.value for t in search.study_.trials] == pytest.approx(-np.linspace(0.1, 1.0, 5))
     assert search.best_params_ == {"alpha": 0.1} and search.best_score_ == pytest.approx(-0.1)
+
+
+# ---- conditional spaces: a choice among objects with their own hyperparameters ----------------------
+
+def optimizer_space():
+    from tunelab.optimizers import LBFGS, Adam, Momentum
+
+    momentum, adam, lbfgs = Momentum(batch_size=32), Adam(batch_size=32), LBFGS()
+    space = {
+        "alpha": Real(1e-5, 1e-1, log=True),
+        "optimizer": Categorical({
+            momentum: {"optimizer__lr": Real(1e-3, 0.3, log=True), "optimizer__momentum": Real(0.5, 0.99),
+                       "optimizer__nesterov": [False, True]},
+            adam: {"optimizer__lr": Real(1e-3, 0.3, log=True), "optimizer__beta1": Real(0.8, 0.99),
+                   "optimizer__beta2": Real(0.9, 0.9999)},
+            lbfgs: {"optimizer__memory": Integer(3, 20)},
+        }),
+    }
+    return space, (momentum, adam, lbfgs)
+
+
+def test_search_cv_chooses_among_optimizers_each_with_its_own_hyperparameters():
+    from tunelab.core import LogisticRegression, StandardScaler, load_breast_cancer
+
+    X, y = load_breast_cancer()
+    X = StandardScaler().fit_transform(X)[::3]
+    y = y[::3]
+    space, choices = optimizer_space()
+    before = [c.get_params() for c in choices]
+    search = SearchCV(LogisticRegression(max_epochs=5, random_state=0), space, searcher=GridSearch(n_points=2),
+                      n_trials=40, cv=3, random_state=0).fit(X, y)
+    trials = search.study_.trials
+    assert all(t.state.value == "complete" for t in trials)
+    own = {"Momentum": {"optimizer__lr", "optimizer__momentum", "optimizer__nesterov"},
+           "Adam": {"optimizer__lr", "optimizer__beta1", "optimizer__beta2"}, "LBFGS": {"optimizer__memory"}}
+    seen = set()
+    for t in trials:
+        kind = type(t.params["optimizer"]).__name__
+        seen.add(kind)
+        assert set(t.params) == {"alpha", "optimizer"} | own[kind]  # only the active hyperparameters
+    assert seen == {"Momentum", "Adam", "LBFGS"}
+    assert [c.get_params() for c in choices] == before  # the choices shared by every trial are never changed
+    best = search.best_estimator_.optimizer
+    assert type(best) is type(search.best_params_["optimizer"]) and best is not search.best_params_["optimizer"]
+    for name, value in search.best_params_.items():
+        if name.startswith("optimizer__"):
+            assert getattr(best, name[len("optimizer__"):]) == value
+    beta1 = search.cv_results_["param_optimizer__beta1"]
+    is_adam = np.array([type(t.params["optimizer"]).__name__ == "Adam" for t in trials])
+    assert np.array_equal(np.ma.getmaskarray(beta1), ~is_adam)
+    model = clone(LogisticRegression(max_epochs=5, random_state=0)).set_params(**search.best_params_).fit(X, y)
+    assert np.allclose(model.predict_proba(X), search.predict_proba(X))
+
+
+def test_search_cv_names_a_hyperparameter_that_its_branch_does_not_have():
+    from tunelab.core import LogisticRegression
+    from tunelab.optimizers import SGD, Adam
+
+    X, y = regression_data()
+    y = (y > np.median(y)).astype(int)
+    flat = {"optimizer": Categorical([SGD(), Adam()]), "optimizer__beta1": Real(0.8, 0.99)}
+    with pytest.raises(ValueError, match=r"\['optimizer__beta1'\] is not a parameter of LogisticRegression; .*declare "
+                                         r"it in the sub-space of the choices that have it"):
+        SearchCV(LogisticRegression(), flat, n_trials=2, cv=2).fit(X, y)
+    wrong = {"optimizer": Categorical({SGD(): {"optimizer__beta1": Real(0.8, 0.99)}, Adam(): None})}
+    with pytest.raises(ValueError, match=r"'optimizer__beta1' is not a parameter of LogisticRegression with "
+                                         r"optimizer=SGD\("):
+        SearchCV(LogisticRegression(), wrong, n_trials=2, cv=2).fit(X, y)

@@ -51,6 +51,38 @@ def test_a_stored_study_reopens_with_every_trial_and_continues(tmp_path):
     assert len(same_call.trials) == 25 and same_call.seed == first.seed
 
 
+def test_a_conditional_study_is_stored_with_its_conditions_and_exported_with_empty_cells(tmp_path):
+    space = {"x": Real(0.0, 1.0), "kind": Categorical({"a": {"y": Real(0.0, 1.0)}, "b": {"n": Integer(1, 3)}})}
+    path = tmp_path / "conditional.db"
+    first = Study(space, storage=path, seed=1).optimize(lambda p: p["x"] + p.get("y", 0.0), n_trials=8,
+                                                        progress=False)
+    before = [t.to_dict() for t in first.trials]
+    first.close()
+    with sqlite3.connect(path) as db:
+        stored = [json.loads(row[0]) for row in db.execute("SELECT params FROM trials ORDER BY number")]
+        meta = json.loads(dict(db.execute("SELECT key, value FROM meta"))["space"])
+    assert [set(p) for p in stored] == [{"x", "kind", "y"} if p["kind"] == "a" else {"x", "kind", "n"} for p in stored]
+    assert meta[2] == {"name": "y", "type": "real", "low": 0.0, "high": 1.0, "log": False, "parent": "kind",
+                       "when": [0]}
+    again = Study.load(path)
+    assert again.space == Space(space) and [t.to_dict() for t in again.trials] == before
+    rows = again.trials_table()
+    assert all((row["params_y"] is None) == (row["params_kind"] == "b") for row in rows)
+    assert all((row["params_n"] is None) == (row["params_kind"] == "a") for row in rows)
+    lines = again.to_csv().splitlines()
+    assert lines[0].startswith("number,state,value,params_x,params_kind,params_y,params_n,")
+    assert all(",," in line for line in lines[1:])  # the inactive dimension's cell is empty
+
+
+def test_choices_that_are_objects_come_back_from_the_file(tmp_path):
+    choices = [len, max]
+    space = {"f": Categorical({len: {"k": Integer(1, 3)}, max: None})}
+    path = tmp_path / "objects.db"
+    Study(space, storage=path, seed=0).optimize(lambda p: p.get("k", 0), n_trials=6, progress=False).close()
+    again = Study(space, storage=path)
+    assert all(t.params["f"] in choices and (("k" in t.params) == (t.params["f"] is len)) for t in again.trials)
+
+
 def test_rows_are_json_never_pickles(tmp_path):
     path = tmp_path / "study.db"
     Study(SPACE, storage=path, seed=0).optimize(objective, n_trials=6, progress=False).close()

@@ -94,10 +94,10 @@ def test_a_missing_parent_folder_is_named(tmp_path):
 
 def test_loading_a_missing_study_leaves_no_file_behind(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for call in (lambda: Study.load("missing.db"), lambda: Study(storage="missing.db")):
-        with pytest.raises(FileNotFoundError, match="no study at missing.db: the file does not exist"):
-            call()
+    with pytest.raises(FileNotFoundError, match="no study at missing.db: the file does not exist"):
+        Study.load("missing.db")
     assert os.listdir(tmp_path) == []
+    assert Study(storage="new.db").space.define_by_run  # no space and no file: a new define-by-run study
     sqlite3.connect(tmp_path / "empty.db").close()  # an empty database: a file, but no study in it
     with pytest.raises(ValueError, match="empty.db holds no study; give a dict of dimensions"):
         Study.load("empty.db")

@@ -6,6 +6,7 @@ import json
 import math
 import time
 import warnings
+from collections.abc import Mapping
 
 import pytest
 
@@ -230,23 +231,31 @@ def test_trial_report_and_attrs_reject_bad_values():
     assert not trial.should_prune()
 
 
-def test_which_objectives_receive_a_trial():
-    def by_name(trial):
-        return 0.0
-
-    def by_annotation(t: Trial):
-        return 0.0
-
+def test_every_objective_receives_the_trial_which_reads_as_its_params():
+    """Whatever its parameter is called, an objective gets the Trial; a Trial reads as the mapping of its
+    params, so objective(params) code runs unchanged; pass_trial=False sends a plain dict."""
     def by_params(params):
         return 0.0
 
-    assert wants_trial(by_name) and wants_trial(by_annotation) and not wants_trial(by_params)
-    assert wants_trial(by_params, pass_trial=True) and not wants_trial(by_name, pass_trial=False)
-    assert not wants_trial(print)
-    received = []
-    minimize(lambda t: received.append(t) or 0.0, SPACE, n_trials=1, pass_trial=True, progress=False)
-    minimize(by_annotation, SPACE, n_trials=1, progress=False)
-    assert isinstance(received[0], Trial) and set(received[0].params) == {"x", "n"}
+    assert wants_trial(by_params) and wants_trial(print) and not wants_trial(by_params, pass_trial=False)
+    received, plain = [], []
+
+    def params_style(p):
+        received.append(p)
+        return (p["x"] - 2) ** 2 + p.get("n") + sum(1 for _ in p) + len(p) + dict(p)["n"] + f(**p)
+
+    def f(x, n):
+        return x * n
+
+    minimize(params_style, SPACE, n_trials=1, progress=False)
+    minimize(lambda p: plain.append(p) or 0.0, SPACE, n_trials=1, pass_trial=False, progress=False)
+    trial = received[0]
+    assert isinstance(trial, Trial) and isinstance(trial, Mapping) and set(trial) == {"x", "n"}
+    assert trial["x"] == trial.params["x"] and "n" in trial and list(trial.items()) == list(trial.params.items())
+    assert type(plain[0]) is dict and set(plain[0]) == {"x", "n"}
+    assert trial != dict(trial.params) and trial == trial  # trials compare by identity
+    with pytest.raises(KeyError, match="trial 0 has no parameter 'y'; its params are"):
+        trial["y"]
 
 
 def test_csv_and_json_export_without_pandas(tmp_path):
@@ -307,7 +316,6 @@ class GreedySearcher(Searcher):
 @pytest.mark.parametrize("call, error, match", [
     (lambda: Study(SPACE, direction="up"), ValueError, "`direction` must be one of 'minimize', 'maximize'; got 'up'"),
     (lambda: Study(SPACE, searcher="grid"), TypeError, "`searcher` must be a Searcher"),
-    (lambda: Study(), ValueError, "`space` is required for a new study"),
     (lambda: Study(SPACE, seed="a"), TypeError, "`random_state` must be None, an int seed"),
     (lambda: Study(SPACE).optimize(quadratic, n_trials=-1), ValueError, "`n_trials` must be >= 0; got -1"),
     (lambda: Study(SPACE).optimize(quadratic, n_trials=2.0), TypeError, "`n_trials` must be an integer; got 2.0"),

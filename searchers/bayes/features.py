@@ -7,16 +7,23 @@ sees points that the space can hold: features(u) == features(encode(decode(u))) 
 of real coordinates).
 
     Real          x = u                                       one feature
-    Integer       x = to_unit(from_unit(u))                   one feature
+    Integer       x = to_unit(from_unit(u))                   one feature (a Real with a step likewise)
     Categorical   x = e_k, k the level u decodes to           n_values features, one lengthscale
 
 The acquisition is therefore flat between the values of a discrete dimension: its gradient moves
-only the real coordinates.
+only the continuous real coordinates.
+
+Conditional spaces: one GP over an embedding where an inactive dimension takes a fixed value (the
+imputation of Levesque, Durand, Gagne & Sabourin, "Bayesian optimization for conditional hyperparameter
+spaces", IJCNN 2017; Swersky et al. 2013 discuss such embeddings): a real or integer feature the centre
+point `Space.inactive_units`, a categorical block the zero vector (no choice). So two trials of one branch
+are compared on the dimensions they share and by the one-hot of their choice, a trial's features do not
+depend on the coordinates that `decode` ignores, and the acquisition is flat along them.
 """
 
 import numpy as np
 
-from tunelab.searchers.space import Categorical, Real
+from tunelab.searchers.space import Categorical
 
 
 class FeatureMap:
@@ -25,9 +32,11 @@ class FeatureMap:
 
     `groups` (p,) gives the lengthscale of each feature (the one-hot block of a categorical shares one);
     `continuous` (d,) marks the dimensions the acquisition's gradient may move, `columns` their features.
+    In a conditional space an inactive dimension gets a fixed feature (see the module docstring).
     """
 
     def __init__(self, space):
+        self.space = space
         self.blocks = []  # (dimension index j, first feature, dimension)
         groups = []
         for j, dim in enumerate(space.dims):
@@ -35,15 +44,23 @@ class FeatureMap:
             groups += [j] * (dim.n_values if isinstance(dim, Categorical) else 1)
         self.groups = np.array(groups, dtype=np.int64)
         self.p = len(groups)
-        self.continuous = np.array([isinstance(dim, Real) for dim in space.dims])
-        self.columns = np.array([start for _, start, dim in self.blocks if isinstance(dim, Real)], dtype=np.int64)
+        self.continuous = np.array([dim.n_values is None for dim in space.dims], dtype=bool)
+        self.columns = np.array([start for _, start, dim in self.blocks if dim.n_values is None], dtype=np.int64)
+
+    def active(self, U):
+        """(c, d) bool: the coordinates of U (c, d) that are active (all of them in a flat space)."""
+        return self.space.active_mask(np.atleast_2d(U))
 
     def __call__(self, U):
         U = np.clip(np.atleast_2d(U), 0.0, 1.0)
         X = np.zeros((U.shape[0], self.p))  # (c, p)
+        A = self.active(U) if self.space.is_conditional else None  # (c, d)
+        rows = np.arange(U.shape[0])
         for j, start, dim in self.blocks:
             if isinstance(dim, Categorical):
-                X[np.arange(U.shape[0]), start + dim.level(U[:, j])] = 1.0
+                on = rows if A is None else rows[A[:, j]]
+                X[on, start + dim.level(U[on, j])] = 1.0  # an inactive block stays zero
             else:
-                X[:, start] = dim.snap(U[:, j])
+                x = dim.snap(U[:, j])
+                X[:, start] = x if A is None else np.where(A[:, j], x, self.space.inactive_units[j])
         return X

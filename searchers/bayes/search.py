@@ -12,6 +12,13 @@ Mixed spaces (Garrido-Merchan & Hernandez-Lobato 2020): the model's input transf
 rounds each integer dimension to its value and one-hot encodes each categorical one, so the GP only
 ever sees points that the space can hold; the acquisition is flat in between.
 
+Conditional spaces: one GP over all the dimensions, in the embedding of features.py where an inactive
+dimension takes a fixed value (the centre of its range; no choice for a categorical), so trials of every
+branch inform one model, the one-hot of the choice tells branches apart, and the acquisition, maximised
+over the whole cube, is flat along the coordinates a point does not use (its proposal is decoded as a
+tree). In a define-by-run study the model covers the names known when the trial is asked, a name a trial
+did not suggest taking the same fixed value; a name new to the study is drawn independently.
+
 Batches (Ginsbourger, Le Riche & Carraro, "Kriging is well-suited to parallelize optimization", 2010):
 running trials and the points already chosen in the same `ask` enter the model with a fantasised loss,
 the posterior mean ("kriging_believer") or a constant ("constant_liar_min" / "_mean" / "_max" of the
@@ -37,7 +44,7 @@ from tunelab.searchers.bayes.features import FeatureMap
 from tunelab.searchers.trial import TrialState
 from tunelab.searchers.base import Searcher
 from tunelab.searchers.sampling.random import RandomSearch
-from tunelab.searchers.space import Categorical, Real
+from tunelab.searchers.space import Categorical
 
 BATCH_STRATEGIES = ("kriging_believer", "constant_liar_min", "constant_liar_mean", "constant_liar_max")
 _FIT_KEY, _ACQ_KEY = 101, 102  # generator keys (the initial design uses RandomSearch's own keys)
@@ -118,14 +125,14 @@ class BayesSearch(Searcher):
         self._design = RandomSearch(sampler=sampler)
         self._design.setup(space, seed)
         self._features = FeatureMap(space)
-        self._sobol = qmc.sobol_directions(d) if d <= qmc.MAX_SOBOL_DIMENSIONS else None
+        self._sobol = qmc.sobol_directions(d) if 1 <= d <= qmc.MAX_SOBOL_DIMENSIONS else None
         self._grid = self._small_grid(space)
         self._fit = (None, None)  # (keys of the trials fitted on, theta)
         self._cache = (None, None, None)  # (fit keys, keys of the factored trials, GPFactor)
 
     def _small_grid(self, space):
         """Every point (bin centres) of a space of integers and categoricals with <= n_candidates points."""
-        if any(isinstance(dim, Real) for dim in space.dims):
+        if len(space) == 0 or any(dim.n_values is None for dim in space.dims):
             return None
         if math.prod(dim.n_values for dim in space.dims) > self.n_candidates:  # without listing a huge grid
             return None
@@ -199,6 +206,8 @@ class BayesSearch(Searcher):
             a, dX = acquisition(posterior, X, self.acquisition, f_best, self.kappa, grad=True)
             dU = np.zeros(U.shape)
             dU[:, fmap.continuous] = dX[:, fmap.columns]
+            if self.space.is_conditional:  # an inactive coordinate does not move the features
+                dU *= fmap.active(U)
             return a, dU
 
         rng = self.rng(_ACQ_KEY, number)
@@ -216,17 +225,17 @@ class BayesSearch(Searcher):
         return None
 
     def _discrete_sweep(self, score, u, a):
-        """One pass over the integer and categorical dimensions of u (d,) with score a: each moves to its best
-        value with the others fixed (every value when an integer has at most 64, else +-1, 2, 4, ..., 128)."""
+        """One pass over the discrete dimensions of u (d,) with score a: each moves to its best value with the
+        others fixed (every value of a categorical or of one with at most 64, else levels +-1, 2, 4, ..., 128)."""
         for j, dim in enumerate(self.space.dims):
-            if isinstance(dim, Real):
+            if dim.n_values is None:
                 continue
             if isinstance(dim, Categorical) or dim.n_values <= 64:
                 units = dim.level_units()
             else:
-                v = dim.from_unit(u[j])
-                values = sorted({min(max(v + s * 2**k, dim.low), dim.high) for k in range(8) for s in (-1, 1)})
-                units = [dim.to_unit(x) for x in values]
+                k = int(dim.level(u[j]))
+                levels = sorted({min(max(k + s * 2**i, 0), dim.n_values - 1) for i in range(8) for s in (-1, 1)})
+                units = [dim.to_unit(dim.value(level)) for level in levels]
             U = np.repeat(u[None, :], len(units), axis=0)  # (k, d)
             U[:, j] = units
             a_try = score(U, False)

@@ -29,6 +29,16 @@ alpha / 2 (alpha = 1 / (n lambda)), so integer dimensions never freeze.
 Restarts (IPOP, Auger & Hansen 2005): when a run meets a termination criterion of the tutorial
 (tolfun, tolx, noeffectaxis, noeffectcoord, conditioncov, stagnation, tolupsigma), a new run starts
 from a uniform random point with the population multiplied by `popsize_factor`.
+
+Conditional spaces fall back as Optuna's CmaEsSampler does outside its intersection search space: the
+strategy evolves the real and integer dimensions that every trial has (the unconditional ones), and the
+others (the choices that open sub-spaces, the dimensions under them, any other categorical) are drawn
+independently and uniformly for each trial, from the stream `self.rng(2, generation)`, as Optuna's
+independent sampler does; `Space.decode` then keeps the active ones. In a define-by-run study, every real
+and integer name known when a generation is bred is evolved (a trial that did not suggest a name ignores
+its coordinate, which is kept, as the genetic algorithm keeps inactive genes) and categorical names are
+drawn independently; when names appear, the state is replayed on the grown space, earlier trials entering
+as injected points. With nothing to evolve, every trial is drawn independently.
 """
 
 import math
@@ -38,8 +48,8 @@ from statistics import NormalDist
 import numpy as np
 
 from tunelab.optimizers.validation import check_scalar
-from tunelab.searchers.evolutionary.generational import Generation, GenerationalSearcher
-from tunelab.searchers.space import Categorical, Integer
+from tunelab.searchers.evolutionary.generational import Generation, GenerationalSearcher, ran_proposal
+from tunelab.searchers.space import Categorical
 
 _NORMAL = NormalDist()
 
@@ -112,10 +122,11 @@ class CMAES(GenerationalSearcher):
     margin : alpha of the integer margin; default 1 / (n lambda); 0 switches it off.
     tolfun, tolx : the termination tolerances on the losses and on the step (unit-cube lengths).
 
-    Categorical dimensions are refused: use `EvolutionSearch` for them. Failed and pruned trials
-    count as the worst fitness. Points in the history that this searcher did not propose are used as
-    injected solutions, their step clipped to Mahalanobis length sqrt(n) + 2n/(n+2) (Hansen 2011,
-    "Injecting external solutions into CMA-ES").
+    A flat space with a categorical dimension is refused: use `EvolutionSearch` for it. In a conditional
+    or define-by-run space, the categorical and conditional dimensions are drawn independently (see the
+    module docstring). Failed and pruned trials count as the worst fitness. Points in the history that
+    this searcher did not propose are used as injected solutions, their step clipped to Mahalanobis
+    length sqrt(n) + 2n/(n+2) (Hansen 2011, "Injecting external solutions into CMA-ES").
     """
 
     def __init__(self, sigma0=0.15, popsize=None, start="center", popsize_factor=2, max_restarts=None,
@@ -131,12 +142,16 @@ class CMAES(GenerationalSearcher):
 
     def setup(self, space, seed):
         categorical = [name for name, dim in space.items() if isinstance(dim, Categorical)]
-        if categorical:
+        if categorical and not space.is_conditional and not space.define_by_run:
             raise ValueError(
                 f"CMAES searches real and integer dimensions; {categorical} are categorical. Use EvolutionSearch "
                 "for spaces with categorical dimensions (or an Integer dimension if the choices are ordered).")
         super().setup(space, seed)
-        n = len(space)
+        # the evolved dimensions: real and integer ones that every trial has; the others are drawn independently
+        self._evolved = np.array([j for j, (name, dim) in enumerate(space.items())
+                                  if not isinstance(dim, Categorical) and space.condition(name) is None],
+                                 dtype=np.int64)
+        n = len(self._evolved)
         check_scalar(self.sigma0, "sigma0", low=0.0, low_inclusive=False)
         check_scalar(self.popsize, "popsize", numbers.Integral, low=2, allow_none=True)
         check_scalar(self.popsize_factor, "popsize_factor", low=1.0)
@@ -148,20 +163,21 @@ class CMAES(GenerationalSearcher):
             space.validate(self.start, who="`start`")
         elif self.start not in ("center", "random"):
             raise ValueError(f"`start` must be 'center', 'random' or a params dict; got {self.start!r}.")
-        self._lam0 = self.popsize or 4 + int(3 * math.log(n))
-        self._integer = np.array([isinstance(dim, Integer) for dim in space.dims])  # (n,)
-        # unit-cube points between consecutive values of each Integer dimension, increasing: (m - 1,)
-        self._thresholds = {j: dim.cell_edges()[1:-1] for j, dim in enumerate(space.dims) if isinstance(dim, Integer)}
+        self._lam0 = self.popsize or 4 + int(3 * math.log(max(n, 1)))
+        dims = [space.dims[j] for j in self._evolved]
+        self._integer = np.array([dim.n_values is not None for dim in dims], dtype=bool)  # (n,) integers, steps
+        # unit-cube points between consecutive values of each discrete dimension, increasing: (m - 1,)
+        self._thresholds = {i: dim.cell_edges()[1:-1] for i, dim in enumerate(dims) if dim.n_values is not None}
 
     # ---- runs -------------------------------------------------------------------------------------
 
     def _new_run(self, restart, runs=(), first_generation=0, first_trial=0):
         """The state of run `restart`: population lambda_0 factor^restart, from the start point (run 0) or a
         uniform random one."""
-        n = len(self.space)
+        n = len(self._evolved)
         lam = int(round(self._lam0 * self.popsize_factor**restart))
         if restart == 0 and isinstance(self.start, dict):
-            m = self.space.encode(self.start)
+            m = self.space.encode(self.start)[self._evolved]
         elif restart == 0 and self.start == "center":
             m = np.full(n, 0.5)
         else:
@@ -169,22 +185,37 @@ class CMAES(GenerationalSearcher):
         return CMAState(Settings(n, lam), m, self.sigma0, restart, runs, first_generation, first_trial)
 
     def _initial_state(self):
-        return self._new_run(0)
+        return self._new_run(0) if len(self._evolved) else None  # None: nothing to evolve
+
+    def _points(self, U_evolved, index):
+        """Full unit-cube points (lam, d): the evolved coordinates U_evolved (lam, n), the others drawn
+        independently and uniformly from rng(2, index)."""
+        d = len(self.space)
+        if len(self._evolved) == d:
+            return U_evolved
+        U = self.rng(2, index).random((U_evolved.shape[0], d))  # (lam, d)
+        U[:, self._evolved] = U_evolved
+        return U
 
     def _breed(self, state, index, start):
+        if state is None:  # every dimension is drawn independently
+            U = self._points(np.empty((self._lam0, 0)), index)  # (lam, d)
+            return Generation(index, start, [self.space.decode(u) for u in U])
         if state.finished:
             return None
         s = state.settings
         Z = self.rng(0, index).standard_normal((s.lam, s.n))  # (lam, n)
         X = state.m + state.sigma * (Z @ (state.B * state.D).T)  # (lam, n) genotypes
         U = np.where(self._integer, np.clip(state.m + state.A * (X - state.m), 0.0, 1.0), reflect(X))  # (lam, n)
-        return Generation(index, start, [self.space.decode(u) for u in U], X)
+        return Generation(index, start, [self.space.decode(u) for u in self._points(U, index)], X)
 
     def _select(self, state, generation, trials, losses):
+        if state is None:
+            return None
         X = generation.extra.copy()  # (lam, n)
         for k, (trial, proposed) in enumerate(zip(trials, generation.params)):
-            if trial.params != proposed:
-                X[k] = self._inject(state, self.space.encode(trial.params))
+            if not ran_proposal(trial, proposed):
+                X[k] = self._inject(state, self.space.encode(trial.params)[self._evolved])
         state = self._update(state, X, losses)
         state.stop = self._stop_reasons(state, losses)
         if not state.stop:

@@ -44,6 +44,13 @@ class _Replay:
         self.sign, self.members, self.state, self.n_generations, self.current = sign, [], state, 0, None
 
 
+def ran_proposal(trial, params):
+    """Whether `trial` ran the proposed `params`: it holds their value for each of its names (all of them,
+    or in a define-by-run study the names its objective suggested). Otherwise the point came from elsewhere
+    (another searcher, or values drawn for names new to the study) and is told as an injected point."""
+    return all(name in params and params[name] == value for name, value in trial.params.items())
+
+
 def member_losses(trials, sign):
     """Losses of a generation's trials; failed and pruned trials get the worst fitness, +inf.  (lam,)"""
     return np.array([sign * t.value if t.state is TrialState.COMPLETE and t.value is not None else np.inf

@@ -12,9 +12,9 @@ import numbers
 import numpy as np
 
 from tunelab.optimizers.validation import check_scalar
-from tunelab.searchers.evolutionary.generational import Generation, GenerationalSearcher
+from tunelab.searchers.evolutionary.generational import Generation, GenerationalSearcher, ran_proposal
 from tunelab.searchers.sampling.lowdiscrepancy import latin_hypercube
-from tunelab.searchers.space import Categorical, Integer
+from tunelab.searchers.space import Categorical
 
 
 # ---- variation operators on the unit cube --------------------------------------------------------------
@@ -82,6 +82,15 @@ class EvolutionSearch(GenerationalSearcher):
     small population with strong selection did best. `n_generations` (None: no limit) ends the search
     after that many generations. Failed and pruned trials count as the worst fitness.
     `state(history)` gives the population: unit-cube points U (N, d) and their losses (N,).
+
+    Conditional spaces: a genome has a gene for every dimension of the space. The genes of the branches a
+    point does not take are kept and ignored: crossover and mutation act on them as on the others (so a
+    child that switches branch inherits genes bred earlier for that branch), `Space.decode` leaves them
+    out of the params, and two points equal on their active genes count as copies. Real genes with a
+    `step` are bred as integer ones. In a define-by-run study the genome covers the names known when the
+    generation is bred (the population is replayed on the grown space when new names appear); a name new
+    to the study is drawn independently, and a trial that did not run its proposal enters as its encoded
+    params (a name it did not suggest at the space's fixed inactive value).
     """
 
     def __init__(self, population_size=None, n_elite=None, tournament_size=3, crossover_prob=0.9,
@@ -97,7 +106,7 @@ class EvolutionSearch(GenerationalSearcher):
 
     def setup(self, space, seed):
         super().setup(space, seed)
-        d = len(space)
+        d = max(len(space), 1)  # a define-by-run study starts with no dimension
         self._N = check_scalar(self.population_size, "population_size", numbers.Integral, low=2, allow_none=True) \
             or max(10, d)
         self._n_elite = check_scalar(self.n_elite, "n_elite", numbers.Integral, low=0, high=self._N - 1,
@@ -112,20 +121,21 @@ class EvolutionSearch(GenerationalSearcher):
         check_scalar(self.eta_crossover, "eta_crossover", low=0.0)
         check_scalar(self.eta_mutation, "eta_mutation", low=0.0)
         check_scalar(self.n_generations, "n_generations", numbers.Integral, low=1, allow_none=True)
-        self._integer = np.array([isinstance(dim, Integer) for dim in space.dims])  # (d,)
-        self._categorical = np.array([isinstance(dim, Categorical) for dim in space.dims])  # (d,)
+        self._categorical = np.array([isinstance(dim, Categorical) for dim in space.dims], dtype=bool)  # (d,)
+        discrete = np.array([dim.n_values is not None for dim in space.dims], dtype=bool)
+        self._integer = discrete & ~self._categorical  # (d,): integers and reals with a step
 
     # ---- genes ---------------------------------------------------------------------------------
 
     def _integer_step(self, j, old, new, direction):
-        """An integer gene mutated from `old` to `new` (unit points): its value there, or one value further
-        in `direction` if it rounded back to the old value."""
+        """An integer gene mutated from `old` to `new` (unit points): its value there, or the next level in
+        `direction` if it rounded back to the old value."""
         dim = self.space.dims[j]
-        value = dim.from_unit(old)
-        if dim.from_unit(new) == value:
+        k = int(dim.level(old))
+        if int(dim.level(new)) == k:
             step = 1 if direction > 0 else -1
-            return dim.to_unit(value + step if dim.low <= value + step <= dim.high else value - step)
-        return dim.snap(new)
+            return dim.to_unit(dim.value(k + step if 0 <= k + step < dim.n_values else k - step))
+        return float(dim.snap(new))
 
     def _mutate(self, C, rng, force=False):
         """Mutate each gene with probability mutation_prob (one random gene of each row at least when
@@ -183,19 +193,20 @@ class EvolutionSearch(GenerationalSearcher):
         swap = genes & self._categorical  # uniform crossover of the categorical genes
         c1, c2 = np.where(swap, x2, c1), np.where(swap, x1, c2)
         children = self._mutate(self.space.snap(np.concatenate([c1, c2])[:n_children]), rng)  # (n_children, d)
-        seen = {tuple(u) for u in U}
+        key = lambda u: tuple(self.space.fill_inactive(u))  # noqa: E731  (a point, whatever its unused genes)
+        seen = {key(u) for u in U}
         for child in children:
             for _ in range(10):  # a copy of a known point would waste a trial
-                if tuple(child) not in seen:
+                if key(child) not in seen:
                     break
                 child[:] = self._mutate(child[None, :].copy(), rng, force=True)[0]
-            seen.add(tuple(child))
+            seen.add(key(child))
         return children
 
     def _select(self, state, generation, trials, losses):
         U = generation.extra.copy()  # (lam, d): the points evaluated, or
         for k, (trial, proposed) in enumerate(zip(trials, generation.params)):
-            if trial.params != proposed:  # those of another searcher
+            if not ran_proposal(trial, proposed):  # those of another searcher
                 U[k] = self.space.encode(trial.params)
         if state is not None and self._n_elite > 0:
             U_old, losses_old = state

@@ -50,6 +50,8 @@ class HypergradientSearch(Searcher):
     the loss it could still gain, |g| times the bracket (or, on a flattening slope, the distance to the
     bound), is below `ftol` |f|; or, for Adam, when two steps in a row are shorter than `xtol`.
     Steps are sequential: while a trial runs, `ask` proposes nothing, so extra workers stay idle.
+    Conditional spaces and define-by-run studies are refused: a gradient step needs every dimension in
+    every trial, declared before the first.
     init : None (the middle of each range) or a params dict, the first point.
     step : the first step of the line search, as a fraction of the range.
     """
@@ -69,8 +71,14 @@ class HypergradientSearch(Searcher):
         check_scalar(self.lr, "lr", low=0.0, low_inclusive=False)
         check_scalar(self.xtol, "xtol", low=0.0, low_inclusive=False)
         check_scalar(self.ftol, "ftol", low=0.0)
+        if space.is_conditional or space.define_by_run:
+            what = "has dimensions that exist only under a choice" if space.is_conditional else "is defined by run"
+            raise ValueError(
+                f"HypergradientSearch steps along the gradient of every dimension at once, and this space {what}. "
+                "Declare a flat space of real dimensions (e.g. {'alpha': Real(1e-6, 10.0, log=True)}), or search this "
+                "one with RandomSearch, BayesSearch or EvolutionSearch.")
         for name, dim in space.items():
-            if not isinstance(dim, Real):
+            if not isinstance(dim, Real) or dim.n_values is not None:
                 raise ValueError(
                     f"HypergradientSearch follows the gradient of the validation loss, which exists only for real "
                     f"hyperparameters that enter the training loss smoothly; {name!r} is {dim!r}. Integers, "

@@ -1,10 +1,10 @@
 """Grid search: every point of the product grid once, in a fixed order, then stop."""
 
-import math
 import numbers
 
 from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.base import Searcher
+from tunelab.searchers.space import Grid
 
 
 class GridSearch(Searcher):
@@ -16,6 +16,11 @@ class GridSearch(Searcher):
     trials lost when a process died are proposed again), so the set of trials does not depend on how
     many are asked at once, and several processes sharing one storage split the grid between them.
     A grid larger than `max_grid_size` is refused at setup.
+
+    Conditional spaces: only the active combinations are enumerated (`tunelab.searchers.space.Grid`): a
+    choice's sub-space is crossed with the other dimensions only under that choice, so the grid of
+    {"x": 3 values, "kind": Categorical({"a": {"y": 4 values}, "b": None})} has 3 x (4 + 1) points.
+    A define-by-run study is refused: a grid needs its space declared before the first trial.
     """
 
     def __init__(self, n_points=10, max_grid_size=100_000):
@@ -25,17 +30,18 @@ class GridSearch(Searcher):
     def setup(self, space, seed):
         super().setup(space, seed)
         check_scalar(self.max_grid_size, "max_grid_size", numbers.Integral, low=1)
-        self._axes = space.grid_axes(self.n_points)
-        self._radix = [len(axis) for axis in self._axes]
-        self._size = math.prod(self._radix)
+        if space.define_by_run:
+            raise ValueError("GridSearch enumerates a declared space, and this study defines its space by run: "
+                             "declare the space (a dict of dimensions), or use RandomSearch.")
+        self._grid = Grid(space, self.n_points)  # values are found on their axis by repr (choices may be unhashable)
+        self._size = self._grid.size
         if self._size > self.max_grid_size:
-            shape = " x ".join(str(r) for r in self._radix)
+            shape = " x ".join(str(len(axis)) for axis in self._grid.axes)
+            what = f"{shape}" if not space.is_conditional else f"axes {shape}, active combinations only"
             raise ValueError(
-                f"the grid has {self._size:,} points ({shape}), more than `max_grid_size`={self.max_grid_size:,}. "
+                f"the grid has {self._size:,} points ({what}), more than `max_grid_size`={self.max_grid_size:,}. "
                 "Use fewer `n_points`, raise `max_grid_size`, or use RandomSearch."
             )
-        # value -> position on each axis (keys by repr: floats round-trip exactly, choices may be unhashable)
-        self._positions = [{repr(v): k for k, v in enumerate(axis)} for axis in self._axes]
         self._reset()
 
     def _reset(self):
@@ -49,21 +55,11 @@ class GridSearch(Searcher):
 
     def index_of(self, params):
         """The grid index of params, or None if they are not a grid point."""
-        i = 0
-        for name, radix, positions in zip(self.space.names, self._radix, self._positions):
-            k = positions.get(repr(params[name]))
-            if k is None:
-                return None
-            i = i * radix + k
-        return i
+        return self._grid.index(params)
 
     def point(self, i):
         """Grid point i as a params dict (mixed-radix digits of i, the last dimension fastest)."""
-        values = []
-        for radix, axis in zip(reversed(self._radix), reversed(self._axes)):
-            i, k = divmod(i, radix)
-            values.append(axis[k])
-        return dict(zip(self.space.names, reversed(values)))
+        return self._grid.point(i)
 
     def ask(self, n, history):
         trials = history.trials

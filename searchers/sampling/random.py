@@ -23,6 +23,12 @@ class RandomSearch(Searcher):
 
     Trial number t always gets the same point for a given study seed, whatever the number of trials
     asked at once, so parallel and serial runs (and resumed studies) try the same points.
+
+    Conditional spaces: the point is decoded as a tree (`Space.decode`): the choice first, then the
+    dimensions it opens, so each branch is drawn with the probability of its share of the unit interval
+    and its dimensions uniformly; the coordinates of the other branches are drawn and left unused. In a
+    define-by-run study the point covers the names known when the trial is asked; the trial draws a name
+    new to the study independently (tunelab.searchers.trial).
     """
 
     def __init__(self, sampler="uniform", lhs_size=None):
@@ -34,7 +40,7 @@ class RandomSearch(Searcher):
         check_choice(self.sampler, "sampler", ("uniform", "sobol", "lhs"))
         check_scalar(self.lhs_size, "lhs_size", numbers.Integral, low=1, allow_none=True)
         d = len(space)
-        if self.sampler == "sobol":
+        if self.sampler == "sobol" and d > 0:  # a define-by-run study starts with no dimension
             self._V, self._shift = qmc.scramble(qmc.sobol_directions(d), self.rng(2))
         self._block_key, self._block = None, None
 
