@@ -88,7 +88,8 @@ def test_a_point_lands_at_its_computed_pixel_on_linear_and_log_axes():
     assert float(point.get("cy")) == pytest.approx(bottom - 0.25 * (bottom - top), abs=0.01)
     assert point.find(SVG + "title").text == "s: 5, 0.25"
     s = Series("s", [1e-2], [100.0], markers=True)
-    root = parse(line_plot([s], xlabel="x", ylabel="y", xlog=True, ylog=True, xlim=(1e-4, 1.0), ylim=(1.0, 1e3)))
+    root = parse(line_plot([s], xlabel="x", ylabel="y", xlog=True, ylog=True, xlim=(1e-4, 1.0), ylim=(1.0, 1e3),
+                           width=width, height=height))
     (point,) = by_class(root, "point")
     assert float(point.get("cx")) == pytest.approx(left + 0.5 * (right - left), abs=0.01)
     assert float(point.get("cy")) == pytest.approx(bottom - 2 / 3 * (bottom - top), abs=0.01)
@@ -154,7 +155,7 @@ def test_parallel_coordinates_draw_one_line_per_row_through_every_axis():
     axes = [Axis("lr", [1e-3, 1e-2, 1e-1], log=True, domain=(1e-3, 1e-1)),
             Axis("act", [0, 1, 1], categories=["relu", "tanh"]),
             Axis("score", [0.2, 0.9, 0.5])]
-    root = parse(parallel_coordinates(axes, [0.2, 0.9, 0.5], colour_label="score", better="high"))
+    root = parse(parallel_coordinates(axes, [0.2, 0.9, 0.5], colour_label="score", better="high", clip=0.0))
     lines = by_class(root, "series")
     assert len(by_class(root, "axis")) == 3 and len(lines) == 3
     assert texts(root, "axis-label")[:3] == ["lr", "act", "score"]
@@ -200,3 +201,18 @@ def test_pareto_plot_joins_the_front_in_order_of_the_first_objective():
         pareto_mask(points, ["up", "down"])
     with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
         pareto_mask(points, ["minimize"] * 3)
+
+
+def test_parallel_coordinates_clip_a_few_poor_values_to_the_end_of_the_colour_bar():
+    values = [0.1] + list(np.linspace(0.8, 0.9, 19))  # one poor trial among twenty
+    root = parse(parallel_coordinates([Axis("score", values)], values, colour_label="score", better="high"))
+    labels = [t.text for t in by_class(root, "colour-bar")[0].iter(SVG + "text") if "tick-label" in t.get("class")]
+    assert labels == ["0.9", "<= " + format_number(float(np.percentile(values, 10)), 4)]
+    strokes = [line.get("stroke") for line in by_class(root, "series")]
+    assert strokes[0] == VIRIDIS[0] and strokes[-1] == VIRIDIS[-1] and len(set(strokes)) >= 15
+    values = [0.1, 0.2, 5.0]  # lower is better: the poor high value is clipped at the top
+    root = parse(parallel_coordinates([Axis("loss", values)], values, colour_label="loss", better="low"))
+    labels = [t.text for t in by_class(root, "colour-bar")[0].iter(SVG + "text") if "tick-label" in t.get("class")]
+    assert labels[0].startswith(">= ") and labels[1] == "0.1"
+    with pytest.raises(ValueError, match="`better` must be 'high' or 'low'; got 'up'"):
+        parallel_coordinates([Axis("loss", values)], values, colour_label="loss", better="up")

@@ -34,40 +34,63 @@ class Axis:
         return Scale(*(self.domain or data_range(self.values, 0.0, self.log)), bottom, top, log=self.log)
 
 
+def colour_range(values, better, clip=10.0):
+    """The values mapped onto the colour ramp: from the `clip`-th percentile to the best value when higher
+    is better (from the best to the (100 - clip)-th percentile when lower is), so that a few very poor
+    trials do not squeeze the good ones into one colour; the poorer values take the end colour."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 0.0, 1.0
+    if better == "high":
+        return float(np.percentile(v, clip)), float(v.max())
+    return float(v.min()), float(np.percentile(v, 100.0 - clip))
+
+
 def parallel_coordinates(axes, colour_values, *, colour_label, tooltips=None, better="high", title=None,
-                         width=760, height=340):
+                         width=760, height=340, clip=10.0):
     """One polyline per row through `axes` (a list of `Axis`), coloured by `colour_values` on viridis from
-    the lowest (dark) to the highest (light) value; rows with better values (`better` "high" or "low")
-    are drawn last, on top. Axis names sit under the axes (two rows when they are crowded)."""
+    low (dark) to high (light) over `colour_range` (the colour bar marks a clipped end with <= or >=);
+    rows with better values (`better` "high" or "low") are drawn last, on top. Axis names sit under the
+    axes (two rows when they are crowded)."""
+    if better not in ("high", "low"):
+        raise ValueError(f"`better` must be 'high' or 'low'; got {better!r}.")
     axes = list(axes)
-    canvas, f = frame(width, height + 16, False, title, extra_right=max(80, 6.5 * len(colour_label) + 14))
+    canvas, f = frame(width, height + 16, False, title, extra_right=max(6.5 * len(colour_label), 81) + 14)
     f.bottom -= 16
     xs = np.linspace(f.left, f.right, len(axes)) if len(axes) > 1 else np.array([(f.left + f.right) / 2])
     scales = [axis.scale(f.bottom, f.top) for axis in axes]
     c = np.asarray(colour_values, dtype=np.float64)
-    lo, hi = data_range(c)
-    order = np.argsort(c if better == "high" else -c, kind="stable")
-    crowded = len(axes) > 1 and (xs[1] - xs[0]) < 7 * max(len(a.name) for a in axes)
-    for k, (axis, scale, x) in enumerate(zip(axes, scales, xs)):
+    lo, hi = colour_range(c, better, clip)
+    for x in xs:
         canvas.line(x, f.bottom, x, f.top, "axis", stroke="#444")
-        for v in scale.ticks(5):
-            p = scale(v)
-            canvas.line(x - 4, p, x, p, "tick")
-            canvas.text(x - 6, p + 4, scale.label(v), "tick-label", anchor="end", size=10)
-        below = f.bottom + 18 + (14 if crowded and k % 2 else 0)
-        canvas.text(x, below, axis.name, "axis-label", size=11)
-    for i in order:
+    for i in np.argsort(c if better == "high" else -c, kind="stable"):
         if not np.isfinite(c[i]):
             continue
         ys = [s(a.values[i]) for s, a in zip(scales, axes)]
         tip = tooltips[i] if tooltips else ", ".join(f"{a.name}={format_number(a.values[i])}" for a in axes)
-        t = (c[i] - lo) / (hi - lo) if hi > lo else 1.0
+        t = min(max((c[i] - lo) / (hi - lo), 0.0), 1.0) if hi > lo else 1.0
         canvas.element("polyline", points=points_attr(xs, ys), fill="none", stroke=ramp_colour(t), stroke_width=1.6,
                        stroke_opacity=0.85, cls="series", title=tip)
-    colour_bar(canvas, f.right + 30, f.top + 14, f.bottom, lo, hi, colour_label)
+    _axis_labels(canvas, axes, scales, xs, f.bottom)  # over the lines, with a white halo
+    finite = c[np.isfinite(c)]
+    clipped = (finite.min() < lo, finite.max() > hi) if finite.size else (False, False)
+    colour_bar(canvas, f.right + 30, f.top + 14, f.bottom, lo, hi, colour_label, clipped=clipped)
     if title:
         canvas.text(MARGINS["left"], 18, title, "plot-title", anchor="start", size=13, font_weight="600")
     return canvas.to_svg()
+
+
+def _axis_labels(canvas, axes, scales, xs, bottom):
+    """Ticks and tick labels of every axis, and its name below it (two rows when the names are crowded)."""
+    crowded = len(axes) > 1 and (xs[1] - xs[0]) < 7 * max(len(a.name) for a in axes)
+    for k, (axis, scale, x) in enumerate(zip(axes, scales, xs)):
+        for v in scale.ticks(5):
+            p = scale(v)
+            canvas.line(x - 4, p, x, p, "tick")
+            canvas.text(x - 6, p + 4, scale.label(v), "tick-label", anchor="end", size=10, stroke="#fff",
+                        stroke_width=3, paint_order="stroke")
+        canvas.text(x, bottom + 18 + (14 if crowded and k % 2 else 0), axis.name, "axis-label", size=11)
 
 
 def pareto_mask(points, directions):

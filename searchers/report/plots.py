@@ -95,7 +95,7 @@ def _draw_series(f, s, colour, step):
 
 
 def line_plot(series, *, xlabel, ylabel, title=None, xlog=False, ylog=False, xlim=None, ylim=None, step=False,
-              xcategories=None, legend=None, vlines=(), width=480, height=300):
+              xcategories=None, legend=None, vlines=(), width=520, height=300):
     """Lines (`Series`) over shared axes, with a legend when there are several (or `legend`=True).
 
     step: hold each value until the next x (best so far). xcategories: labels of x = 0, 1, ..., m-1.
@@ -180,8 +180,9 @@ def bar_chart(labels, values, *, xlabel, title=None, xlim=None, colour=None, wid
 
 
 def heatmap(matrix, row_labels, col_labels, *, xlabel, ylabel, title=None, width=None, height=None):
-    """A matrix of cells coloured by value (ColorBrewer Blues from 0 to the largest value), each cell
-    with its value written in it and in its tooltip; rows from the top."""
+    """A matrix of cells coloured by value (ColorBrewer Blues at t = sqrt(value / largest value), so that
+    small counts stay visible beside a large diagonal), each cell with its value written in it and in its
+    tooltip; rows from the top."""
     M = np.asarray(matrix, dtype=np.float64)
     n_rows, n_cols = M.shape
     cell = max(22, min(48, 360 // max(n_rows, n_cols, 1)))
@@ -195,7 +196,7 @@ def heatmap(matrix, row_labels, col_labels, *, xlabel, ylabel, title=None, width
     w, h = (f.right - f.left) / n_cols, (f.bottom - f.top) / n_rows
     for i in range(n_rows):
         for j in range(n_cols):
-            t = M[i, j] / top
+            t = np.sqrt(max(M[i, j], 0.0) / top)
             x, y = f.left + j * w, f.top + i * h
             text = format_number(M[i, j], 4)
             f.canvas.element("rect", x=x, y=y, width=w, height=h, fill=ramp_colour(t, BLUES), stroke="#fff",
@@ -205,14 +206,17 @@ def heatmap(matrix, row_labels, col_labels, *, xlabel, ylabel, title=None, width
     return canvas.to_svg()
 
 
-def colour_bar(canvas, x, top, bottom, lo, hi, label, anchors=VIRIDIS, steps=32):
-    """A vertical colour bar from `lo` (bottom) to `hi` (top) at x, of `steps` strips, with end labels."""
-    canvas.open_group("colour-bar", title=f"{label}: {format_number(lo, 4)} to {format_number(hi, 4)}")
+def colour_bar(canvas, x, top, bottom, lo, hi, label, anchors=VIRIDIS, steps=32, clipped=(False, False)):
+    """A vertical colour bar from `lo` (bottom) to `hi` (top) at x, of `steps` strips, with end labels
+    (written <= lo or >= hi when `clipped` says that values lie beyond that end)."""
+    low_text = ("<= " if clipped[0] else "") + format_number(lo, 4)
+    high_text = (">= " if clipped[1] else "") + format_number(hi, 4)
+    canvas.open_group("colour-bar", title=f"{label}: {low_text} to {high_text}")
     h = (bottom - top) / steps
     for k in range(steps):
         canvas.element("rect", x=x, y=bottom - (k + 1) * h, width=12, height=h + 0.5,
                        fill=ramp_colour((k + 0.5) / steps, anchors), stroke="none", cls="colour-strip")
-    canvas.text(x + 16, top + 8, format_number(hi, 4), "tick-label", anchor="start")
-    canvas.text(x + 16, bottom, format_number(lo, 4), "tick-label", anchor="start")
+    canvas.text(x + 16, top + 8, high_text, "tick-label", anchor="start")
+    canvas.text(x + 16, bottom, low_text, "tick-label", anchor="start")
     canvas.text(x, top - 8, label, "axis-label", anchor="start", size=11)
     canvas.close_group()
