@@ -195,3 +195,39 @@ def test_a_headless_browser_renders_the_demo_report(demo_report, tmp_path):
     shot = tmp_path / "shot.png"
     subprocess.run(flags + ["--window-size=1200,900", f"--screenshot={shot}", url], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 20_000  # a page of plots, not a blank one
+
+
+def test_an_early_stopped_model_shows_its_validation_score_per_epoch(tmp_path, searches):
+    from tunelab.optimizers import SGD
+
+    found, (X_train, y_train, X_test, y_test) = searches
+    model = LogisticRegression(optimizer=SGD(lr=0.05, batch_size=32), early_stopping=True, max_epochs=12,
+                               random_state=0).fit(X_train, y_train)
+    page = open(write_report(found["random 0"].study_, tmp_path / "r.html", model=model, X_test=X_test,
+                             y_test=y_test), encoding="utf-8").read()
+    parts = sections(page)
+    loss, scores = svgs(parts["training"])
+    assert count(loss, "point") == len(model.loss_curve_) and count(scores, "point") == len(model.validation_scores_)
+    assert "Validation score per epoch" in parts["training"]
+    assert "Learning and validation curves need the training data (X, y)." in parts["training"]
+    assert count(svgs(parts["confusion"])[0], "cell") == 4
+
+
+def test_tunelab_tune_writes_the_report_beside_the_markdown(tmp_path):
+    import csv
+
+    from tunelab.benchmarks.cli.tune import run_tune
+
+    X, y = load_breast_cancer()
+    path = tmp_path / "cancer.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([f"x{j}" for j in range(5)] + ["label"])
+        writer.writerows([list(row[:5]) + [int(label)] for row, label in zip(X[:240], y[:240])])
+    _, paths = run_tune(str(path), "label", model="logistic", searcher="random", trials=4, cv=3,
+                        out=str(tmp_path / "out"), progress=False, print_fn=lambda *a: None)
+    assert os.path.dirname(paths["html"]) == os.path.dirname(paths["report"])
+    parts = sections(open(paths["html"], encoding="utf-8").read())
+    assert list(parts) == ALL_SECTIONS
+    assert f"tunelab tune {path} --target label --model logistic --searcher random --trials 4 --cv 3" in \
+        parts["leaderboard"]

@@ -11,7 +11,6 @@ Brewer 2003) for counts.
 """
 
 import math
-from xml.sax.saxutils import escape as _escape
 
 import numpy as np
 
@@ -22,6 +21,11 @@ VIRIDIS = ("#440154", "#472c7a", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5
 BLUES = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
 GREY = "#6b6b6b"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
+
+
+def escape(text):
+    """Text made safe inside an SVG element or a double-quoted attribute: & < > " as entities."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def series_colour(k):
@@ -155,7 +159,7 @@ def _attrs(attrs):
         name = "class" if key == "cls" else key.rstrip("_").replace("_", "-")
         if isinstance(value, float):
             value = f"{value:.2f}".rstrip("0").rstrip(".")
-        parts.append(f'{name}="{_escape(str(value), {chr(34): "&quot;"})}"')
+        parts.append(f'{name}="{escape(value)}"')
     return " ".join(parts)
 
 
@@ -174,13 +178,13 @@ class Canvas:
 
     def element(self, tag, text=None, title=None, **attrs):
         """Append <tag attrs>text<title>title</title></tag>; `cls` sets the class attribute."""
-        inner = (f"<title>{_escape(str(title))}</title>" if title is not None else "") + \
-            (_escape(str(text)) if text is not None else "")
+        inner = (f"<title>{escape(str(title))}</title>" if title is not None else "") + \
+            (escape(str(text)) if text is not None else "")
         head = f"<{tag} {_attrs(attrs)}".rstrip()
         self.parts.append(f"{head}>{inner}</{tag}>" if inner else f"{head}/>")
 
     def open_group(self, cls, title=None):
-        self.parts.append(f"<g {_attrs({'cls': cls})}>" + (f"<title>{_escape(str(title))}</title>" if title else ""))
+        self.parts.append(f"<g {_attrs({'cls': cls})}>" + (f"<title>{escape(str(title))}</title>" if title else ""))
 
     def close_group(self):
         self.parts.append("</g>")
@@ -194,10 +198,10 @@ class Canvas:
                      fill=attrs.pop("fill", "#222"), **attrs)
 
     def to_svg(self):
-        label = f' aria-label="{_escape(self.title, {chr(34): "&quot;"})}"' if self.title else ""
+        label = f' aria-label="{escape(self.title)}"' if self.title else ""
         head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
                 f'viewBox="0 0 {self.width} {self.height}" role="img"{label} style="{FONT}">')
-        title = f"<title>{_escape(self.title)}</title>" if self.title else ""
+        title = f"<title>{escape(self.title)}</title>" if self.title else ""
         return head + title + "".join(self.parts) + "</svg>"
 
 
