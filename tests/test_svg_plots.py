@@ -13,7 +13,7 @@ from tunelab.searchers.report import (
 )
 from tunelab.searchers.report.plots import LEGEND_WIDTH, MARGINS
 from tunelab.searchers.report.svg import (
-    BLUES, OKABE_ITO, VIRIDIS, CategoryScale, Scale, format_number, log_ticks, nice_ticks, ramp_colour,
+    BLUES, OKABE_ITO, VIRIDIS, CategoryScale, Scale, format_number, log_ticks, nice_ticks, ramp_colour, tick_labels,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -46,6 +46,8 @@ def test_nice_and_log_ticks():
     assert log_ticks(1e-6, 1e2) == [1e-6, 1e-4, 1e-2, 1.0, 1e2]  # 9 decades thinned to about 5
     assert log_ticks(3.0, 40.0) == [5.0, 10.0, 20.0]
     assert format_number(1e-5) == "1e-5" and format_number(0.012345) == "0.0123" and format_number(0) == "0"
+    assert tick_labels([0.97, 0.9725, 0.975]) == ["0.97", "0.9725", "0.975"]  # as many digits as the ticks need
+    assert tick_labels([0.0, 0.2, 0.4]) == ["0", "0.2", "0.4"] and tick_labels([1e-5, 1e-2]) == ["1e-5", "0.01"]
 
 
 def test_scales_map_the_domain_onto_the_pixels():
@@ -54,7 +56,7 @@ def test_scales_map_the_domain_onto_the_pixels():
     y = Scale(1e-4, 1.0, 250.0, 50.0, log=True)  # bottom to top
     assert y(1e-2) == pytest.approx(150.0) and y(1.0) == pytest.approx(50.0)
     c = CategoryScale(["a", "b", "c", "d"], 0.0, 400.0)
-    assert [c(i) for i in range(4)] == [50.0, 150.0, 250.0, 350.0] and c.label(2) == "c"
+    assert [c(i) for i in range(4)] == [50.0, 150.0, 250.0, 350.0] and c.labels([2, 0]) == ["c", "a"]
     with pytest.raises(ValueError, match="log axis needs a domain above 0"):
         Scale(0.0, 1.0, 0, 1, log=True)
 

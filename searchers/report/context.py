@@ -39,11 +39,6 @@ def params_text(params):
     return ", ".join(f"{k}={show(v)}" for k, v in params.items())
 
 
-def level_index(dim, value):
-    """The position of a categorical value among the choices (the x of a category axis)."""
-    return dim.index(value)
-
-
 class ReportContext:
     """The inputs of one report.
 
@@ -97,5 +92,5 @@ class ReportContext:
         """The x of each trial on the axis of `name`: the value, or its choice index for a categorical."""
         dim = self.space[name]
         if isinstance(dim, Categorical):
-            return [level_index(dim, t.params[name]) for t in trials]
+            return [dim.index(t.params[name]) for t in trials]
         return [t.params[name] for t in trials]

@@ -85,10 +85,11 @@ def _axis_labels(canvas, axes, scales, xs, bottom):
     """Ticks and tick labels of every axis, and its name below it (two rows when the names are crowded)."""
     crowded = len(axes) > 1 and (xs[1] - xs[0]) < 7 * max(len(a.name) for a in axes)
     for k, (axis, scale, x) in enumerate(zip(axes, scales, xs)):
-        for v in scale.ticks(5):
+        ticks = scale.ticks(5)
+        for v, label in zip(ticks, scale.labels(ticks)):
             p = scale(v)
             canvas.line(x - 4, p, x, p, "tick")
-            canvas.text(x - 6, p + 4, scale.label(v), "tick-label", anchor="end", size=10, stroke="#fff",
+            canvas.text(x - 6, p + 4, label, "tick-label", anchor="end", size=10, stroke="#fff",
                         stroke_width=3, paint_order="stroke")
         canvas.text(x, bottom + 18 + (14 if crowded and k % 2 else 0), axis.name, "axis-label", size=11)
 

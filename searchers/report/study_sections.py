@@ -35,7 +35,7 @@ def leaderboard_section(ctx):
     return Section("leaderboard", "Leaderboard", body)
 
 
-def _by_time(study, trials, maximize):
+def _by_time(trials, maximize):
     """(seconds since the study's first trial started, best so far) in order of finishing."""
     start = min((t.start_time for t in trials if t.start_time), default=0.0)
     done = sorted((t for t in trials if t.end_time), key=lambda t: t.end_time)
@@ -46,7 +46,7 @@ def _by_time(study, trials, maximize):
 def history_section(ctx):
     """Best value so far against the trial number and against wall time, one line per searcher."""
     studies = ctx.single
-    if not studies:
+    if not any(complete_trials(s) for s in studies.values()):
         return None
     by_trial, by_time = [], []
     for k, (label, study) in enumerate(studies.items()):
@@ -58,7 +58,7 @@ def history_section(ctx):
                 for t, v, b in zip(trials, values, best)]
         by_trial.append(Series(label, list(range(1, len(trials) + 1)), best, colour=series_colour(k), markers=True,
                                tooltips=tips))
-        seconds, best_t = _by_time(study, trials, ctx.maximize)
+        seconds, best_t = _by_time(trials, ctx.maximize)
         by_time.append(Series(label, seconds, best_t, colour=series_colour(k)))
     end = max((x for s in by_time for x in s.x), default=1.0)
     word = "highest" if ctx.maximize else "lowest"

@@ -79,9 +79,20 @@ def nice_ticks(lo, hi, n=5):
     ticks = []
     k = first
     while k * step <= hi + 1e-9 * step:
-        ticks.append(round(k * step, 12) + 0.0)
+        ticks.append(float(f"{k * step:.12g}") + 0.0)  # 0.6, not 0.6000000000000001
         k += 1
     return ticks
+
+
+def tick_labels(values):
+    """Labels for tick values with the fewest significant digits (at least 3) that tell them apart and
+    read back as the values (so 0.9725 is not shown as 0.973)."""
+    for digits in range(3, 13):
+        labels = [format_number(v, digits) for v in values]
+        if len(set(labels)) == len(labels) and all(
+                math.isclose(float(label), float(v), rel_tol=1e-9, abs_tol=1e-300) for label, v in zip(labels, values)):
+            return labels
+    return [format_number(v, 12) for v in values]
 
 
 def log_ticks(lo, hi, n=5):
@@ -119,22 +130,23 @@ class Scale:
     def ticks(self, n=5):
         return log_ticks(self.lo, self.hi, n) if self.log else nice_ticks(self.lo, self.hi, n)
 
-    def label(self, v):
-        return format_number(v)
+    def labels(self, ticks):
+        """The labels of these tick values."""
+        return tick_labels(ticks)
 
 
 class CategoryScale(Scale):
     """Categories at 0, 1, ..., m-1 on the domain [-1/2, m - 1/2]: category i at the centre of its band."""
 
     def __init__(self, labels, p0, p1):
-        self.labels = [str(label) for label in labels]
-        super().__init__(-0.5, len(self.labels) - 0.5, p0, p1)
+        self.names = [str(label) for label in labels]
+        super().__init__(-0.5, len(self.names) - 0.5, p0, p1)
 
     def ticks(self, n=None):
-        return list(range(len(self.labels)))
+        return list(range(len(self.names)))
 
-    def label(self, v):
-        return self.labels[int(round(v))]
+    def labels(self, ticks):
+        return [self.names[int(round(v))] for v in ticks]
 
 
 def data_range(values, pad=0.0, log=False):
@@ -229,18 +241,20 @@ class Frame:
         c = self.canvas
         c.line(self.left, self.bottom, self.right, self.bottom, "axis x-axis", stroke="#444")
         c.line(self.left, self.bottom, self.left, self.top, "axis y-axis", stroke="#444")
-        for v in (self.x.ticks() if xticks is None else xticks):
+        xticks = self.x.ticks() if xticks is None else xticks
+        for v, label in zip(xticks, self.x.labels(xticks)):
             p = self.x(v)
             if grid and not isinstance(self.x, CategoryScale):
                 c.line(p, self.bottom, p, self.top, "grid", stroke="#e6e6e6")
             c.line(p, self.bottom, p, self.bottom + 5, "tick x-tick")
-            c.text(p, self.bottom + 17, self.x.label(v), "tick-label x-tick-label")
-        for v in (self.y.ticks() if yticks is None else yticks):
+            c.text(p, self.bottom + 17, label, "tick-label x-tick-label")
+        yticks = self.y.ticks() if yticks is None else yticks
+        for v, label in zip(yticks, self.y.labels(yticks)):
             p = self.y(v)
             if grid and not isinstance(self.y, CategoryScale):
                 c.line(self.left, p, self.right, p, "grid", stroke="#e6e6e6")
             c.line(self.left - 5, p, self.left, p, "tick y-tick")
-            c.text(self.left - 8, p + 4, self.y.label(v), "tick-label y-tick-label", anchor="end")
+            c.text(self.left - 8, p + 4, label, "tick-label y-tick-label", anchor="end")
         c.text((self.left + self.right) / 2, self.bottom + 36, xlabel, "axis-label x-label", size=12)
         middle = (self.top + self.bottom) / 2
         c.text(14, middle, ylabel, "axis-label y-label", size=12, transform=f"rotate(-90 14 {middle:.2f})")
