@@ -4,11 +4,12 @@
     python -m tunelab.benchmarks bench importance [--quick] [--compare] [--seeds K] [--out DIR]
 
 Synthetic objectives whose variance shares are known in closed form (additive ones with given weights,
-one with noise, one of steps, one with an interaction), each searched by RandomSearch with K seeds; then the MLP of `tunelab demo`
-on digits, where no truth is known and only the two methods are compared. Reported per case (medians
-over seeds): Spearman's rank correlation of each method with the truth and of the two with each other,
-how often both name the same most important hyperparameter, the mean absolute error of the main-effect
-shares normalised to sum 1 (Optuna's normalisation) against the truth, and seconds per call.
+one with noise, one of steps, one with an interaction), each searched by RandomSearch with K seeds; then
+the MLP of `tunelab demo` on digits, where no truth is known and only the two methods are compared.
+Reported per case (medians over seeds): Spearman's rank correlation of each method with the truth and of
+the two with each other, how often both name the same most important hyperparameter, the mean absolute
+error of the main-effect shares normalised to sum 1 (Optuna's normalisation) against the truth, and
+seconds per call.
 """
 
 import math
@@ -52,7 +53,8 @@ def synthetic_cases():
              "momentum": Real(0.0, 1.0), "noise": Real(0.0, 1.0)}
     # log10 lr = -4 + 4u: variance 16/12; 0.3 n over 8 equal levels: 0.09 * 63/12; sin(2 pi m): 1/2
     cases["mixed 5-D: log10 lr + 0.3 layers + act + sin(2 pi momentum)"] = (
-        space, lambda p: math.log10(p["lr"]) + 0.3 * p["layers"] + EFFECT[p["act"]] + math.sin(2 * math.pi * p["momentum"]),
+        space,
+        lambda p: math.log10(p["lr"]) + 0.3 * p["layers"] + EFFECT[p["act"]] + math.sin(2 * math.pi * p["momentum"]),
         {"lr": 16 / 12, "layers": 0.09 * 63 / 12, "act": _var(list(EFFECT.values())), "momentum": 0.5, "noise": 0.0})
     space = {"x1": Real(0, 1), "x2": Real(0, 1), "x3": Real(0, 1), "x4": Real(0, 1)}
     # E[f | x1] = 3 x1 + 1, E[f | x2] = 4 x2 + 1/2; the interaction 4 (x1 - 1/2)(x2 - 1/2) has variance 1/9

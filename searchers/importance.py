@@ -12,7 +12,8 @@ orthogonal under the uniform measure, so the variance splits the same way: Var f
 Sobol 1993). f is the posterior mean of the GP of `BayesSearch` fitted to the complete trials.
 
 Integration: the conditional means are averages over n_base scrambled Sobol points of the other
-coordinates, the same points for every t (common random numbers: an additive f gets its V_j exactly);
+coordinates, the same points for every t (common random numbers: for an additive f the error of the
+average is the same at every t and leaves V_j exact up to the quadrature);
 t runs over Gauss-Legendre nodes of a real dimension and over the levels of a discrete one, weighted by
 the width of their cells.
 """
@@ -144,9 +145,9 @@ def _check_flat(space, trials):
     """A ValueError for a space that is empty or trials that leave some of its dimensions unset."""
     if space is None or len(space) == 0:
         raise ValueError("`importance` needs a study with a search space; this one has no dimensions yet.")
-    names = set(space.names)
     for trial in trials:
-        missing = sorted(names - set(trial.params))
+        missing = [name for name, dim in space.items()
+                   if name not in trial.params or not dim.contains(trial.params[name])]
         if missing:
             raise ValueError(
                 f"`importance` handles flat spaces only: trial {trial.number} leaves {', '.join(map(repr, missing))} "

@@ -119,6 +119,9 @@ def test_importance_refuses_conditional_spaces_and_says_what_to_do():
     trials = [_trial(0, {"optimizer": "sgd"}), _trial(1, {"optimizer": "momentum", "momentum": 0.9}, 2.0)]
     with pytest.raises(ValueError, match=r"flat spaces only: trial 0 leaves 'momentum' unset .*conditional"):
         importance(_FakeStudy(space, trials))
+    trials[0] = _trial(0, {"optimizer": "sgd", "momentum": None})  # an inactive parameter stored as None
+    with pytest.raises(ValueError, match=r"flat spaces only: trial 0 leaves 'momentum' unset"):
+        importance(_FakeStudy(space, trials))
 
 
 def test_importance_of_several_objectives_needs_a_target():

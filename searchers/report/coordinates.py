@@ -126,7 +126,8 @@ def pareto_plot(points, *, directions, labels=("objective 1", "objective 2"), to
     canvas.element("polyline", points=points_attr(f.x(P[front, 0]), f.y(P[front, 1])), fill="none",
                    stroke=OKABE_ITO[1], stroke_width=2.0, cls="series front", title="Pareto front")
     for i in range(P.shape[0]):
-        tip = tooltips[i] if tooltips else f"{labels[0]} {format_number(P[i, 0], 4)}, {labels[1]} {format_number(P[i, 1], 4)}"
+        tip = tooltips[i] if tooltips else \
+            f"{labels[0]} {format_number(P[i, 0], 4)}, {labels[1]} {format_number(P[i, 1], 4)}"
         colour = OKABE_ITO[1] if mask[i] else OKABE_ITO[5]
         canvas.element("circle", cx=f.x(P[i, 0]), cy=f.y(P[i, 1]), r=4.0 if mask[i] else 3.0, fill=colour,
                        cls="point front-point" if mask[i] else "point", title=tip)

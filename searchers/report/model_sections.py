@@ -80,7 +80,8 @@ def validation_figure(ctx, name):
     at = dim.index(best) if categorical and dim.contains(best) else best if dim.contains(best) else None
     svg = line_plot(series, xlabel=name + (" (log scale)" if getattr(dim, "log", False) else ""),
                     ylabel=ctx.scoring or "score", title=f"Validation curve: {name}",
-                    xlog=bool(getattr(dim, "log", False)), xcategories=[show(v) for v in values] if categorical else None,
+                    xlog=bool(getattr(dim, "log", False)),
+                    xcategories=[show(v) for v in values] if categorical else None,
                     vlines=[] if at is None else [(at, "best trial")])
     return figure(svg, f"{name}, the most important hyperparameter, at {len(values)} values with the others at the "
                        f"best trial's (there {name}={show(best)}); {ctx.cv}-fold cross-validation.")

@@ -27,7 +27,8 @@ def leaderboard_section(ctx):
             best = pick(complete, key=lambda t: t.value) if complete else None
             rows.append({"searcher": label, "trials": len(trials), "complete": len(complete),
                          "failed": sum(t.state is TrialState.FAILED for t in trials),
-                         "best value": best.value if best else "", "best params": params_text(best.params) if best else ""})
+                         "best value": best.value if best else "",
+                         "best params": params_text(best.params) if best else ""})
     body = "".join(f"<p>{escape(line)}</p>" for line in ctx.header)
     body += table(rows, columns, numeric=("trials", "failed", "complete"))
     if ctx.command:

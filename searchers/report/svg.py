@@ -103,7 +103,8 @@ def log_ticks(lo, hi, n=5):
     if len(inside) >= 2:
         every = math.ceil(len(inside) / n)
         return inside[::every]
-    more = sorted(m * 10.0**k for k in range(a, b + 1) for m in (1, 2, 5) if lo * (1 - 1e-9) <= m * 10.0**k <= hi * (1 + 1e-9))
+    more = sorted(m * 10.0**k for k in range(a, b + 1) for m in (1, 2, 5)
+                  if lo * (1 - 1e-9) <= m * 10.0**k <= hi * (1 + 1e-9))
     return more if len(more) >= 2 else nice_ticks(lo, hi, n)
 
 
