@@ -145,6 +145,12 @@ def _check_flat(space, trials):
     """A ValueError for a space that is empty or trials that leave some of its dimensions unset."""
     if space is None or len(space) == 0:
         raise ValueError("`importance` needs a study with a search space; this one has no dimensions yet.")
+    if getattr(space, "is_conditional", False):
+        name = next(n for n in space.names if space.condition(n) is not None)
+        parent, choices = space.condition(name)
+        raise ValueError(
+            f"`importance` handles flat spaces only: {name!r} exists only when {parent!r} is one of {list(choices)} "
+            "(a conditional space). Compute the importance of each branch on a study over that branch's space.")
     for trial in trials:
         missing = [name for name, dim in space.items()
                    if name not in trial.params or not dim.contains(trial.params[name])]

@@ -233,3 +233,21 @@ def test_tunelab_tune_writes_the_report_beside_the_markdown(tmp_path):
     assert list(parts) == ALL_SECTIONS
     assert f"tunelab tune {path} --target label --model logistic --searcher random --trials 4 --cv 3" in \
         parts["leaderboard"]
+
+
+def test_trials_without_some_parameters_are_drawn_where_they_have_them(tmp_path):
+    # a conditional space: `momentum` exists only when optimizer="momentum"
+    space = Study({"optimizer": Categorical(["sgd", "momentum"]), "momentum": Real(0.5, 0.99)}).space
+    trials = []
+    for k in range(6):
+        params = {"optimizer": "sgd"} if k % 2 else {"optimizer": "momentum", "momentum": 0.5 + 0.08 * k}
+        trials.append(SimpleNamespace(number=k, params=params, state=TrialState.COMPLETE, value=0.1 * k,
+                                      start_time=10.0 + k, end_time=11.0 + k))
+    study = SimpleNamespace(space=space, trials=trials, direction="minimize")
+    parts = sections(open(write_report(study, tmp_path / "r.html"), encoding="utf-8").read())
+    (parallel,) = svgs(parts["parallel"])
+    assert count(parallel, "axis") == 2 and count(parallel, "series") == 6  # optimizer and the value
+    assert "momentum exist only in some trials" in parts["parallel"]
+    optimizer, momentum = svgs(parts["slices"])
+    assert count(optimizer, "point") == 6 and count(momentum, "point") == 3
+    assert "Not computed: `importance` handles flat spaces only" in parts["importance"]

@@ -175,3 +175,16 @@ def test_the_benchmarks_rank_correlation_matches_scipy_with_ties():
         a, b = rng.integers(0, 4, 7), rng.integers(0, 4, 7)
         if len(set(a)) > 1 and len(set(b)) > 1:
             assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic)
+
+
+def test_importance_refuses_a_space_that_declares_conditions():
+    class DeclaredConditions(Space):  # the interface of a space with conditions: is_conditional, condition(name)
+        is_conditional = True
+
+        def condition(self, name):
+            return ("optimizer", ("momentum",)) if name == "momentum" else None
+
+    study = _FakeStudy({"optimizer": Categorical(["sgd", "momentum"]), "momentum": Real(0.5, 0.99)}, [])
+    study.space = DeclaredConditions(study.space)
+    with pytest.raises(ValueError, match=r"'momentum' exists only when 'optimizer' is one of \['momentum'\]"):
+        importance(study)

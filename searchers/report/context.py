@@ -89,7 +89,8 @@ class ReportContext:
         return names[0] if names else None
 
     def axis_values(self, name, trials):
-        """The x of each trial on the axis of `name`: the value, or its choice index for a categorical."""
+        """The x of each trial on the axis of `name`: the value, or its choice index for a categorical
+        (the trials must all set `name`; in a conditional space some trials do not)."""
         dim = self.space[name]
         if isinstance(dim, Categorical):
             return [dim.index(t.params[name]) for t in trials]

@@ -93,14 +93,18 @@ def parallel_section(ctx):
     if not pooled:
         return None
     trials = [t for _, t in pooled]
-    axes = [_axis(name, dim, ctx.axis_values(name, trials)) for name, dim in ctx.space.items()]
+    names = [name for name in ctx.space.names if all(name in t.params for t in trials)]
+    axes = [_axis(name, ctx.space[name], ctx.axis_values(name, trials)) for name in names]
     values = [t.value for t in trials]
     axes.append(Axis(ctx.value_label, values))
     svg = parallel_coordinates(axes, values, colour_label=ctx.value_label, tooltips=[_tip(lb, t) for lb, t in pooled],
                                better="high" if ctx.maximize else "low", title="Parallel coordinates")
     caption = (f"{len(trials)} complete trials of {', '.join(ctx.single)}; one line per trial through its "
                f"hyperparameters and its {ctx.value_label} (the last axis), lighter for higher values.")
-    return Section("parallel", "Parallel coordinates", figure(svg, caption))
+    sometimes = [name for name in ctx.space.names if name not in names]
+    notes = [f"Axes for the hyperparameters every trial sets; {', '.join(sometimes)} exist only in some trials "
+             "(their slices below show them)."] if sometimes else []
+    return Section("parallel", "Parallel coordinates", figure(svg, caption), notes=notes)
 
 
 def slices_section(ctx):
@@ -112,9 +116,11 @@ def slices_section(ctx):
     for name, dim in ctx.space.items():
         groups = []
         for k, (label, study) in enumerate(single.items()):
-            trials = complete_trials(study)
+            trials = [t for t in complete_trials(study) if name in t.params]  # the trials where `name` is active
             groups.append((label, ctx.axis_values(name, trials), [t.value for t in trials],
                            [_tip(label, t) for t in trials], series_colour(k)))
+        if not any(g[1] for g in groups):
+            continue
         log = bool(getattr(dim, "log", False))
         categories = [show(c) for c in dim.choices] if isinstance(dim, Categorical) else None
         xlim = None if categories else data_range([dim.low, dim.high], POINT_PAD, log)
