@@ -8,11 +8,13 @@ from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.bayes import BayesSearch
 from tunelab.searchers.evolutionary import CMAES, EvolutionSearch
 from tunelab.searchers.gradient import HypergradientCV, HypergradientSearch
+from tunelab.searchers.importance import importance
 from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.search_cv import SearchCV
 from tunelab.searchers.storage import StorageError
 from tunelab.searchers.space import Categorical, Integer, Real, Space
+from tunelab.searchers.report import write_report
 from tunelab.searchers.study import SearchExhausted, Study, maximize, minimize
 from tunelab.searchers.trial import Trial, TrialPruned, TrialState
 
@@ -25,4 +27,5 @@ __all__ = [
     "HypergradientSearch", "HypergradientCV",
     "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
     "SearchCV", "StorageError",
+    "importance", "write_report",
 ]

@@ -97,7 +97,7 @@ def build_parser():
     tune.add_argument("--no-progress", action="store_true")
 
     bench = commands.add_parser("bench", help="run a benchmark suite; prints markdown tables, writes JSON")
-    bench.add_argument("suite", choices=("fit", "search", "functions", "hyper"))
+    bench.add_argument("suite", choices=("fit", "search", "functions", "hyper", "importance"))
     bench.add_argument("--quick", action="store_true", help="small sizes, for a check in seconds")
     bench.add_argument("--compare", action="store_true",
                        help="add the peers (scikit-learn, Optuna, scikit-optimize, pycma) that are installed")
@@ -137,6 +137,9 @@ def _run(args):
             from tunelab.benchmarks.bench_functions import run
             run(suite=args.functions_suite, quick=args.quick, seeds=args.seeds, out=args.out, compare=args.compare,
                 functions=args.functions, budgets=args.budgets, methods=args.methods, timing=not args.no_timing)
+        elif args.suite == "importance":
+            from tunelab.benchmarks.bench_importance import run
+            run(quick=args.quick, out=args.out, compare=args.compare, seeds=args.seeds)
         else:
             from tunelab.benchmarks.bench_hyper import run
             run(quick=args.quick, out=args.out, seeds=args.seeds)

@@ -26,12 +26,12 @@ def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution
     estimator, space = model_and_space("mlp", True, max_epochs=8 if quick else 30, random_state=seed)
     print_fn(f"tunelab demo: MLPClassifier on digits ({X_train.shape[0]} train / {X_test.shape[0]} test rows, "
              f"{X.shape[1]} features, 10 classes), 3-fold CV accuracy, {budget} trials per searcher, seed {seed}")
-    rows, studies = [], {}
+    rows, studies, searches = [], {}, {}
     for name in searchers:
         row, search = run_search(name, estimator, space, X_train, y_train, X_test, y_test, budget=budget, cv=3,
                                  scoring="accuracy", seed=seed, n_jobs=n_jobs, progress=progress)
         rows.append(row)
-        studies[name] = search.study_
+        studies[name], searches[name] = search.study_, search
         size = search.study_.searcher.size()
         covered = f" of the grid's {size} points" if size is not None and size > row["trials"] else ""
         print_fn(f"  {name:<10} best CV accuracy {row['best_cv']:.4f}, test accuracy {row['test_score']:.4f} "
@@ -44,9 +44,13 @@ def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution
     print_fn("")
     print_fn(text_plot(curves, title="best 3-fold CV accuracy so far, by trial"))
     header = [f"Data: digits, {X_train.shape[0]} train / {X_test.shape[0]} test rows. Model: MLPClassifier, "
-              f"mini-batch momentum. Budget: {budget} trials per searcher, 3-fold CV accuracy, seed {seed}.",
-              "Command: `tunelab demo" + (" --quick" if quick else "") + f" --budget {budget} --seed {seed}`"]
-    paths = write_report(out, "tunelab demo", rows, studies, maximize=True, header_lines=header)
+              f"mini-batch momentum. Budget: {budget} trials per searcher, 3-fold CV accuracy, seed {seed}."]
+    command = "tunelab demo" + (" --quick" if quick else "") + f" --budget {budget} --seed {seed}"
+    if tuple(searchers) != ("grid", "random", "bayes", "evolution"):
+        command += " --searchers " + ",".join(searchers)
+    paths = write_report(out, "tunelab demo", rows, studies, maximize=True, header_lines=header, command=command,
+                         searches=searches, data={"X": X_train, "y": y_train, "X_test": X_test, "y_test": y_test})
     print_fn("")
     print_fn(f"report written to {os.path.abspath(paths['report'])}")
+    print_fn(f"open {os.path.abspath(paths['html'])} in a browser for the plots")
     return rows, paths

@@ -1,5 +1,6 @@
 """Leaderboards and report folders for `tunelab demo` and `tunelab tune`: a markdown report, the JSON of
-every trial, and a best-so-far plot (PNG with matplotlib, an aligned text plot otherwise)."""
+every trial, a best-so-far plot (PNG with matplotlib, an aligned text plot otherwise), and the HTML report
+of `tunelab.searchers.write_report` (report.html: every plot as inline SVG, opened from disk)."""
 
 import json
 import os
@@ -8,6 +9,7 @@ import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table, peer
 from tunelab.searchers import TrialState
+from tunelab.searchers import write_report as html_report
 
 LEADERBOARD_COLUMNS = ["searcher", "best_cv", "test_score", "precision", "recall", "f1", "trials", "failed",
                        "seconds", "best_params"]
@@ -78,8 +80,11 @@ def png_plot(path, curves, maximize):
     return True
 
 
-def write_report(folder, title, leaderboard, studies, maximize, header_lines=()):
-    """Write report.md, trials.json and best_so_far.png (or .txt) into `folder`; returns the paths written."""
+def write_report(folder, title, leaderboard, studies, maximize, header_lines=(), command=None, searches=None,
+                 data=None, cv=3):
+    """Write report.md, trials.json, best_so_far.png (or .txt) and report.html into `folder`; returns the
+    paths written. `searches` ({label: fitted SearchCV}) and `data` (X, y, X_test, y_test) give the HTML
+    report its model sections (training loss, learning and validation curves, confusion matrix)."""
     os.makedirs(folder, exist_ok=True)
     curves = {}
     trials_json = {}
@@ -103,10 +108,17 @@ def write_report(folder, title, leaderboard, studies, maximize, header_lines=())
         with open(paths["plot"], "w") as handle:
             handle.write(text + "\n")
         plot_markdown = "```\n" + text + "\n```"
+    columns = [c for c in LEADERBOARD_COLUMNS if any(c in r for r in leaderboard)]
     with open(paths["report"], "w") as handle:
         handle.write(f"# {title}\n\n")
         for line in header_lines:
             handle.write(f"{line}\n\n")
-        handle.write(markdown_table(leaderboard, [c for c in LEADERBOARD_COLUMNS if any(c in r for r in leaderboard)]))
+        if command:
+            handle.write(f"Command: `{command}`\n\n")
+        handle.write(markdown_table(leaderboard, columns))
         handle.write("\n\n## Best score so far\n\n" + plot_markdown + "\n")
+        handle.write("\nPlots of every trial, the hyperparameters' importance and the best model: report.html\n")
+    paths["html"] = html_report(searches or studies, os.path.join(folder, "report.html"), title=title,
+                                command=command, leaderboard=(leaderboard, columns), header=header_lines,
+                                cv=cv, **(data or {}))
     return paths

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import os
+import shlex
 
 import numpy as np
 
@@ -90,7 +91,12 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
     print_fn(markdown_table([row], LEADERBOARD_COLUMNS))
     header = [f"Data: {path}, target {target!r}, {X_train.shape[0]} train / {X_test.shape[0]} test rows. "
               f"Model: {type(estimator).__name__}. Metric: {scoring} by {cv}-fold CV."]
+    command = shlex.join(["tunelab", "tune", path, "--target", target, "--model", model, "--searcher", searcher,
+                          "--trials", str(trials), "--cv", str(cv), "--seed", str(seed)]
+                         + (["--metric", metric] if metric else []) + (["--storage", storage] if storage else []))
     paths = write_report(out, f"tunelab tune {os.path.basename(path)}", [row], {searcher: search.study_},
-                         maximize=True, header_lines=header)
+                         maximize=True, header_lines=header, command=command, searches={searcher: search},
+                         data={"X": X_train, "y": y_train, "X_test": X_test, "y_test": y_test}, cv=cv)
     print_fn(f"report written to {os.path.abspath(paths['report'])}")
+    print_fn(f"open {os.path.abspath(paths['html'])} in a browser for the plots")
     return row, paths

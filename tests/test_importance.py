@@ -1,0 +1,190 @@
+"""Hyperparameter importance: the functional ANOVA integrator against closed forms, and `importance` on
+objectives whose variance shares are known."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tunelab.searchers import Categorical, Integer, RandomSearch, Real, Space, TrialState, importance, minimize
+from tunelab.searchers.importance import functional_anova, quadrature
+
+
+def test_functional_anova_of_a_product_and_a_sum_matches_the_closed_form():
+    # f = x1 x2 + x3 on [0, 1]^3: f_1 = x1/2 - 1/4 (variance 1/48), V_12 = 1/144, V_3 = 1/12
+    space = Space({"a": Real(0, 1), "b": Real(0, 1), "c": Real(0, 1)})
+    anova = functional_anova(lambda U: U[:, 0] * U[:, 1] + U[:, 2], space, interactions=True)
+    assert anova.main["a"] == pytest.approx(1 / 48, rel=1e-6)
+    assert anova.main["b"] == pytest.approx(1 / 48, rel=1e-6)
+    assert anova.main["c"] == pytest.approx(1 / 12, rel=1e-6)
+    assert anova.pairs[("a", "b")] == pytest.approx(1 / 144, rel=1e-6)
+    assert anova.pairs[("a", "c")] == pytest.approx(0.0, abs=1e-12)
+    assert anova.total == pytest.approx(7 / 144 + 1 / 12, rel=5e-3)  # 512 scrambled Sobol points
+    assert anova.mean == pytest.approx(0.75, abs=1e-3)
+
+
+def test_functional_anova_weights_the_levels_of_discrete_dimensions_by_their_cells():
+    # f = c[level] + 2 k: the categorical's levels weigh 1/3 each, the integer's 1/4 each
+    space = Space({"kind": Categorical(["x", "y", "z"]), "k": Integer(0, 3), "u": Real(0, 1)})
+    c = np.array([0.0, 1.0, 5.0])
+    kind, k = space["kind"], space["k"]
+
+    def f(U):
+        return c[kind.level(U[:, 0])] + 2.0 * (k.level(U[:, 1]))
+
+    anova = functional_anova(f, space)
+    assert anova.main["kind"] == pytest.approx(np.var(c), rel=1e-9)
+    assert anova.main["k"] == pytest.approx(4.0 * np.var(np.arange(4.0)), rel=1e-9)
+    assert anova.main["u"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_quadrature_of_a_log_integer_uses_its_cells_and_gauss_legendre_is_exact_for_polynomials():
+    dim = Integer(1, 20, log=True)
+    t, w = quadrature(dim, 32)
+    assert np.allclose(t, dim.level_units()) and np.allclose(w, np.diff(dim.cell_edges()))
+    assert w.sum() == pytest.approx(1.0)
+    t, w = quadrature(Real(0, 1), 8)
+    assert w @ t**15 == pytest.approx(1 / 16, rel=1e-12)  # degree 2n - 1
+    t, w = quadrature(Integer(0, 999), 8)  # many levels: Gauss-Legendre nodes in the unit interval
+    assert len(t) == 8 and w.sum() == pytest.approx(1.0)
+
+
+ADDITIVE_CASES = [
+    # weights (a, b): f = a x1 + b cos(pi x2) + 0 x3; Var(a x1) = a^2/12, Var(b cos(pi x2)) = b^2/2
+    (3.0, 1.0),
+    (1.0, 2.0),
+]
+
+
+@pytest.mark.parametrize("a, b", ADDITIVE_CASES)
+def test_importance_of_an_additive_objective_recovers_its_variance_shares(a, b):
+    space = {"x1": Real(0, 1), "x2": Real(0, 1), "x3": Real(0, 1)}
+    study = minimize(lambda p: a * p["x1"] + b * math.cos(math.pi * p["x2"]), space, RandomSearch(), n_trials=60,
+                     seed=1, progress=False)
+    shares = importance(study)
+    v1, v2 = a * a / 12, b * b / 2
+    assert shares["x1"] == pytest.approx(v1 / (v1 + v2), abs=0.02)
+    assert shares["x2"] == pytest.approx(v2 / (v1 + v2), abs=0.02)
+    assert shares["x3"] == pytest.approx(0.0, abs=0.01)
+    assert list(shares)[0] == ("x1" if v1 > v2 else "x2")  # largest first
+
+
+def test_importance_on_a_mixed_space_in_log_and_categorical_coordinates():
+    # f = log10(lr) + effect[choice] + 0 n: in the unit coordinates of the space, log10(lr) = -4 + 4u
+    effect = {"relu": 0.0, "tanh": 2.0, "sigmoid": 4.0}
+    space = {"lr": Real(1e-4, 1.0, log=True), "act": Categorical(list(effect)), "n": Integer(1, 8)}
+    study = minimize(lambda p: math.log10(p["lr"]) + effect[p["act"]], space, RandomSearch(), n_trials=80, seed=3,
+                     progress=False)
+    shares = importance(study)
+    v_lr, v_act = 16 / 12, np.var(list(effect.values()))
+    assert shares["lr"] == pytest.approx(v_lr / (v_lr + v_act), abs=0.03)
+    assert shares["act"] == pytest.approx(v_act / (v_lr + v_act), abs=0.03)
+    assert shares["n"] == pytest.approx(0.0, abs=0.02)
+
+
+def test_importance_reports_an_interaction_and_is_deterministic_for_a_seed():
+    space = {"x1": Real(0, 1), "x2": Real(0, 1)}
+    study = minimize(lambda p: p["x1"] * p["x2"], space, RandomSearch(), n_trials=40, seed=0, progress=False)
+    shares = importance(study, interactions=True, random_state=7)
+    assert shares[("x1", "x2")] == pytest.approx(1 / 7, abs=0.02)  # (1/144) / (7/144)
+    assert shares["x1"] == pytest.approx(3 / 7, abs=0.02)
+    assert sum(shares.values()) == pytest.approx(1.0, abs=0.02)
+    assert importance(study, interactions=True, random_state=7) == shares
+
+
+def test_importance_pools_studies_and_gives_zero_to_a_constant_objective():
+    space = {"x": Real(0, 1), "y": Real(0, 1)}
+    one = minimize(lambda p: 1.5, space, RandomSearch(), n_trials=6, seed=0, progress=False)
+    two = minimize(lambda p: 1.5, space, RandomSearch(), n_trials=6, seed=1, progress=False)
+    assert importance([one, two]) == {"x": 0.0, "y": 0.0}
+
+
+class _FakeStudy:
+    """A study-like object (space, trials, optional directions) for what Study itself cannot hold."""
+
+    def __init__(self, space, trials, directions=None):
+        self.space, self.trials = Space(space), trials
+        if directions is not None:
+            self.directions = directions
+
+
+def _trial(number, params, value=1.0, values=None):
+    """A complete trial record; `values` as a multi-objective trial would carry them."""
+    return SimpleNamespace(number=number, params=params, state=TrialState.COMPLETE, value=value, values=values)
+
+
+def test_importance_refuses_conditional_spaces_and_says_what_to_do():
+    space = {"optimizer": Categorical(["sgd", "momentum"]), "momentum": Real(0.5, 0.99)}
+    trials = [_trial(0, {"optimizer": "sgd"}), _trial(1, {"optimizer": "momentum", "momentum": 0.9}, 2.0)]
+    with pytest.raises(ValueError, match=r"flat spaces only: trial 0 leaves 'momentum' unset .*conditional"):
+        importance(_FakeStudy(space, trials))
+    trials[0] = _trial(0, {"optimizer": "sgd", "momentum": None})  # an inactive parameter stored as None
+    with pytest.raises(ValueError, match=r"flat spaces only: trial 0 leaves 'momentum' unset"):
+        importance(_FakeStudy(space, trials))
+
+
+def test_importance_of_several_objectives_needs_a_target():
+    space = {"x": Real(0, 1)}
+    trials = [_trial(k, {"x": k / 4}, None, (k / 4, 1 - k * k / 16)) for k in range(5)]
+    study = _FakeStudy(space, trials, directions=["minimize", "minimize"])
+    with pytest.raises(ValueError, match="several objectives needs `target`"):
+        importance(study)
+    assert importance(study, target=lambda t: t.values[1]) == {"x": pytest.approx(1.0)}
+
+
+def test_importance_rejects_bad_input():
+    space = {"x": Real(0, 1), "y": Real(0, 1)}
+    study = minimize(lambda p: p["x"], space, RandomSearch(), n_trials=1, seed=0, progress=False)
+    with pytest.raises(ValueError, match="at least 2 complete trials with finite values; got 1"):
+        importance(study)
+    study.optimize(lambda p: p["x"], n_trials=4, progress=False)
+    with pytest.raises(TypeError, match="`target` must be None or a function"):
+        importance(study, target="value")
+    with pytest.raises(TypeError, match="must be a Study or a list of Studies"):
+        importance([study, "not a study"])
+    with pytest.raises(ValueError, match="empty list"):
+        importance([])
+    other = minimize(lambda p: p["x"], {"x": Real(0, 2)}, RandomSearch(), n_trials=2, seed=0, progress=False)
+    with pytest.raises(ValueError, match="must share one space"):
+        importance([study, other])
+    with pytest.raises(ValueError, match="`n_base` must be >= 16; got 4"):
+        importance(study, n_base=4)
+    with pytest.raises(TypeError, match="`interactions` must be True or False"):
+        importance(study, interactions=1)
+
+
+def test_the_benchmarks_true_shares_are_the_functional_anova_of_its_objectives():
+    from tunelab.benchmarks.bench_importance import synthetic_cases
+
+    for case, (space, objective, truth) in synthetic_cases().items():
+        space = Space(space)
+        anova = functional_anova(lambda U: [objective(space.decode(u)) for u in U], space, n_base=128)
+        # the noise averaged over 128 points at each node moves a main effect by a few hundredths
+        tolerance = 0.06 if case.startswith("noisy") else 0.01 * max(truth.values())
+        for name, v in truth.items():
+            assert anova.main[name] == pytest.approx(v, abs=tolerance), (case, name)
+
+
+def test_the_benchmarks_rank_correlation_matches_scipy_with_ties():
+    stats = pytest.importorskip("scipy.stats")
+    from tunelab.benchmarks.bench_importance import spearman
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a, b = rng.integers(0, 4, 7), rng.integers(0, 4, 7)
+        if len(set(a)) > 1 and len(set(b)) > 1:
+            assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic)
+
+
+def test_importance_refuses_a_space_that_declares_conditions():
+    class DeclaredConditions(Space):  # the interface of a space with conditions: is_conditional, condition(name)
+        is_conditional = True
+
+        def condition(self, name):
+            return ("optimizer", ("momentum",)) if name == "momentum" else None
+
+    study = _FakeStudy({"optimizer": Categorical(["sgd", "momentum"]), "momentum": Real(0.5, 0.99)}, [])
+    study.space = DeclaredConditions(study.space)
+    with pytest.raises(ValueError, match=r"'momentum' exists only when 'optimizer' is one of \['momentum'\]"):
+        importance(study)
