@@ -3,7 +3,7 @@ match a numpy reference; L-BFGS finds the minima of quadratics and Rosenbrock; b
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from _reference_kernels import least_squares
@@ -70,6 +70,7 @@ def test_compiled_epoch_matches_a_numpy_minibatch_loop():
 
 @settings(max_examples=20, deadline=None)
 @given(p=st.integers(1, 20), seed=st.integers(0, 2**32 - 1), t=st.integers(1, 50))
+@example(p=8, seed=141161, t=50)
 def test_update_rules_match_numpy(p, seed, t):
     rng = np.random.default_rng(seed)
     theta, g, m, s = rng.normal(size=p), rng.normal(size=p), rng.normal(size=p), rng.random(p)
@@ -80,8 +81,9 @@ def test_update_rules_match_numpy(p, seed, t):
     np.testing.assert_allclose(out, theta - lr * (mu * m + g))
     out, m2, s2 = theta.copy(), m.copy(), s.copy(); _rules.adam_update(out, m2, s2, g, lr, b1, b2, eps, t)
     m_ref, s_ref = b1 * m + (1 - b1) * g, b2 * s + (1 - b2) * g * g
-    expected = theta - lr * (m_ref / (1 - b1**t)) / (np.sqrt(s_ref / (1 - b2**t)) + eps)
-    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    step = lr * (m_ref / (1 - b1**t)) / (np.sqrt(s_ref / (1 - b2**t)) + eps)
+    # relative to the terms, not to theta - step, which cancels to ~1e-5 for some draws (p=8, seed=141161)
+    assert np.all(np.abs(out - (theta - step)) <= 1e-12 * (np.abs(theta) + np.abs(step)))
     clipped = g.copy(); _rules.clip_by_norm(clipped, 0.5)
     assert np.linalg.norm(clipped) <= 0.5 + 1e-12
     np.testing.assert_allclose(clipped / np.linalg.norm(clipped), g / np.linalg.norm(g))
