@@ -178,13 +178,8 @@ def test_the_benchmarks_rank_correlation_matches_scipy_with_ties():
 
 
 def test_importance_refuses_a_space_that_declares_conditions():
-    class DeclaredConditions(Space):  # the interface of a space with conditions: is_conditional, condition(name)
-        is_conditional = True
-
-        def condition(self, name):
-            return ("optimizer", ("momentum",)) if name == "momentum" else None
-
-    study = _FakeStudy({"optimizer": Categorical(["sgd", "momentum"]), "momentum": Real(0.5, 0.99)}, [])
-    study.space = DeclaredConditions(study.space)
+    space = Space({"optimizer": Categorical({"sgd": {}, "momentum": {"momentum": Real(0.5, 0.99)}})})
+    study = _FakeStudy({"x": Real(0, 1)}, [])
+    study.space = space
     with pytest.raises(ValueError, match=r"'momentum' exists only when 'optimizer' is one of \['momentum'\]"):
         importance(study)
