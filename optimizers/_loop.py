@@ -1,4 +1,5 @@
-"""One training epoch in compiled code, specialised for a model's loss-and-gradient kernel.
+"""One training epoch: in compiled code, specialised for a model's loss-and-gradient kernel; or, where a model
+has registered one, a specialised epoch of its own (the linear models' per-row SGD path).
 
     for each mini-batch B of the permutation `order`:  L_B, g = loss_grad(theta, B);  theta <- rule(theta, g)
 
@@ -6,6 +7,9 @@ A Numba function that takes another jitted function as an argument cannot be cac
 is compiled once per kernel, with the kernel bound as a global (`LOSS_GRAD`) of a copy of the template below.
 The copy's name carries a hash of the kernel's and the rules' source, so Numba's on-disk cache
 (`cache=True`) keeps one entry per kernel and is renewed when either changes.
+
+A specialised epoch takes the arguments of the compiled one and gives its iterates, to rounding, by other
+means (fewer passes over theta, say); the compiled epoch stays the reference it is tested against.
 """
 
 import hashlib
@@ -40,6 +44,7 @@ def _epoch_template(theta, X, Y, alpha, spec, order, batch_size, lr, rule, hyper
 
 
 _compiled = {}
+_specialised = {}
 
 
 def _source_digest(*functions):
@@ -49,7 +54,7 @@ def _source_digest(*functions):
     return digest.hexdigest()[:12]
 
 
-def epoch_for(kernel):
+def compiled_epoch(kernel):
     """The compiled epoch loop for `kernel` (a Numba dispatcher following the kernel contract)."""
     key = (kernel.py_func.__module__, kernel.py_func.__qualname__)
     if key not in _compiled:
@@ -61,3 +66,19 @@ def epoch_for(kernel):
         function.__doc__ = _epoch_template.__doc__
         _compiled[key] = njit(cache=True, nogil=True)(function)
     return _compiled[key]
+
+
+def register_epoch(kernel, choose):
+    """Train with a specialised epoch wherever it applies: `choose(X, Y, batch_size, rule, hyper)` returns a callable
+    epoch(theta, X, Y, alpha, spec, order, batch_size, lr, rule, hyper, state, t0) -> mean loss that gives the
+    iterates of compiled_epoch(kernel) to rounding, or None where the compiled epoch is to be used."""
+    _specialised[kernel] = choose
+
+
+def epoch_for(kernel, X, Y, batch_size, rule, hyper):
+    """The epoch that trains `kernel`'s model on X (n, d) and targets Y (n, k) in batches of `batch_size` by update rule `rule`
+    with hyper = [momentum or beta1, beta2, eps, clip_norm]: a registered specialised epoch where it applies,
+    else the compiled epoch."""
+    choose = _specialised.get(kernel)
+    epoch = None if choose is None else choose(X, Y, batch_size, rule, hyper)
+    return compiled_epoch(kernel) if epoch is None else epoch
