@@ -228,7 +228,7 @@ def squared_block(Z, Y, block, k):
     return L
 
 
-@njit(**KERNEL)
+@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: one module, optimised once
 def squared_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = 1/(2m) sum_i |x_i W + b - y_i|^2 + alpha/2 |W|^2;  dL/dW = X^T R / m + alpha W, dL/db = sum_i r_i / m.
 
@@ -317,7 +317,7 @@ def logistic_block(Z, Y, block, A, E, L1P, kbits):
     return L
 
 
-@njit(**KERNEL)
+@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: one module, optimised once
 def logistic_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_i [log(1 + e^{z_i}) - y_i z_i] + alpha/2 |w|^2, z_i = x_i w + b;
     dL/dz_i = sigmoid(z_i) - y_i.  X (n, d), Y (n, 1), theta and grad (d + 1,)."""
@@ -431,7 +431,7 @@ def softmax_block(Z, Y, block, k, A, E, kbits):
     return L
 
 
-@njit(**KERNEL)
+@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: one module, optimised once
 def softmax_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_i sum_c y_ic [lse(z_i) - z_ic] + alpha/2 |W|^2, z_i = x_i W + b;
     dL/dz_ic = s_i p_ic - y_ic with p_i = softmax(z_i), s_i = sum_c y_ic (= 1 for one-hot rows).

@@ -27,6 +27,7 @@ Pattern Recognition and Machine Learning, section 4.3; Goodfellow, Bengio & Cour
 
 from types import MappingProxyType
 
+from tunelab.core import _compile_notice
 from tunelab.core._linear_sgd import LINK_LOGISTIC, LINK_SQUARED, MAX_BATCH, MAX_BATCH_VALUES, RowEpoch
 from tunelab.core._linear_kernels import (
     logistic_hvp,
@@ -62,6 +63,7 @@ HESSIAN_VECTOR_PRODUCTS = MappingProxyType({
 })
 
 
+_compile_notice.install()  # one line on stderr while kernels compile for this machine (never on a cache load)
 register_epoch(squared_loss_grad, RowEpoch(LINK_SQUARED).choose)
 register_epoch(logistic_loss_grad, RowEpoch(LINK_LOGISTIC).choose)
 

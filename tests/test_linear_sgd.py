@@ -27,7 +27,7 @@ def both_epochs(model, X, Y, theta0, alpha, spec, orders, batch_size, lr, rule):
     kernel, code = LINKS[model]
     hyper = np.array(RULES[rule])
     results = []
-    for epoch in (RowEpoch(code), compiled_epoch(kernel)):
+    for epoch in (RowEpoch(code), compiled_epoch(kernel, rule)):
         theta, state, losses, t = theta0.copy(), np.zeros((2, theta0.size)), [], 0
         for order in orders:
             losses.append(epoch(theta, X, Y, alpha, spec, order, batch_size, lr, rule, hyper, state, t))
@@ -85,10 +85,10 @@ def test_the_per_row_epoch_is_chosen_only_where_it_applies():
     logistic, squared, softmax = kernels.logistic_loss_grad, kernels.squared_loss_grad, kernels.softmax_loss_grad
     assert isinstance(epoch_for(logistic, X, Y, 1, SGD_RULE, sgd), RowEpoch)
     assert isinstance(epoch_for(squared, X, Y, 256, ADAM_RULE, sgd), RowEpoch)
-    assert epoch_for(logistic, X, Y, 1000, SGD_RULE, sgd) is compiled_epoch(logistic)  # full batch: read X once
-    assert epoch_for(logistic, X, Y, 1, SGD_RULE, clipped) is compiled_epoch(logistic)  # clipping needs |g| first
-    assert epoch_for(squared, X, Yk, 1, SGD_RULE, sgd) is compiled_epoch(squared)  # several outputs
-    assert epoch_for(softmax, X, Yk, 1, SGD_RULE, sgd) is compiled_epoch(softmax)  # not registered
+    assert epoch_for(logistic, X, Y, 1000, SGD_RULE, sgd) is compiled_epoch(logistic, SGD_RULE)  # full batch: read X once
+    assert epoch_for(logistic, X, Y, 1, SGD_RULE, clipped) is compiled_epoch(logistic, SGD_RULE)  # clipping needs |g| first
+    assert epoch_for(squared, X, Yk, 1, SGD_RULE, sgd) is compiled_epoch(squared, SGD_RULE)  # several outputs
+    assert epoch_for(softmax, X, Yk, 1, SGD_RULE, sgd) is compiled_epoch(softmax, SGD_RULE)  # not registered
 
 
 def test_a_model_fitted_by_sgd_gets_the_weights_of_the_generic_path(monkeypatch):
@@ -112,7 +112,7 @@ def test_problems_built_by_hand_use_the_per_row_epoch_too():
     problem = KernelProblem(kernels.squared_loss_grad, X, Y, 0.01)
     result = train(SGD(lr=0.05, batch_size=2), problem, np.zeros(4), max_epochs=2, tol=None, random_state=3)
     theta, order_rng = np.zeros(4), np.random.default_rng(3)
-    epoch = compiled_epoch(kernels.squared_loss_grad)
+    epoch = compiled_epoch(kernels.squared_loss_grad, SGD_RULE)
     for _ in range(2):
         epoch(theta, problem.X, problem.Y, 0.01, problem.spec, order_rng.permutation(50), 2, 0.05, SGD_RULE,
               np.zeros(4), np.zeros((2, 4)), 0)
