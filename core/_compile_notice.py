@@ -22,15 +22,16 @@ FAMILIES = (
     ("_mlp_kernels", "the MLP", 6),
     ("_linear_", "the linear models", 2),
     ("tunelab.searchers.", "the GP search", 2),
-    ("tunelab.", "the optimizers", 1),
+    ("tunelab.optimizers.", "the optimizers", 1),
 )
 
 
 def family(function_name):
-    """(family, estimated seconds) of a compiled function named `module.qualname`, or None if not tunelab's."""
-    if not function_name.startswith("tunelab."):
+    """(family, estimated seconds) of a compiled function named `module.qualname`, or None if it is not one of
+    the library's kernels (another package's, or a benchmark's)."""
+    if not function_name.startswith("tunelab.") or function_name.startswith("tunelab.benchmarks."):
         return None
-    return next((name, seconds) for part, name, seconds in FAMILIES if part in function_name)
+    return next(((name, seconds) for part, name, seconds in FAMILIES if part in function_name), None)
 
 
 class CompileNotice(event.Listener):

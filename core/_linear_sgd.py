@@ -19,7 +19,7 @@ so a row touches only its own features; v is rescaled (v <- s v, s <- 1) only wh
 Momentum, Nesterov (vel <- mu vel + g) and Adam: the velocity, or Adam's moments, move every coordinate at
 every step, and Adam's step lr / (sqrt(s_hat_j) + eps) differs from coordinate to coordinate, so no scalar
 can carry the shrinkage. Their update is one fused pass over w and the optimizer state per batch, with
-g_j = u_j / m + alpha w_j formed in that pass (u = sum_i r_i x_i, or r x itself for a single row).
+g_j = u_j / m + alpha w_j formed in that pass (u = sum_i r_i x_i).
 Each batch's loss, taken at the weights before its update, needs |w|^2: the update pass returns it.
 
 Rows are prefetched AHEAD rows in advance (every cache line of the row), so that the random reads of a
@@ -29,52 +29,28 @@ shuffled order overlap with the arithmetic instead of waiting on memory one row 
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
-from tunelab.core._linear_kernels import FASTMATH, KERNEL, axpy, dot, intercept_fitted
+from tunelab.core._linear_kernels import (
+    AHEAD, FASTMATH, KERNEL, axpy_row, dot, dot_row, intercept_fitted, prefetch_row,
+)
 from tunelab.optimizers import ADAM_RULE, NESTEROV_RULE, SGD_RULE
 
 LINK_SQUARED, LINK_LOGISTIC = 0, 1
-MAX_BATCH = 256  # the per-row path is used for batches of at most MAX_BATCH rows and MAX_BATCH_VALUES values:
-MAX_BATCH_VALUES = 2**15  # the rows of a batch (256 KiB) are still in cache when the update pass reads them
+# The per-row path serves batches of at most MAX_BATCH rows and MAX_BATCH_VALUES values: beyond 64 rows the
+# generic kernel's blocks of four rows and vector exp are faster (measured at d = 50), and a batch of at most
+# 2^15 values (256 KiB) is still in cache when the update pass reads its rows again.
+MAX_BATCH = 64
+MAX_BATCH_VALUES = 2**15
 RESCALE = 1e-9  # w = s v is renormalised when |s| < RESCALE or |s| > 1/RESCALE
-AHEAD = 8  # rows prefetched ahead of the one being worked on
-LINE = 8  # float64 values per 64-byte cache line
-
-
-@intrinsic
-def _prefetch(typingctx, X, i, j):
-    """Ask the processor to fetch the cache line of X[i, j] (llvm.prefetch: a read, kept in all cache levels).
-    A hint: it never faults and changes no value."""
-    def codegen(context, builder, signature, args):
-        array = context.make_array(signature.args[0])(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, signature.args[0], array, [args[1], args[2]],
-                                           wraparound=False)
-        i32 = ir.IntType(32)
-        function_type = ir.FunctionType(ir.VoidType(), [pointer.type, i32, i32, i32])
-        prefetch = builder.module.declare_intrinsic("llvm.prefetch", [pointer.type], function_type)
-        builder.call(prefetch, [pointer, i32(0), i32(3), i32(1)])  # read, highest locality, data cache
-        return context.get_dummy_value()
-
-    return types.void(X, i, j), codegen
-
-
-@njit(**KERNEL)
-def prefetch_row(X, i):
-    """Prefetch every cache line of row i of X (C-contiguous)."""
-    for j in range(0, X.shape[1], LINE):
-        _prefetch(X, i, j)
 
 
 @njit(fastmath=FASTMATH, **KERNEL)
-def axpy_norm2(a, x, v):
-    """v <- v + a x; returns |v|^2, summed in the same pass."""
+def axpy_norm2(a, X, i, v):
+    """v <- v + a x_i; returns |v|^2, summed in the same pass."""
     s = 0.0
-    for j in range(x.shape[0]):
-        v[j] += a * x[j]
+    for j in range(v.shape[0]):
+        v[j] += a * X[i, j]
         s += v[j] * v[j]
     return s
 
@@ -105,7 +81,7 @@ def batch_residuals(X, Y, order, start, stop, v, s, b, code, R):
     for t in range(start, stop):
         prefetch_row(X, order[min(t + AHEAD, last)])
         i = order[t]
-        loss, r = link(s * dot(X[i], v) + b, Y[i, 0], code)
+        loss, r = link(s * dot_row(X, i, v) + b, Y[i, 0], code)
         L += loss
         R[t - start] = r
     return L
@@ -122,20 +98,20 @@ def _residual_sum(R, m):
 @njit(**KERNEL)
 def _rows_sum(X, order, start, stop, R, U):
     """U = sum_t R[t - start] x_{order[t]} over the batch (the first row written, the others added)."""
-    x, r = X[order[start]], R[0]
+    i, r = order[start], R[0]
     for j in range(U.shape[0]):
-        U[j] = r * x[j]
+        U[j] = r * X[i, j]
     for t in range(start + 1, stop):
-        axpy(R[t - start], X[order[t]], U)
+        axpy_row(R[t - start], X, order[t], U)
 
 
 @njit(fastmath=FASTMATH, **KERNEL)
-def _dot2(x1, v, x):
-    """(x1 . v, x1 . x) in one pass."""
+def _dot2(X, i1, v, i):
+    """(x_i1 . v, x_i1 . x_i) in one pass."""
     p, q = 0.0, 0.0
-    for j in range(x1.shape[0]):
-        p += x1[j] * v[j]
-        q += x1[j] * x[j]
+    for j in range(v.shape[0]):
+        p += X[i1, j] * v[j]
+        q += X[i1, j] * X[i, j]
     return p, q
 
 
@@ -164,8 +140,8 @@ def sgd_epoch(theta, X, Y, alpha, spec, order, batch_size, lr, code):
             s = 1.0
         a = -lr / (m * s)
         for t in range(start, stop - 1):
-            axpy(a * R[t - start], X[order[t]], v)
-        vv = axpy_norm2(a * R[m - 1], X[order[stop - 1]], v)
+            axpy_row(a * R[t - start], X, order[t], v)
+        vv = axpy_norm2(a * R[m - 1], X, order[stop - 1], v)
         if fitted:
             b -= lr * (_residual_sum(R, m) / m)
     _scale(v, s)
@@ -183,13 +159,12 @@ def _sgd_rows(theta, X, Y, alpha, spec, order, lr, code):
     vv = dot(v, v)
     fitted = intercept_fitted(spec)
     last = n - 1
-    z = dot(X[order[0]], v) + b
+    z = dot_row(X, order[0], v) + b
     total = 0.0
     for t in range(n):
         prefetch_row(X, order[min(t + AHEAD, last)])
         i = order[t]
-        x = X[i]
-        p, q = _dot2(X[order[min(t + 1, last)]], v, x)  # x' . v and x' . x, v before this row's update
+        p, q = _dot2(X, order[min(t + 1, last)], v, i)  # x' . v and x' . x, v before this row's update
         loss, r = link(z, Y[i, 0], code)
         loss += 0.5 * alpha * s * s * vv
         total += loss
@@ -201,7 +176,7 @@ def _sgd_rows(theta, X, Y, alpha, spec, order, lr, code):
             p *= s
             s = 1.0
         a = -lr * r / s
-        vv = axpy_norm2(a, x, v)
+        vv = axpy_norm2(a, X, i, v)
         if fitted:
             b -= lr * r
         z = s * (p + a * q) + b
@@ -233,14 +208,7 @@ def _nesterov_pass(w, vel, u, c, alpha, lr, mu):
     return ww
 
 
-@njit(**KERNEL)
-def _batch_direction(X, order, start, stop, R, U):
-    """(u, c) with g = c u + alpha w: the row itself and r for one row (no copy), else the sum U and 1/m."""
-    m = stop - start
-    if m == 1:
-        return X[order[start]], R[0]
-    _rows_sum(X, order, start, stop, R, U)
-    return U, 1.0 / m
+
 
 
 @njit(**KERNEL)
@@ -259,14 +227,14 @@ def momentum_epoch(theta, X, Y, alpha, spec, order, batch_size, lr, mu, nesterov
         total += loss * m
         if not np.isfinite(loss):
             break
-        u, c = _batch_direction(X, order, start, stop, R, U)
+        _rows_sum(X, order, start, stop, R, U)
         gb = _residual_sum(R, m) / m if fitted else 0.0
         vel[d] = mu * vel[d] + gb
         if nesterov:
-            ww = _nesterov_pass(w, vel, u, c, alpha, lr, mu)
+            ww = _nesterov_pass(w, vel, U, 1.0 / m, alpha, lr, mu)
             theta[d] -= lr * (gb + mu * vel[d])
         else:
-            ww = _momentum_pass(w, vel, u, c, alpha, lr, mu)
+            ww = _momentum_pass(w, vel, U, 1.0 / m, alpha, lr, mu)
             theta[d] -= lr * vel[d]
     return total / n
 
@@ -305,8 +273,8 @@ def adam_epoch(theta, X, Y, alpha, spec, order, batch_size, lr, beta1, beta2, ep
             break
         t += 1
         c1, c2 = 1.0 - beta1**t, 1.0 - beta2**t
-        u, c = _batch_direction(X, order, start, stop, R, U)
-        ww = _adam_pass(w, m1, m2, u, c, alpha, lr, beta1, beta2, eps, c1, c2)
+        _rows_sum(X, order, start, stop, R, U)
+        ww = _adam_pass(w, m1, m2, U, 1.0 / m, alpha, lr, beta1, beta2, eps, c1, c2)
         gb = _residual_sum(R, m) / m if fitted else 0.0
         m1[d] = beta1 * m1[d] + (1.0 - beta1) * gb
         m2[d] = beta2 * m2[d] + (1.0 - beta2) * gb * gb

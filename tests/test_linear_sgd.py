@@ -84,7 +84,8 @@ def test_the_per_row_epoch_is_chosen_only_where_it_applies():
     sgd, clipped = np.zeros(4), np.array([0.0, 0.0, 0.0, 1.0])
     logistic, squared, softmax = kernels.logistic_loss_grad, kernels.squared_loss_grad, kernels.softmax_loss_grad
     assert isinstance(epoch_for(logistic, X, Y, 1, SGD_RULE, sgd), RowEpoch)
-    assert isinstance(epoch_for(squared, X, Y, 256, ADAM_RULE, sgd), RowEpoch)
+    assert isinstance(epoch_for(squared, X, Y, 64, ADAM_RULE, sgd), RowEpoch)
+    assert epoch_for(squared, X, Y, 65, ADAM_RULE, sgd) is compiled_epoch(squared, ADAM_RULE)
     assert epoch_for(logistic, X, Y, 1000, SGD_RULE, sgd) is compiled_epoch(logistic, SGD_RULE)  # full batch: read X once
     assert epoch_for(logistic, X, Y, 1, SGD_RULE, clipped) is compiled_epoch(logistic, SGD_RULE)  # clipping needs |g| first
     assert epoch_for(squared, X, Yk, 1, SGD_RULE, sgd) is compiled_epoch(squared, SGD_RULE)  # several outputs
