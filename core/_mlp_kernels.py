@@ -242,9 +242,9 @@ def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits,
     n_layers, c = spec.shape[0] - 3, block.shape[0]
     A0 = _view(acts, 0, c, spec[2])
     for t in range(c):
-        x, a = X[block[t]], A0[t]
-        for j in range(x.shape[0]):
-            a[j] = x[j]
+        i = block[t]
+        for j in range(X.shape[1]):
+            A0[t, j] = X[i, j]
     _transpose(A0, _view(actsT, 0, spec[2], c))
     no_transpose = np.empty((0, 0))
     for l in range(n_layers):
