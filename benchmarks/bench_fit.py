@@ -5,8 +5,8 @@
 Every comparison runs side by side in one process, interleaved, single-threaded (Numba and BLAS pinned to
 one thread by the command line), timed by the process's CPU time (other processes on a shared machine do
 not inflate it) and reported as the median, in ms, with ratio = tunelab / peer (below 1: tunelab is faster)
-and whether the row's target is met. Compile times, imports and the demo run in fresh processes and are
-wall-clock times.
+and whether the row's target is met. Compiles, imports and the demo run in fresh processes
+(tunelab.benchmarks.bench_startup).
 """
 
 import os
@@ -249,7 +249,9 @@ def run(quick=False, out="bench-results", compare=True):
         print(f"note: {note}")
     print(markdown_table(rows, COLUMNS))
     print()
-    print(markdown_table(compile_rows, ["family", "first_use", "cold_ms", "warm_ms", "notice_says_s"]))
+    print(markdown_table(compile_rows, ["family", "first_use", "cold_ms", "warm_ms", "cold_wall_ms", "warm_wall_ms",
+                                        "notice_says_s"]))
     print(f"(total {time.perf_counter() - started:.1f} s; ratio = tunelab / peer; medians of {repeats} interleaved "
-          "runs, CPU time of this process; compile, import and demo rows: wall time of fresh processes)")
+          "runs, CPU time of this process; demo and compile rows: CPU time of fresh processes, wall beside it; "
+          "import: wall time of fresh processes)")
     return save_json(os.path.join(out, "fit.json"), "fit", rows + compile_rows, [note] if note else [])

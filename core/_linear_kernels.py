@@ -14,8 +14,10 @@ dL_i/dz_i are computed for the whole block at once (so exp and log run as vector
 x_i^T dL_i/dz_i is added to the gradient while the block's rows are still in cache. X is read from
 memory once: there is no second pass for X^T r. Inside a kernel W is held transposed, WT (k, d), so
 both the scores (dot products) and the gradient update (axpy) run over contiguous memory. With one output
-(k = 1) W is w = theta[:d] itself and the sums go straight into grad, and a batch of at most FEW_ROWS rows
-is taken row by row with libm's exp and log1p: per-call overhead matters for SGD with tiny batches.
+(k = 1) W is w = theta[:d] itself, the sums go straight into grad, and rows go four at a time (dot4, axpy4:
+four rows share each load of w and each load and store of grad), with the rows further on prefetched, so
+that a large X streams from memory at close to the speed of reading it. Mini-batch SGD on small batches
+does not come here: it has a per-row path of its own (tunelab.core._linear_sgd).
 
 Each model also has a loss-only kernel (`*_loss`, for line searches and validation) and a
 Hessian-vector product ``*_hvp(theta, X, Y, rows, alpha, spec, v, out)`` writing H v into `out`
@@ -36,7 +38,6 @@ KERNEL = dict(cache=True, nogil=True, error_model="numpy")
 # Reassociation lets LLVM vectorise reductions (dot products, sums); no flag assumes away NaN or inf.
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 BLOCK = 64  # rows per block: 64 rows of 50 float64 features stay in the 32 KiB L1 cache
-FEW_ROWS = 8  # up to this many rows, scalar exp/log1p cost less than allocating a block's scratch
 AHEAD = 8  # rows prefetched ahead of the one being worked on, one row at a time (the per-row SGD path)
 AHEAD4 = 32  # the same where four rows are worked on at a time (measured: 8 leaves large X 1.5x off its floor)
 LINE = 8  # float64 values per 64-byte cache line
@@ -455,31 +456,21 @@ def logistic_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_i [log(1 + e^{z_i}) - y_i z_i] + alpha/2 |w|^2, z_i = x_i w + b;
     dL/dz_i = sigmoid(z_i) - y_i.  X (n, d), Y (n, 1), theta and grad (d + 1,)."""
     d, m = X.shape[1], rows.shape[0]
-    grad[:] = 0.0  # sums over the rows, in theta's layout (k = 1: W (d, 1) flattened is w itself)
+    w, b, g = theta[:d], theta[d], grad[:d]
+    for q in range(d + 1):
+        grad[q] = 0.0  # sums over the rows, in theta's layout (k = 1: W (d, 1) flattened is w itself)
+    scratch = np.empty(4 * BLOCK)
+    Z, A, E, L1P = scratch[:BLOCK], scratch[BLOCK:2 * BLOCK], scratch[2 * BLOCK:3 * BLOCK], scratch[3 * BLOCK:]
+    kbits = np.empty(BLOCK, np.int64)
     L = 0.0
-    if m <= FEW_ROWS:  # row by row with libm's exp and log1p: no scratch to allocate (SGD with tiny batches)
-        w, b, g = theta[:d], theta[d], grad[:d]
-        for i in rows:
-            y = Y[i, 0]
-            z = dot_row(X, i, w) + b
-            e = np.exp(-abs(z))
-            L += max(z, 0.0) + np.log1p(e) - y * z
-            r = (1.0 if z >= 0.0 else e) / (1.0 + e) - y
-            grad[d] += r
-            axpy_row(r, X, i, g)
-    else:
-        w, b, g = theta[:d], theta[d], grad[:d]
-        scratch = np.empty(4 * BLOCK)
-        Z, A, E, L1P = scratch[:BLOCK], scratch[BLOCK:2 * BLOCK], scratch[2 * BLOCK:3 * BLOCK], scratch[3 * BLOCK:]
-        kbits = np.empty(BLOCK, np.int64)
-        for start in range(0, m, BLOCK):
-            block = rows[start:start + BLOCK]
-            stop = start + block.shape[0]
-            scores1(X, rows, start, stop, w, b, Z, AHEAD4)  # scores of the block
-            L += logistic_block(Z, Y, block, A, E, L1P, kbits)  # Z <- residuals
-            for t in range(block.shape[0]):
-                grad[d] += Z[t]
-            add_rows1(X, rows, start, stop, Z, g, BLOCK)  # rows still in cache; the next block's are fetched
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        stop = start + block.shape[0]
+        scores1(X, rows, start, stop, w, b, Z, AHEAD4)  # scores of the block
+        L += logistic_block(Z, Y, block, A, E, L1P, kbits)  # Z <- residuals
+        for t in range(block.shape[0]):
+            grad[d] += Z[t]
+        add_rows1(X, rows, start, stop, Z, g, BLOCK)  # rows still in cache; the next block's are fetched
     inv_m = _inv_len(rows)
     _finish_gradient(grad, theta, alpha, inv_m, d, 1, spec)
     return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, 1)

@@ -118,9 +118,8 @@ def _dot2(X, i1, v, i):
 @njit(**KERNEL)
 def sgd_epoch(theta, X, Y, alpha, spec, order, batch_size, lr, code):
     """One epoch of theta <- theta - lr g over `order` in batches of `batch_size`, with w = s v (module
-    docstring); returns the mean batch loss, as the generic epoch does. theta (d + 1,) = [w, b]."""
-    if batch_size == 1:
-        return _sgd_rows(theta, X, Y, alpha, spec, order, lr, code)
+    docstring); returns the mean batch loss, as the generic epoch does. theta (d + 1,) = [w, b]. Batches of one
+    row go to sgd_rows instead (RowEpoch chooses, so that only the one in use is compiled)."""
     n, d = order.shape[0], X.shape[1]
     v, s, b = theta[:d], 1.0, theta[d]  # w = s v during the epoch
     vv = dot(v, v)
@@ -150,7 +149,7 @@ def sgd_epoch(theta, X, Y, alpha, spec, order, batch_size, lr, code):
 
 
 @njit(**KERNEL)
-def _sgd_rows(theta, X, Y, alpha, spec, order, lr, code):
+def sgd_rows(theta, X, Y, alpha, spec, order, lr, code):
     """sgd_epoch for batches of one row. The score of the next row x' is formed before this row's update is
     known, as x' . v_new = x' . v + a (x' . x) with v_new = v + a x: the two dot products do not wait for
     the link of this row, which leaves the link alone on the path from one row to the next."""
@@ -289,6 +288,8 @@ class RowEpoch:
         self.code = code
 
     def __call__(self, theta, X, Y, alpha, spec, order, batch_size, lr, rule, hyper, state, t0):
+        if rule == SGD_RULE and batch_size == 1:
+            return sgd_rows(theta, X, Y, alpha, spec, order, lr, self.code)
         if rule == SGD_RULE:
             return sgd_epoch(theta, X, Y, alpha, spec, order, batch_size, lr, self.code)
         if rule == ADAM_RULE:

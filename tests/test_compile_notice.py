@@ -20,7 +20,9 @@ def test_the_notice_shows_on_a_compile_and_not_on_a_cache_load(tmp_path):
     run = lambda: subprocess.run([sys.executable, "-c", FIT], capture_output=True, text=True, env=env, check=True)
     first, second = run(), run()
     notices = [line for line in first.stderr.splitlines() if "compiling tunelab's kernels" in line]
-    assert notices == ["tunelab: compiling tunelab's kernels for this machine, once (about 2 s): the linear models"]
+    assert len(notices) == 1
+    assert notices[0].startswith("tunelab: compiling tunelab's kernels for this machine, once (about ")
+    assert notices[0].endswith(" s): the linear models")
     assert "compiling" not in second.stderr
     assert first.stdout == second.stdout == ""
 
