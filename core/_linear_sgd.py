@@ -240,8 +240,8 @@ def momentum_epoch(theta, X, Y, alpha, spec, order, batch_size, lr, mu, nesterov
 
 @njit(fastmath=FASTMATH, **KERNEL)
 def _adam_pass(w, m1, m2, u, c, alpha, lr, beta1, beta2, eps, c1, c2):
-    """g = c u + alpha w;  m1 <- b1 m1 + (1-b1) g;  m2 <- b2 m2 + (1-b2) g^2;  w <- w - lr (m1/c1) / (sqrt(m2/c2) + eps).
-    Returns |w|^2."""
+    """g = c u + alpha w;  m1 <- b1 m1 + (1-b1) g;  m2 <- b2 m2 + (1-b2) g^2;
+    w <- w - lr (m1/c1) / (sqrt(m2/c2) + eps).  Returns |w|^2."""
     ww = 0.0
     for j in range(w.shape[0]):
         g = c * u[j] + alpha * w[j]
@@ -303,4 +303,4 @@ class RowEpoch:
         in cache between the two passes (larger ones are read once by the generic kernel's blocks); no gradient
         clipping, which needs the norm of the whole gradient before the update."""
         small = batch_size <= MAX_BATCH and batch_size * X.shape[1] <= MAX_BATCH_VALUES
-        return self if Y.shape[1] == 1 and small and hyper[3] <= 0.0 else None
+        return self if Y.shape[1] == 1 and X.shape[0] > 0 and small and hyper[3] <= 0.0 else None

@@ -78,9 +78,9 @@ def register_epoch(kernel, choose):
 
 
 def epoch_for(kernel, X, Y, batch_size, rule, hyper):
-    """The epoch that trains `kernel`'s model on X (n, d) and targets Y (n, k) in batches of `batch_size` by update rule `rule`
-    with hyper = [momentum or beta1, beta2, eps, clip_norm]: a registered specialised epoch where it applies,
-    else the compiled epoch."""
+    """The epoch that trains `kernel`'s model on X (n, d) and targets Y (n, k) in batches of `batch_size` by update
+    rule `rule` with hyper = [momentum or beta1, beta2, eps, clip_norm]: a registered specialised epoch where it
+    applies, else the compiled epoch."""
     choose = _specialised.get(kernel)
     epoch = None if choose is None else choose(X, Y, batch_size, rule, hyper)
     return compiled_epoch(kernel, rule) if epoch is None else epoch

@@ -86,8 +86,8 @@ def test_the_per_row_epoch_is_chosen_only_where_it_applies():
     assert isinstance(epoch_for(logistic, X, Y, 1, SGD_RULE, sgd), RowEpoch)
     assert isinstance(epoch_for(squared, X, Y, 64, ADAM_RULE, sgd), RowEpoch)
     assert epoch_for(squared, X, Y, 65, ADAM_RULE, sgd) is compiled_epoch(squared, ADAM_RULE)
-    assert epoch_for(logistic, X, Y, 1000, SGD_RULE, sgd) is compiled_epoch(logistic, SGD_RULE)  # full batch: read X once
-    assert epoch_for(logistic, X, Y, 1, SGD_RULE, clipped) is compiled_epoch(logistic, SGD_RULE)  # clipping needs |g| first
+    assert epoch_for(logistic, X, Y, 1000, SGD_RULE, sgd) is compiled_epoch(logistic, SGD_RULE)  # full batch
+    assert epoch_for(logistic, X, Y, 1, SGD_RULE, clipped) is compiled_epoch(logistic, SGD_RULE)  # needs |g| first
     assert epoch_for(squared, X, Yk, 1, SGD_RULE, sgd) is compiled_epoch(squared, SGD_RULE)  # several outputs
     assert epoch_for(softmax, X, Yk, 1, SGD_RULE, sgd) is compiled_epoch(softmax, SGD_RULE)  # not registered
 
