@@ -14,13 +14,21 @@ def test_met_compares_a_value_with_its_target(value, target, verdict):
     assert met(value, target) == verdict
 
 
-def test_the_fit_benchmark_says_why_scikit_learn_rows_are_skipped():
-    if installed("sklearn"):
+@pytest.mark.parametrize("present", [True, False])
+def test_the_fit_benchmark_says_why_scikit_learn_rows_are_skipped(monkeypatch, present):
+    monkeypatch.setattr(bench_fit, "installed", lambda name: present)
+    monkeypatch.setattr(bench_fit, "peer", lambda name: object() if present else None)
+    if present:
         assert bench_fit._sklearn_note(compare=False) == \
             "scikit-learn is installed but --compare is off: the rows against it are skipped"
         assert bench_fit._sklearn_note(compare=True) is None
     else:
-        assert bench_fit._sklearn_note(compare=True).startswith("scikit-learn is not installed")
+        for compare in (True, False):
+            assert bench_fit._sklearn_note(compare).startswith("scikit-learn is not installed")
+
+
+def test_installed_looks_without_importing():
+    assert installed("numpy") and not installed("no_such_module_here")
 
 
 def test_a_row_gives_the_ratio_tunelab_over_peer_in_ms():
