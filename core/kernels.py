@@ -15,7 +15,8 @@ Linear models (tunelab.core._linear_kernels; spec = [] or [fit_intercept]; theta
     softmax_*    cross-entropy of softmax(x W + b), Y one-hot     (LogisticRegression, K > 2 classes)
 Multi-layer perceptrons (tunelab.core._mlp_kernels; spec = [activation, output, n_0, ..., n_L], with the
 activation code ACTIVATIONS[name] and the output code OUTPUT_IDENTITY, OUTPUT_SOFTMAX or OUTPUT_SIGMOID):
-    mlp_loss_grad, mlp_loss, and mlp_forward(theta, X, spec) -> outputs (n, n_L); n_params(spec) = len(theta).
+    mlp_loss_grad, mlp_loss, and mlp_forward(theta, X, spec) -> outputs (n, n_L) (numpy code, for prediction);
+    n_params(spec) = len(theta).
     The MLP has no exact Hessian-vector product: `hessian_vector_product(mlp_loss_grad)` is None.
 Per-row SGD (tunelab.core._linear_sgd): squared_loss_grad and logistic_loss_grad are registered with
 tunelab.optimizers (`register_epoch`) with an epoch that does the work of a row in one pass, used by SGD,
