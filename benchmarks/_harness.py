@@ -1,10 +1,14 @@
-"""What every tunelab benchmark shares: interleaved timing with medians, markdown tables, JSON records.
+"""What every tunelab benchmark shares: interleaved timing with medians, markdown tables, JSON records,
+and the "met" verdict of a row against its target.
 
 Timing rule: the cases being compared run in turn within each repetition (A B C, A B C, ...), so slow
-drifts of the machine hit all of them alike; the figure reported is the median over repetitions.
+drifts of the machine hit all of them alike; the figure reported is the median over repetitions. Single-
+threaded cases may be timed by the CPU time of the process (`clock=time.process_time`), which other
+processes on a shared machine do not inflate as they do the wall-clock time.
 """
 
 import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -15,18 +19,33 @@ import warnings
 from datetime import datetime, timezone
 
 
-def time_interleaved(cases, repeats=7, warmup=1):
-    """Median seconds per call of each zero-argument callable in `cases` (name -> callable)."""
+def time_interleaved(cases, repeats=7, warmup=1, clock=time.perf_counter):
+    """Median seconds per call of each zero-argument callable in `cases` (name -> callable), by `clock`."""
     for _ in range(warmup):
         for run in cases.values():
             run()
     samples = {name: [] for name in cases}
     for _ in range(repeats):
         for name, run in cases.items():
-            start = time.perf_counter()
+            start = clock()
             run()
-            samples[name].append(time.perf_counter() - start)
+            samples[name].append(clock() - start)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def installed(module_name):
+    """True when `module_name` can be imported (without importing it)."""
+    return importlib.util.find_spec(module_name) is not None
+
+
+def met(value, target):
+    """"yes" or "no": does `value` meet `target`, a pair (comparison, bound) with comparison "<=" or ">="?
+    "" when there is no target or no value."""
+    if target is None or value is None:
+        return ""
+    comparison, bound = target
+    ok = value <= bound if comparison == "<=" else value >= bound
+    return "yes" if ok else "no"
 
 
 def peer(module_name):

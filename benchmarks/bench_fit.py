@@ -1,36 +1,51 @@
 """Parameter-fitting benchmark: tunelab's kernels, optimizers and models against numpy and scikit-learn.
 
-    python -m tunelab.benchmarks bench fit [--quick] [--out DIR]
+    tunelab bench fit [--quick] [--compare] [--out DIR]
 
-Every comparison runs side by side in one process, interleaved, single-threaded (Numba and BLAS pinned
-to one thread by the command line), and reports medians and the ratio tunelab / peer (< 1: tunelab is
-faster). Compile time is measured apart, in fresh processes.
+Every comparison runs side by side in one process, interleaved, single-threaded (Numba and BLAS pinned to
+one thread by the command line), timed by the process's CPU time (other processes on a shared machine do
+not inflate it) and reported as the median, in ms, with ratio = tunelab / peer (below 1: tunelab is faster)
+and whether the row's target is met. Compiles, imports and the demo run in fresh processes
+(tunelab.benchmarks.bench_startup).
 """
 
 import os
-import subprocess
-import sys
-import tempfile
 import time
 
 import numpy as np
 from numba import njit
 
-from tunelab.benchmarks._harness import markdown_table, peer, save_json, time_interleaved
+from tunelab.benchmarks._harness import installed, markdown_table, met, peer, save_json, time_interleaved
+from tunelab.benchmarks.bench_startup import bench_compile, bench_demo, bench_import
 from tunelab.core import kernels as K
 from tunelab.core.datasets import load_digits, make_classification
 from tunelab.core.linear_model import LogisticRegression
 from tunelab.core.neural_network import MLPClassifier
 from tunelab.optimizers import GD, SGD, KernelProblem, Momentum, train
 
+COLUMNS = ["case", "tunelab_ms", "peer", "peer_ms", "ratio", "target", "met"]
+CPU = time.process_time
 
+
+def compared(case, ours, peer_name, theirs, goal=None):
+    """A table row: seconds `ours` against `theirs`; goal = the largest ratio tunelab / peer that meets the target."""
+    ratio = ours / theirs
+    return {"case": case, "tunelab_ms": ours * 1e3, "peer": peer_name, "peer_ms": theirs * 1e3, "ratio": ratio,
+            "target": f"<= {goal}x" if goal is not None else "reported",
+            "met": met(ratio, None if goal is None else ("<=", goal))}
+
+
+# --------------------------------------------------------------------------------------------------
+# fused kernels against numpy and against the floor of reading X once
+# --------------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True, fastmath={"reassoc", "nsz"})
 def read_floor(X):
-    """Sum every element of X once (vectorised): the cost of reading X, a floor for one-pass kernels."""
+    """Sum every element of X (C-contiguous) as one vector loop over its memory: the cost of reading X once,
+    the floor of a one-pass kernel."""
+    x = X.reshape(X.size)
     total = 0.0
-    for i in range(X.shape[0]):
-        for j in range(X.shape[1]):
-            total += X[i, j]
+    for i in range(x.shape[0]):
+        total += x[i]
     return total
 
 
@@ -50,33 +65,40 @@ def numpy_squared_loss_grad(theta, X, y, alpha):
     return 0.5 * r @ r / n + 0.5 * alpha * w @ w, np.r_[X.T @ r / n + alpha * w, r.sum() / n]
 
 
-def bench_kernels(n, d, repeats):
+def last_level_cache_bytes():
+    """Size of the largest CPU cache (Linux sysfs), or 32 MiB when it cannot be read."""
+    sizes = []
+    folder = "/sys/devices/system/cpu/cpu0/cache"
+    for index in (os.listdir(folder) if os.path.isdir(folder) else []):
+        try:
+            with open(os.path.join(folder, index, "size")) as handle:
+                text = handle.read().strip()
+            sizes.append(int(text[:-1]) * {"K": 2**10, "M": 2**20}[text[-1]] if text[-1] in "KM" else int(text))
+        except (OSError, ValueError, IndexError):
+            continue
+    return max(sizes) if sizes else 32 * 2**20
+
+
+def bench_kernels(n, d, where, repeats):
+    """Fused loss+gradient against a vectorised read of X (the primary figure) and against numpy's two passes."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, d))
     y = (X @ rng.normal(size=d) + rng.normal(size=n) > 0).astype(float)
-    Y = y.reshape(-1, 1).copy()
-    rows = np.arange(n, dtype=np.int64)
+    Y, rows = y.reshape(-1, 1).copy(), np.arange(n, dtype=np.int64)
     theta, grad, spec = rng.normal(size=d + 1) * 0.1, np.empty(d + 1), np.zeros(0, np.int64)
-    cases = {
-        "logistic fused": lambda: K.logistic_loss_grad(theta, X, Y, rows, 1e-3, spec, grad),
+    t = time_interleaved({
+        "logistic": lambda: K.logistic_loss_grad(theta, X, Y, rows, 1e-3, spec, grad),
         "logistic numpy": lambda: numpy_logistic_loss_grad(theta, X, y, 1e-3),
-        "squared fused": lambda: K.squared_loss_grad(theta, X, Y, rows, 1e-3, spec, grad),
+        "squared": lambda: K.squared_loss_grad(theta, X, Y, rows, 1e-3, spec, grad),
         "squared numpy": lambda: numpy_squared_loss_grad(theta, X, y, 1e-3),
-        "read floor": lambda: read_floor(X),
-    }
-    t = time_interleaved(cases, repeats=repeats)
+        "read": lambda: read_floor(X), "numpy read": lambda: X.sum(),
+    }, repeats=repeats, clock=CPU)
+    floor = min(t["read"], t["numpy read"])
+    size = f"n={n}, d={d}, X {X.nbytes / 2**20:.0f} MiB {where}"
     rows_out = []
-    for model, target_numpy, target_floor in (("logistic", 0.3, 2.0), ("squared", 0.25, 1.5)):
-        fused = t[f"{model} fused"]
-        rows_out.append({
-            "case": f"{model} loss+grad, n={n}, d={d}", "tunelab_ms": fused * 1e3,
-            "peer": "numpy", "peer_ms": t[f"{model} numpy"] * 1e3, "ratio": fused / t[f"{model} numpy"],
-            "target": f"<= {target_numpy}x numpy",
-        })
-        rows_out.append({
-            "case": f"{model} loss+grad vs read floor", "tunelab_ms": fused * 1e3, "peer": "read X once",
-            "peer_ms": t["read floor"] * 1e3, "ratio": fused / t["read floor"], "target": f"<= {target_floor}x floor",
-        })
+    for model in ("logistic", "squared"):
+        rows_out.append(compared(f"{model} loss+grad, {size}", t[model], "vectorised read of X", floor, 1.5))
+        rows_out.append(compared(f"{model} loss+grad, {size}", t[model], "numpy, two passes", t[f"{model} numpy"]))
     return rows_out
 
 
@@ -92,103 +114,70 @@ def bench_gd_loop(n, d, epochs, repeats):
             _, g = numpy_logistic_loss_grad(theta, X, y, 1e-3)
             theta -= 0.5 * g
 
-    cases = {
+    t = time_interleaved({
         "tunelab": lambda: train(GD(lr=0.5), problem, np.zeros(d + 1), max_epochs=epochs, tol=None),
         "numpy": numpy_loop,
-    }
-    t = time_interleaved(cases, repeats=repeats)
-    return [{"case": f"LogisticRegression GD, {epochs} epochs, n={n}, d={d}", "tunelab_ms": t["tunelab"] * 1e3,
-             "peer": "numpy loop", "peer_ms": t["numpy"] * 1e3, "ratio": t["tunelab"] / t["numpy"],
-             "target": "<= 0.4x"}]
+    }, repeats=repeats, clock=CPU)
+    return [compared(f"LogisticRegression GD, {epochs} epochs, n={n}, d={d}", t["tunelab"], "numpy loop",
+                     t["numpy"], 0.4)]
 
 
-def bench_sgd_epoch(n, d, repeats, sklearn):
-    if sklearn is None:
-        return []
+# --------------------------------------------------------------------------------------------------
+# models against scikit-learn
+# --------------------------------------------------------------------------------------------------
+def _sgd_fits(X, y, epochs, batch_size, momentum):
     from sklearn.linear_model import SGDClassifier
 
-    X, y = make_classification(n_samples=n, n_features=d, n_informative=d // 2, random_state=2)
+    optimizer = Momentum(lr=0.05, batch_size=batch_size) if momentum else SGD(lr=0.01, batch_size=batch_size)
+    return {
+        "tunelab": lambda: LogisticRegression(alpha=1e-4, optimizer=optimizer, max_epochs=epochs, tol=None,
+                                              random_state=0).fit(X, y),
+        "sklearn": lambda: SGDClassifier(loss="log_loss", alpha=1e-4, max_iter=epochs, tol=None, eta0=0.01,
+                                         learning_rate="constant", random_state=0).fit(X, y),
+    }
+
+
+def bench_sgd(quick, repeats):
+    """LogisticRegression by SGD (the per-row path) against SGDClassifier: whole fits, validation included."""
     import warnings
 
-    warnings.filterwarnings("ignore", module="sklearn")
-    cases = {
-        "sgd1": lambda: LogisticRegression(alpha=1e-4, optimizer=SGD(lr=0.01, batch_size=1), max_epochs=1,
-                                           tol=None, random_state=0).fit(X, y),
-        "mom32": lambda: LogisticRegression(alpha=1e-4, optimizer=Momentum(lr=0.05, batch_size=32), max_epochs=1,
-                                            tol=None, random_state=0).fit(X, y),
-        "sklearn": lambda: SGDClassifier(loss="log_loss", alpha=1e-4, max_iter=1, tol=None, learning_rate="constant",
-                                         eta0=0.01, random_state=0).fit(X, y),
-    }
-    t = time_interleaved(cases, repeats=repeats)
-    return [
-        {"case": f"one SGD epoch, batch 1, n={n}, d={d}", "tunelab_ms": t["sgd1"] * 1e3, "peer": "sklearn SGDClassifier",
-         "peer_ms": t["sklearn"] * 1e3, "ratio": t["sgd1"] / t["sklearn"], "target": "<= 0.5x"},
-        {"case": f"one epoch, batch 32 + momentum, n={n}, d={d}", "tunelab_ms": t["mom32"] * 1e3,
-         "peer": "sklearn SGDClassifier", "peer_ms": t["sklearn"] * 1e3, "ratio": t["mom32"] / t["sklearn"],
-         "target": "<= 0.2x"},
-    ]
+    warnings.filterwarnings("ignore", module="sklearn")  # max_iter reached before convergence
+    scale = 10 if quick else 1
+    cases = (  # (label, n, d, epochs, batch size, momentum, goal)
+        ("one SGD epoch, batch 1", 100000 // scale, 100, 1, 1, False, 0.5),
+        ("one fit, SGD batch 1, 5 epochs", 13333 // scale, 40, 5, 1, False, 0.5),
+        ("one epoch, batch 32 + momentum", 50000 // scale, 50, 1, 32, True, 0.2),
+    )
+    rows = []
+    for label, n, d, epochs, batch_size, momentum, goal in cases:
+        X, y = make_classification(n_samples=n, n_features=d, n_informative=d // 2, random_state=2)
+        t = time_interleaved(_sgd_fits(X, y, epochs, batch_size, momentum), repeats=repeats, clock=CPU)
+        rows.append(compared(f"{label}, n={n}, d={d}", t["tunelab"], "sklearn SGDClassifier", t["sklearn"], goal))
+    return rows
 
 
-def bench_mlp_epoch(datasets, repeats, sklearn):
-    if sklearn is None:
-        return []
+def bench_mlp_epoch(datasets, repeats):
     import warnings
 
     from sklearn.neural_network import MLPClassifier as SkMLP
 
     warnings.filterwarnings("ignore", module="sklearn")
     rows = []
-    for label, (X, y) in datasets.items():
+    for label, (X, y), goal in datasets:
         ours = lambda: MLPClassifier(hidden_layer_sizes=(64, 64), alpha=1e-4, max_epochs=1, tol=None, random_state=0,
                                      optimizer=Momentum(lr=0.01, momentum=0.9, batch_size=128)).fit(X, y)
         theirs = lambda: SkMLP(hidden_layer_sizes=(64, 64), alpha=1e-4, max_iter=1, solver="sgd", batch_size=128,
                                momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.01, shuffle=True,
                                random_state=0).fit(X, y)
-        t = time_interleaved({"tunelab": ours, "sklearn": theirs}, repeats=repeats)
-        rows.append({"case": f"one MLP epoch 64-64, batch 128, {label}", "tunelab_ms": t["tunelab"] * 1e3,
-                     "peer": "sklearn MLPClassifier", "peer_ms": t["sklearn"] * 1e3,
-                     "ratio": t["tunelab"] / t["sklearn"], "target": "<= 0.5x"})
+        t = time_interleaved({"tunelab": ours, "sklearn": theirs}, repeats=repeats, clock=CPU)
+        rows.append(compared(f"one MLP epoch 64-64, batch 128, {label}", t["tunelab"], "sklearn MLPClassifier",
+                             t["sklearn"], goal))
     return rows
 
 
 def _ill_conditioned(X, rng):
     """Columns rescaled over four orders of magnitude: condition number of X^T X about 1e8."""
     return X * np.logspace(-2, 2, X.shape[1])[rng.permutation(X.shape[1])]
-
-
-def bench_to_optimum(n, d, repeats, sklearn):
-    """Time to a relative objective gap < 1e-6 for LogisticRegression() defaults against sklearn's lbfgs."""
-    if sklearn is None:
-        return []
-    from sklearn.linear_model import LogisticRegression as SkLogistic
-
-    rows = []
-    rng = np.random.default_rng(3)
-    X0, y = make_classification(n_samples=n, n_features=d, n_informative=d // 2, random_state=3)
-    alpha = 1e-3
-    for label, X in (("well-conditioned", X0), ("ill-conditioned", _ill_conditioned(X0, rng))):
-        problem = KernelProblem(K.logistic_loss_grad, X, y.astype(float), alpha)
-
-        def objective(coef, intercept):
-            return problem.loss_grad(np.r_[coef.ravel(), intercept])[0]
-
-        best = SkLogistic(C=1.0 / (n * alpha), tol=1e-12, max_iter=100000).fit(X, y)
-        f_star = min(objective(best.coef_, best.intercept_),
-                     objective(*_coef(LogisticRegression(alpha=alpha).fit(X, y))))
-
-        def gap(model):
-            return (objective(*_coef(model)) - f_star) / abs(f_star)
-
-        sk_tol = _loosest_tol(lambda tol: SkLogistic(C=1.0 / (n * alpha), tol=tol, max_iter=100000).fit(X, y), gap)
-        ours_model = LogisticRegression(alpha=alpha).fit(X, y)
-        t = time_interleaved({
-            "tunelab": lambda: LogisticRegression(alpha=alpha).fit(X, y),
-            "sklearn": lambda: SkLogistic(C=1.0 / (n * alpha), tol=sk_tol, max_iter=100000).fit(X, y),
-        }, repeats=repeats)
-        rows.append({"case": f"LogisticRegression() to optimum, {label}, n={n}, d={d} (gap {gap(ours_model):.1e})",
-                     "tunelab_ms": t["tunelab"] * 1e3, "peer": f"sklearn lbfgs (tol={sk_tol:g})",
-                     "peer_ms": t["sklearn"] * 1e3, "ratio": t["tunelab"] / t["sklearn"], "target": "<= 1x"})
-    return rows
 
 
 def _coef(model):
@@ -203,66 +192,66 @@ def _loosest_tol(fit, gap):
     return 1e-12
 
 
-_IMPORT_SNIPPET = "import time; t = time.perf_counter(); import {modules}; print(time.perf_counter() - t)"
-_FIRST_FIT_SNIPPET = """
-import time
-from tunelab.core.datasets import load_breast_cancer
-from tunelab.core.linear_model import LogisticRegression
-X, y = load_breast_cancer()
-t = time.perf_counter()
-LogisticRegression().fit(X, y)  # the first fit: kernels compiled, or loaded from Numba's cache
-print(time.perf_counter() - t)
-"""
+def bench_to_optimum(n, d, repeats):
+    """Time to a relative objective gap < 1e-6 for LogisticRegression() defaults against sklearn's lbfgs."""
+    from sklearn.linear_model import LogisticRegression as SkLogistic
+
+    rows, rng, alpha = [], np.random.default_rng(3), 1e-3
+    X0, y = make_classification(n_samples=n, n_features=d, n_informative=d // 2, random_state=3)
+    for label, X in (("well-conditioned", X0), ("ill-conditioned", _ill_conditioned(X0, rng))):
+        problem = KernelProblem(K.logistic_loss_grad, X, y.astype(float), alpha)
+        objective = lambda coef, intercept: problem.loss_grad(np.r_[coef.ravel(), intercept])[0]  # noqa: E731
+        sk_fit = lambda tol: SkLogistic(C=1.0 / (n * alpha), tol=tol, max_iter=100000).fit(X, y)  # noqa: E731
+        f_star = min(objective(*_coef(sk_fit(1e-12))), objective(*_coef(LogisticRegression(alpha=alpha).fit(X, y))))
+        gap = lambda model: (objective(*_coef(model)) - f_star) / abs(f_star)  # noqa: E731
+        sk_tol = _loosest_tol(sk_fit, gap)
+        ours_gap = gap(LogisticRegression(alpha=alpha).fit(X, y))
+        t = time_interleaved({"tunelab": lambda: LogisticRegression(alpha=alpha).fit(X, y),
+                              "sklearn": lambda: sk_fit(sk_tol)}, repeats=repeats, clock=CPU)
+        rows.append(compared(f"LogisticRegression() to optimum, {label}, n={n}, d={d} (gap {ours_gap:.1e})",
+                             t["tunelab"], f"sklearn lbfgs (tol={sk_tol:g})", t["sklearn"], 1.0))
+    return rows
 
 
-def _fresh_process_seconds(code, env):
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def bench_startup(repeats):
-    """Import time against `import numba`, and the first fit in a fresh process: cold (compiling) and warm cache."""
-    env = dict(os.environ)
-    samples = {"numba": [], "tunelab": []}
-    for _ in range(repeats):
-        samples["numba"].append(_fresh_process_seconds(_IMPORT_SNIPPET.format(modules="numba"), env))
-        samples["tunelab"].append(_fresh_process_seconds(
-            _IMPORT_SNIPPET.format(modules="tunelab.core, tunelab.optimizers"), env))
-    numba_s, tunelab_s = float(np.median(samples["numba"])), float(np.median(samples["tunelab"]))
-    with tempfile.TemporaryDirectory() as cache:
-        cold_env = dict(env, NUMBA_CACHE_DIR=cache)
-        cold = _fresh_process_seconds(_FIRST_FIT_SNIPPET, cold_env)
-        warm = float(np.median([_fresh_process_seconds(_FIRST_FIT_SNIPPET, cold_env) for _ in range(repeats)]))
-    return [
-        {"case": "import tunelab.core, tunelab.optimizers", "tunelab_ms": tunelab_s * 1e3, "peer": "import numba",
-         "peer_ms": numba_s * 1e3, "ratio": tunelab_s / numba_s, "target": "<= 1.3x"},
-        {"case": "first LogisticRegression fit, fresh process, empty cache (compile)", "tunelab_ms": cold * 1e3,
-         "peer": "", "peer_ms": None, "ratio": None, "target": "reported"},
-        {"case": "first LogisticRegression fit, fresh process, warm cache", "tunelab_ms": warm * 1e3,
-         "peer": "", "peer_ms": None, "ratio": None, "target": "<= 400 ms"},
-    ]
+# --------------------------------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------------------------------
+def _sklearn_note(compare):
+    if compare and peer("sklearn") is not None:
+        return None
+    if installed("sklearn"):
+        return "scikit-learn is installed but --compare is off: the rows against it are skipped"
+    return "scikit-learn is not installed: the rows against it are skipped (pip install 'tunelab[compare]')"
 
 
 def run(quick=False, out="bench-results", compare=True):
-    """Run the fit benchmark; print a markdown table and write `out`/fit.json. Returns the JSON record."""
-    sklearn = peer("sklearn") if compare else None
-    notes = [] if sklearn is not None else ["scikit-learn not installed (or --compare off): its rows are skipped"]
+    """Run the fit benchmark; print markdown tables and write `out`/fit.json. Returns the JSON record."""
+    note = _sklearn_note(compare)
     repeats = 3 if quick else 7
-    n, d = (5000, 50) if quick else (50000, 50)
-    digits = load_digits()
-    mlp_data = {"digits 1797x64": digits}
-    if not quick:
-        mlp_data["synthetic 50000x100"] = make_classification(n_samples=50000, n_features=100, n_informative=20,
-                                                              n_classes=10, random_state=4)
     started = time.perf_counter()
-    rows = bench_kernels(n, d, repeats)
-    rows += bench_gd_loop(n, d, 20 if quick else 100, repeats)
-    rows += bench_sgd_epoch(n, d, repeats, sklearn)
-    rows += bench_mlp_epoch(mlp_data, repeats, sklearn)
-    rows += bench_to_optimum(n, d, max(1, repeats // 2), sklearn)
-    rows += bench_startup(2 if quick else 5)
-    for note in notes:
+    llc, d = last_level_cache_bytes(), 50
+    n_fits, n_exceeds = (llc // 4) // (8 * d), (4 * llc) // (8 * d)
+    rows = bench_kernels(n_fits, d, f"fits in the {llc / 2**20:.0f} MiB last-level cache", repeats)
+    rows += bench_kernels(n_exceeds // (10 if quick else 1), d, "exceeds the last-level cache", repeats)
+    rows += bench_gd_loop(5000 if quick else 50000, 50, 20 if quick else 100, repeats)
+    if note is None:
+        rows += bench_sgd(quick, repeats)
+        mlp_data = [("digits 1797x64", load_digits(), 0.5)]
+        if not quick:
+            mlp_data.append(("synthetic 50000x100", make_classification(
+                n_samples=50000, n_features=100, n_informative=20, n_classes=10, random_state=4), 0.45))
+        rows += bench_mlp_epoch(mlp_data, repeats)
+        rows += bench_to_optimum(5000 if quick else 50000, 50, max(1, repeats // 2))
+    rows += bench_demo(1 if quick else 3)
+    rows += bench_import(3 if quick else 7)
+    compile_rows = bench_compile(1 if quick else 3)
+    if note is not None:
         print(f"note: {note}")
-    print(markdown_table(rows, ["case", "tunelab_ms", "peer", "peer_ms", "ratio", "target"]))
-    print(f"(total {time.perf_counter() - started:.1f} s; ratio = tunelab / peer, medians of {repeats} interleaved runs)")
-    return save_json(os.path.join(out, "fit.json"), "fit", rows, notes)
+    print(markdown_table(rows, COLUMNS))
+    print()
+    print(markdown_table(compile_rows, ["family", "first_use", "cold_ms", "warm_ms", "cold_wall_ms", "warm_wall_ms",
+                                        "notice_says_s"]))
+    print(f"(total {time.perf_counter() - started:.1f} s; ratio = tunelab / peer; medians of {repeats} interleaved "
+          "runs, CPU time of this process; demo and compile rows: CPU time of fresh processes, wall beside it; "
+          "import: wall time of fresh processes)")
+    return save_json(os.path.join(out, "fit.json"), "fit", rows + compile_rows, [note] if note else [])

@@ -14,8 +14,10 @@ dL_i/dz_i are computed for the whole block at once (so exp and log run as vector
 x_i^T dL_i/dz_i is added to the gradient while the block's rows are still in cache. X is read from
 memory once: there is no second pass for X^T r. Inside a kernel W is held transposed, WT (k, d), so
 both the scores (dot products) and the gradient update (axpy) run over contiguous memory. With one output
-(k = 1) W is w = theta[:d] itself and the sums go straight into grad, and a batch of at most FEW_ROWS rows
-is taken row by row with libm's exp and log1p: per-call overhead matters for SGD with tiny batches.
+(k = 1) W is w = theta[:d] itself, the sums go straight into grad, and rows go four at a time (dot4, axpy4:
+four rows share each load of w and each load and store of grad), with the rows further on prefetched, so
+that a large X streams from memory at close to the speed of reading it. Mini-batch SGD on small batches
+does not come here: it has a per-row path of its own (tunelab.core._linear_sgd).
 
 Each model also has a loss-only kernel (`*_loss`, for line searches and validation) and a
 Hessian-vector product ``*_hvp(theta, X, Y, rows, alpha, spec, v, out)`` writing H v into `out`
@@ -25,7 +27,10 @@ Bishop, Pattern Recognition and Machine Learning, section 4.3 (softmax, Hessians
 """
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # error_model="numpy": x / 0 gives inf as in numpy. Numba's default ("python") puts a zero check on every
 # float division, and that check stops LLVM from vectorising any loop that divides.
@@ -33,7 +38,9 @@ KERNEL = dict(cache=True, nogil=True, error_model="numpy")
 # Reassociation lets LLVM vectorise reductions (dot products, sums); no flag assumes away NaN or inf.
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 BLOCK = 64  # rows per block: 64 rows of 50 float64 features stay in the 32 KiB L1 cache
-FEW_ROWS = 8  # up to this many rows, scalar exp/log1p cost less than allocating a block's scratch
+AHEAD = 8  # rows prefetched ahead of the one being worked on, one row at a time (the per-row SGD path)
+AHEAD4 = 32  # the same where four rows are worked on at a time (measured: 8 leaves large X 1.5x off its floor)
+LINE = 8  # float64 values per 64-byte cache line
 
 LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two (fdlibm): k * LN2_HI is exact for |k| < 2^20
 LN2_LO = 1.90821492927058770002e-10
@@ -108,6 +115,30 @@ def log1p_unit(e, n, out):
 # --------------------------------------------------------------------------------------------------
 # shared pieces
 # --------------------------------------------------------------------------------------------------
+@intrinsic
+def _prefetch(typingctx, X, i, j):
+    """Ask the processor to fetch the cache line of X[i, j] (llvm.prefetch: a read, kept in all cache levels).
+    A hint: it never faults and changes no value."""
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, signature.args[0], array, [args[1], args[2]],
+                                           wraparound=False)
+        i32 = ir.IntType(32)
+        function_type = ir.FunctionType(ir.VoidType(), [pointer.type, i32, i32, i32])
+        prefetch = builder.module.declare_intrinsic("llvm.prefetch", [pointer.type], function_type)
+        builder.call(prefetch, [pointer, i32(0), i32(3), i32(1)])  # read, highest locality, data cache
+        return context.get_dummy_value()
+
+    return types.void(X, i, j), codegen
+
+
+@njit(**KERNEL)
+def prefetch_row(X, i):
+    """Prefetch every cache line of row i of X (C-contiguous)."""
+    for j in range(0, X.shape[1], LINE):
+        _prefetch(X, i, j)
+
+
 @njit(fastmath=FASTMATH, **KERNEL)
 def dot(x, w):
     """x . w over contiguous memory."""
@@ -122,6 +153,92 @@ def axpy(a, x, g):
     """g += a * x over contiguous memory."""
     for j in range(x.shape[0]):
         g[j] += a * x[j]
+
+
+# Rows of X are read by index (X[i, j]) rather than as row views (X[i]): a view is a new array whose reference
+# count Numba increments and decrements, which costs as much as the arithmetic on a row of 50 values.
+@njit(fastmath=FASTMATH, **KERNEL)
+def dot_row(X, i, w):
+    """x_i . w."""
+    s = 0.0
+    for j in range(w.shape[0]):
+        s += X[i, j] * w[j]
+    return s
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def axpy_row(a, X, i, g):
+    """g += a x_i."""
+    for j in range(g.shape[0]):
+        g[j] += a * X[i, j]
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def dot_rows(X, i, M, c):
+    """x_i . M[c] (M (k, d), a row of weights)."""
+    s = 0.0
+    for j in range(M.shape[1]):
+        s += X[i, j] * M[c, j]
+    return s
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def axpy_rows(a, X, i, M, c):
+    """M[c] += a x_i."""
+    for j in range(M.shape[1]):
+        M[c, j] += a * X[i, j]
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def dot4(X, i0, i1, i2, i3, w):
+    """(x_i0 . w, x_i1 . w, x_i2 . w, x_i3 . w) in one pass: four rows share each load of w."""
+    s0, s1, s2, s3 = 0.0, 0.0, 0.0, 0.0
+    for j in range(w.shape[0]):
+        wj = w[j]
+        s0 += X[i0, j] * wj
+        s1 += X[i1, j] * wj
+        s2 += X[i2, j] * wj
+        s3 += X[i3, j] * wj
+    return s0, s1, s2, s3
+
+
+@njit(fastmath=FASTMATH, **KERNEL)
+def axpy4(X, a0, i0, a1, i1, a2, i2, a3, i3, g):
+    """g += a0 x_i0 + a1 x_i1 + a2 x_i2 + a3 x_i3 in one pass: four rows share each load and store of g."""
+    for j in range(g.shape[0]):
+        g[j] += a0 * X[i0, j] + a1 * X[i1, j] + a2 * X[i2, j] + a3 * X[i3, j]
+
+
+@njit(**KERNEL)
+def scores1(X, rows, start, stop, w, b, Z, ahead):
+    """Z[t - start] = x_{rows[t]} . w + b for start <= t < stop, four rows at a time, prefetching the rows
+    `ahead` positions further on (the hardware prefetcher does not run far enough ahead of rows read in order,
+    and cannot follow rows read out of order)."""
+    last = rows.shape[0] - 1
+    stop4 = stop - (stop - start) % 4
+    for t in range(start, stop4, 4):
+        for q in range(4):
+            prefetch_row(X, rows[min(t + ahead + q, last)])
+        z0, z1, z2, z3 = dot4(X, rows[t], rows[t + 1], rows[t + 2], rows[t + 3], w)
+        u = t - start
+        Z[u], Z[u + 1], Z[u + 2], Z[u + 3] = z0 + b, z1 + b, z2 + b, z3 + b
+    for t in range(stop4, stop):
+        Z[t - start] = dot_row(X, rows[t], w) + b
+
+
+@njit(**KERNEL)
+def add_rows1(X, rows, start, stop, R, g, ahead):
+    """g += sum_t R[t - start] x_{rows[t]} over start <= t < stop, four rows at a time, prefetching the rows
+    `ahead` positions further on (the next block's, while this block's are read again from cache)."""
+    last = rows.shape[0] - 1
+    stop4 = stop - (stop - start) % 4
+    for t in range(start, stop4, 4):
+        for q in range(4):
+            prefetch_row(X, rows[min(t + ahead + q, last)])
+        u = t - start
+        axpy4(X, R[u], rows[t], R[u + 1], rows[t + 1], R[u + 2], rows[t + 2], R[u + 3], rows[t + 3], g)
+    for t in range(stop4, stop):
+        axpy_row(R[t - start], X, rows[t], g)
 
 
 @njit(**KERNEL)
@@ -196,9 +313,8 @@ def _block_scores(X, block, WT, b, Z):
     """Z[t*k + c] = x_{block[t]} . WT[c] + b[c]: the scores of a block, Z (nb*k,) flat."""
     k = WT.shape[0]
     for t in range(block.shape[0]):
-        x = X[block[t]]
         for c in range(k):
-            Z[t * k + c] = dot(x, WT[c]) + b[c]
+            Z[t * k + c] = dot_rows(X, block[t], WT, c) + b[c]
 
 
 @njit(**KERNEL)
@@ -206,10 +322,9 @@ def _block_gradient(X, block, R, GT, gb):
     """GT[c] += R[t*k + c] x_{block[t]} and gb[c] += R[t*k + c]: X_block^T R accumulated, GT (k, d)."""
     k = GT.shape[0]
     for t in range(block.shape[0]):
-        x = X[block[t]]
         for c in range(k):
             gb[c] += R[t * k + c]
-            axpy(R[t * k + c], x, GT[c])
+            axpy_rows(R[t * k + c], X, block[t], GT, c)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -229,24 +344,44 @@ def squared_block(Z, Y, block, k):
 
 
 @njit(**KERNEL)
+def _squared_sums1(theta, X, Y, rows, grad):
+    """One output: grad <- [sum_i r_i x_i, sum_i r_i], r_i = x_i . w + b - y_i; returns sum_i r_i^2 / 2.
+    Four rows at a time, in one pass over each: their scores share the loads of w, their updates those of grad."""
+    d, m = X.shape[1], rows.shape[0]
+    w, b, g = theta[:d], theta[d], grad[:d]
+    for q in range(d + 1):
+        grad[q] = 0.0
+    L, gb = 0.0, 0.0
+    m4, last = m - m % 4, m - 1
+    for t in range(0, m4, 4):
+        for q in range(4):
+            prefetch_row(X, rows[min(t + AHEAD4 + q, last)])
+        i0, i1, i2, i3 = rows[t], rows[t + 1], rows[t + 2], rows[t + 3]
+        z0, z1, z2, z3 = dot4(X, i0, i1, i2, i3, w)
+        r0, r1, r2, r3 = z0 + b - Y[i0, 0], z1 + b - Y[i1, 0], z2 + b - Y[i2, 0], z3 + b - Y[i3, 0]
+        L += 0.5 * (r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3)
+        gb += r0 + r1 + r2 + r3
+        axpy4(X, r0, i0, r1, i1, r2, i2, r3, i3, g)
+    for t in range(m4, m):
+        i = rows[t]
+        r = dot_row(X, i, w) + b - Y[i, 0]
+        L += 0.5 * r * r
+        gb += r
+        axpy_row(r, X, i, g)
+    grad[d] = gb
+    return L
+
+
+@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: one module, optimised once
 def squared_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = 1/(2m) sum_i |x_i W + b - y_i|^2 + alpha/2 |W|^2;  dL/dW = X^T R / m + alpha W, dL/db = sum_i r_i / m.
 
     X (n, d), Y (n, k), rows (m,), theta and grad (d*k + k,). Without exp or log nothing is gained by
-    blocks: each row's residual r_ic = x_i . WT[c] + b_c - y_ic goes at once into the gradient.
+    blocks of rows: each row's residual r_ic = x_i . WT[c] + b_c - y_ic goes at once into the gradient.
     """
     d, k = X.shape[1], Y.shape[1]
     if k == 1:  # one output: w is theta[:d] itself and the sums go straight into grad (no allocation)
-        w, b = theta[:d], theta[d]
-        grad[:] = 0.0
-        g = grad[:d]
-        L = 0.0
-        for i in rows:
-            x = X[i]
-            r = dot(x, w) + b - Y[i, 0]
-            L += 0.5 * r * r
-            grad[d] += r
-            axpy(r, x, g)
+        L = _squared_sums1(theta, X, Y, rows, grad)
         inv_m = _inv_len(rows)
         _finish_gradient(grad, theta, alpha, inv_m, d, 1, spec)
         return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, 1)
@@ -254,12 +389,11 @@ def squared_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     GT, gb = np.zeros((k, d)), np.zeros(k)
     L = 0.0
     for i in rows:
-        x = X[i]
         for c in range(k):
-            r = dot(x, WT[c]) + b[c] - Y[i, c]
+            r = dot_rows(X, i, WT, c) + b[c] - Y[i, c]
             L += 0.5 * r * r
             gb[c] += r
-            axpy(r, x, GT[c])
+            axpy_rows(r, X, i, GT, c)
     inv_m = _inv_len(rows)
     _store_gradient(GT, gb, theta, alpha, inv_m, d, k, spec, grad)
     return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, k)
@@ -317,36 +451,26 @@ def logistic_block(Z, Y, block, A, E, L1P, kbits):
     return L
 
 
-@njit(**KERNEL)
+@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: one module, optimised once
 def logistic_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_i [log(1 + e^{z_i}) - y_i z_i] + alpha/2 |w|^2, z_i = x_i w + b;
     dL/dz_i = sigmoid(z_i) - y_i.  X (n, d), Y (n, 1), theta and grad (d + 1,)."""
     d, m = X.shape[1], rows.shape[0]
-    grad[:] = 0.0  # sums over the rows, in theta's layout (k = 1: W (d, 1) flattened is w itself)
+    w, b, g = theta[:d], theta[d], grad[:d]
+    for q in range(d + 1):
+        grad[q] = 0.0  # sums over the rows, in theta's layout (k = 1: W (d, 1) flattened is w itself)
+    scratch = np.empty(4 * BLOCK)
+    Z, A, E, L1P = scratch[:BLOCK], scratch[BLOCK:2 * BLOCK], scratch[2 * BLOCK:3 * BLOCK], scratch[3 * BLOCK:]
+    kbits = np.empty(BLOCK, np.int64)
     L = 0.0
-    if m <= FEW_ROWS:  # row by row with libm's exp and log1p: no scratch to allocate (SGD with tiny batches)
-        w, b, g = theta[:d], theta[d], grad[:d]
-        for i in rows:
-            x, y = X[i], Y[i, 0]
-            z = dot(x, w) + b
-            e = np.exp(-abs(z))
-            L += max(z, 0.0) + np.log1p(e) - y * z
-            r = (1.0 if z >= 0.0 else e) / (1.0 + e) - y
-            grad[d] += r
-            axpy(r, x, g)
-    else:
-        w, b, g = theta[:d], theta[d], grad[:d]
-        scratch = np.empty(4 * BLOCK)
-        Z, A, E, L1P = scratch[:BLOCK], scratch[BLOCK:2 * BLOCK], scratch[2 * BLOCK:3 * BLOCK], scratch[3 * BLOCK:]
-        kbits = np.empty(BLOCK, np.int64)
-        for start in range(0, m, BLOCK):
-            block = rows[start:start + BLOCK]
-            for t in range(block.shape[0]):
-                Z[t] = dot(X[block[t]], w) + b  # scores of the block
-            L += logistic_block(Z, Y, block, A, E, L1P, kbits)  # Z <- residuals
-            for t in range(block.shape[0]):
-                grad[d] += Z[t]
-                axpy(Z[t], X[block[t]], g)
+    for start in range(0, m, BLOCK):
+        block = rows[start:start + BLOCK]
+        stop = start + block.shape[0]
+        scores1(X, rows, start, stop, w, b, Z, AHEAD4)  # scores of the block
+        L += logistic_block(Z, Y, block, A, E, L1P, kbits)  # Z <- residuals
+        for t in range(block.shape[0]):
+            grad[d] += Z[t]
+        add_rows1(X, rows, start, stop, Z, g, BLOCK)  # rows still in cache; the next block's are fetched
     inv_m = _inv_len(rows)
     _finish_gradient(grad, theta, alpha, inv_m, d, 1, spec)
     return L * inv_m + 0.5 * alpha * _weight_norm2(theta, d, 1)
@@ -431,7 +555,7 @@ def softmax_block(Z, Y, block, k, A, E, kbits):
     return L
 
 
-@njit(**KERNEL)
+@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: one module, optimised once
 def softmax_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_i sum_c y_ic [lse(z_i) - z_ic] + alpha/2 |W|^2, z_i = x_i W + b;
     dL/dz_ic = s_i p_ic - y_ic with p_i = softmax(z_i), s_i = sum_c y_ic (= 1 for one-hot rows).

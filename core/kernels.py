@@ -15,14 +15,21 @@ Linear models (tunelab.core._linear_kernels; spec = [] or [fit_intercept]; theta
     softmax_*    cross-entropy of softmax(x W + b), Y one-hot     (LogisticRegression, K > 2 classes)
 Multi-layer perceptrons (tunelab.core._mlp_kernels; spec = [activation, output, n_0, ..., n_L], with the
 activation code ACTIVATIONS[name] and the output code OUTPUT_IDENTITY, OUTPUT_SOFTMAX or OUTPUT_SIGMOID):
-    mlp_loss_grad, mlp_loss, and mlp_forward(theta, X, spec) -> outputs (n, n_L); n_params(spec) = len(theta).
+    mlp_loss_grad, mlp_loss, and mlp_forward(theta, X, spec) -> outputs (n, n_L) (numpy code, for prediction);
+    n_params(spec) = len(theta).
     The MLP has no exact Hessian-vector product: `hessian_vector_product(mlp_loss_grad)` is None.
+Per-row SGD (tunelab.core._linear_sgd): squared_loss_grad and logistic_loss_grad are registered with
+tunelab.optimizers (`register_epoch`) with an epoch that does the work of a row in one pass, used by SGD,
+momentum and Adam for batches of at most MAX_BATCH rows (and MAX_BATCH_VALUES values) without gradient
+clipping; the compiled generic epoch stays the reference, and is used elsewhere.
 Sources: Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, sections 3.4 and 4.4; Bishop,
 Pattern Recognition and Machine Learning, section 4.3; Goodfellow, Bengio & Courville, Deep Learning, 6.5.
 """
 
 from types import MappingProxyType
 
+from tunelab.core import _compile_notice
+from tunelab.core._linear_sgd import LINK_LOGISTIC, LINK_SQUARED, MAX_BATCH, MAX_BATCH_VALUES, RowEpoch
 from tunelab.core._linear_kernels import (
     logistic_hvp,
     logistic_loss,
@@ -47,6 +54,7 @@ from tunelab.core._mlp_kernels import (
     mlp_loss_grad,
     n_params,
 )
+from tunelab.optimizers import register_epoch
 
 # loss-and-gradient kernel -> its exact Hessian-vector product kernel
 HESSIAN_VECTOR_PRODUCTS = MappingProxyType({
@@ -54,6 +62,11 @@ HESSIAN_VECTOR_PRODUCTS = MappingProxyType({
     logistic_loss_grad: logistic_hvp,
     softmax_loss_grad: softmax_hvp,
 })
+
+
+_compile_notice.install()  # one line on stderr while kernels compile for this machine (never on a cache load)
+register_epoch(squared_loss_grad, RowEpoch(LINK_SQUARED).choose)
+register_epoch(logistic_loss_grad, RowEpoch(LINK_LOGISTIC).choose)
 
 
 def hessian_vector_product(loss_grad):
@@ -70,5 +83,5 @@ __all__ = [
     "mlp_loss_grad", "mlp_loss", "mlp_forward", "n_params",
     "ACTIVATIONS", "ACTIVATION_RELU", "ACTIVATION_TANH", "ACTIVATION_SIGMOID",
     "OUTPUT_IDENTITY", "OUTPUT_SOFTMAX", "OUTPUT_SIGMOID",
-    "HESSIAN_VECTOR_PRODUCTS", "hessian_vector_product",
+    "HESSIAN_VECTOR_PRODUCTS", "hessian_vector_product", "MAX_BATCH", "MAX_BATCH_VALUES",
 ]

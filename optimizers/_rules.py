@@ -61,16 +61,45 @@ def adam_update(theta, m, s, g, lr, beta1, beta2, eps, t):
         theta[j] -= lr * (m[j] / correction1) / (math.sqrt(s[j] / correction2) + eps)
 
 
+# One step of each rule with the same arguments: state (2, p) holds the velocity or Adam's moments,
+# hyper = [momentum or beta1, beta2, eps, clip_norm], t the 1-based step number. A compiled epoch binds the
+# step of its rule alone, so that only the rule in use is compiled.
+@njit(cache=True, nogil=True)
+def sgd_step(theta, state, g, lr, hyper, t):
+    clip_by_norm(g, hyper[3])
+    sgd_update(theta, g, lr)
+
+
+@njit(cache=True, nogil=True)
+def momentum_step(theta, state, g, lr, hyper, t):
+    clip_by_norm(g, hyper[3])
+    momentum_update(theta, state[0], g, lr, hyper[0])
+
+
+@njit(cache=True, nogil=True)
+def nesterov_step(theta, state, g, lr, hyper, t):
+    clip_by_norm(g, hyper[3])
+    nesterov_update(theta, state[0], g, lr, hyper[0])
+
+
+@njit(cache=True, nogil=True)
+def adam_step(theta, state, g, lr, hyper, t):
+    clip_by_norm(g, hyper[3])
+    adam_update(theta, state[0], state[1], g, lr, hyper[0], hyper[1], hyper[2], t)
+
+
+STEPS = {SGD_RULE: sgd_step, MOMENTUM_RULE: momentum_step, NESTEROV_RULE: nesterov_step, ADAM_RULE: adam_step}
+
+
 @njit(cache=True, nogil=True)
 def apply_rule(rule, theta, state, g, lr, hyper, t):
     """One step of rule `rule` (SGD_RULE, ...), state (2, p) holding velocity or Adam moments,
     hyper = [momentum or beta1, beta2, eps, clip_norm], t the 1-based step number."""
-    clip_by_norm(g, hyper[3])
     if rule == SGD_RULE:
-        sgd_update(theta, g, lr)
+        sgd_step(theta, state, g, lr, hyper, t)
     elif rule == MOMENTUM_RULE:
-        momentum_update(theta, state[0], g, lr, hyper[0])
+        momentum_step(theta, state, g, lr, hyper, t)
     elif rule == NESTEROV_RULE:
-        nesterov_update(theta, state[0], g, lr, hyper[0])
+        nesterov_step(theta, state, g, lr, hyper, t)
     else:
-        adam_update(theta, state[0], state[1], g, lr, hyper[0], hyper[1], hyper[2], t)
+        adam_step(theta, state, g, lr, hyper, t)

@@ -26,7 +26,7 @@ class FirstOrderOptimizer(ParamsMixin):
         check_schedule(self.schedule)
 
     def _hyper(self):
-        """[momentum or beta1, beta2, eps, clip_norm] for `_rules.apply_rule` (clip_norm 0 = no clipping)."""
+        """[momentum or beta1, beta2, eps, clip_norm] for the rules' steps in `_rules` (clip_norm 0 = no clipping)."""
         return np.array([0.0, 0.0, 0.0, self.clip_norm or 0.0])
 
     def init_state(self, n_params):

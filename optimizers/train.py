@@ -55,7 +55,7 @@ class KernelProblem:
 
     def run_epoch(self, theta, order, batch_size, lr, rule, hyper, state, t0):
         """One compiled epoch over the permutation `order`; updates theta and state in place, returns mean loss."""
-        epoch = epoch_for(self.kernel)
+        epoch = epoch_for(self.kernel, self.X, self.Y, batch_size, rule, hyper)
         return epoch(theta, self.X, self.Y, self.alpha, self.spec, order, batch_size, lr, rule, hyper, state, t0)
 
 

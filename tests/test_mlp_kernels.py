@@ -180,9 +180,12 @@ def test_layout_helpers_agree():
 def test_gemm_nt_is_p_times_q_transposed(a, b, r, accumulate, seed):
     rng = np.random.default_rng(seed)
     P, Q, C0 = rng.normal(size=(a, r)), rng.normal(size=(b, r)), rng.normal(size=(a, b))
-    C = C0.copy()
-    mk.gemm_nt(P, Q, C, accumulate)
+    C, C2, CT = C0.copy(), C0.copy(), np.full((b, a), np.nan)
+    mk.gemm_nt(P, Q, C, float(accumulate), np.empty((0, 0)))
     np.testing.assert_allclose(C, (C0 if accumulate else 0.0) + P @ Q.T, rtol=1e-12, atol=1e-12)
+    mk.gemm_nt(P, Q, C2, float(accumulate), CT)  # the transpose written as well
+    np.testing.assert_array_equal(C2, C)
+    np.testing.assert_array_equal(CT, C.T)
 
 
 # ------------------------------------------------------------------------------------------------
