@@ -43,8 +43,10 @@ def test_demo_quick_prints_a_leaderboard_and_writes_a_report(tmp_path):
     assert "best_cv" in report and "Best score so far" in report
     check_trials_json(tmp_path / "report" / "trials.json", searchers)
     assert (tmp_path / "report" / "best_so_far.png").exists() or (tmp_path / "report" / "best_so_far.txt").exists()
-    warnings = result.stderr.splitlines()  # e.g. that the few-epoch MLPs did not converge: once each, one line
-    assert all(line.startswith("tunelab: ") and "Warning: " in line for line in warnings), result.stderr
+    # e.g. that the few-epoch MLPs did not converge, once each, and on a cold cache the first-compile notice
+    warnings = result.stderr.splitlines()
+    assert all(line.startswith("tunelab: ") and ("Warning: " in line or "compiling tunelab's kernels" in line)
+               for line in warnings), result.stderr
     assert len(set(warnings)) == len(warnings)
 
 
