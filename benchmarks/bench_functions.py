@@ -1,11 +1,12 @@
 """Searchers on standard test functions: simple regret (best found - known minimum) over seeds and budgets,
 and the time a searcher takes to suggest one point.
 
-    python -m tunelab.benchmarks bench functions [--suite bayes|evolution] [--quick] [--seeds K] [--out DIR]
+    python -m tunelab.benchmarks bench functions [--functions-suite bayes|evolution|evolution-peers|tpe] [--quick]
+                                                 [--seeds K] [--out DIR]
 
 tunelab's searchers run through `tunelab.searchers.minimize`; the peers (Optuna's TPE, GP and CMA-ES
-samplers, scikit-optimize's gp_minimize, pycma) run on the same functions and budgets when installed,
-and are listed as skipped otherwise. Each run of a seed gets the same seed for every method.
+samplers, Hyperopt's TPE, scikit-optimize's gp_minimize, pycma) run on the same functions and budgets when
+installed, and are listed as skipped otherwise. Each run of a seed gets the same seed for every method.
 """
 
 import os
@@ -17,7 +18,7 @@ import numpy as np
 from tunelab.benchmarks._harness import markdown_table, peer, save_json
 from tunelab.benchmarks.functions import get_function
 from tunelab.searchers import (
-    CMAES, BayesSearch, EvolutionSearch, History, RandomSearch, Study, Trial, TrialState, minimize,
+    CMAES, BayesSearch, EvolutionSearch, History, RandomSearch, Study, TPESearch, Trial, TrialState, minimize,
 )
 
 SUITES = {
@@ -28,13 +29,16 @@ SUITES = {
                   [100, 500, 2000], ["random", "evolution", "cmaes", "optuna-cmaes", "pycma"]),
     "evolution-peers": (["levy10", "rosenbrock4", "hartmann6", "branin"], [100],
                         ["random", "cmaes", "cmaes-random-start", "optuna-cmaes", "pycma"]),
+    "tpe": (["branin", "hartmann6", "ackley5", "rosenbrock4", "levy10"], [25, 50, 100],
+            ["random", "tpe", "optuna-tpe-mv", "hyperopt-tpe"]),
 }
 QUICK = {"bayes": (["branin", "hartmann6"], [25, 50]), "evolution": (["rosenbrock5", "ackley5"], [100, 300]),
-         "evolution-peers": (["branin", "hartmann6"], [100])}
+         "evolution-peers": (["branin", "hartmann6"], [100]), "tpe": (["branin", "hartmann6"], [25, 50])}
 
 
 TUNELAB_METHODS = {"random": (RandomSearch, {}), "bayes": (BayesSearch, {}), "evolution": (EvolutionSearch, {}),
-                   "cmaes": (CMAES, {}), "cmaes-random-start": (CMAES, {"start": "random"})}
+                   "cmaes": (CMAES, {}), "cmaes-random-start": (CMAES, {"start": "random"}),
+                   "tpe": (TPESearch, {}), "tpe-independent": (TPESearch, {"multivariate": False})}
 
 
 def _run_tunelab(method, function, budget, seed):
@@ -48,6 +52,7 @@ def _run_optuna(method, function, budget, seed):
     optuna = peer("optuna")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     samplers = {"optuna-tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+                "optuna-tpe-mv": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=True),
                 "optuna-gp": lambda: optuna.samplers.GPSampler(seed=seed, n_startup_trials=10),
                 "optuna-cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed)}
     study = optuna.create_study(sampler=samplers[method]())
@@ -76,6 +81,18 @@ def _run_skopt(method, function, budget, seed):
     return values
 
 
+def _run_hyperopt(method, function, budget, seed):
+    """Hyperopt's TPE (`tpe.suggest`, its defaults: 20 startup trials, gamma 0.25, 24 candidates)."""
+    hyperopt = peer("hyperopt")
+    space = [hyperopt.hp.uniform(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(function.bounds)]
+    trials = hyperopt.Trials()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hyperopt.fmin(lambda x: function(np.asarray(x)), space, algo=hyperopt.tpe.suggest, max_evals=budget,
+                      trials=trials, rstate=np.random.default_rng(seed), show_progressbar=False)
+    return [float(loss) for loss in trials.losses() if loss is not None]
+
+
 def _run_pycma(method, function, budget, seed):
     """pycma from a uniformly random start, sigma0 = 0.3 of the range, in the box scaled to [0, 1]^d."""
     cma = peer("cma")
@@ -92,7 +109,8 @@ def _run_pycma(method, function, budget, seed):
     return values[:budget]
 
 
-PEERS = {"optuna-tpe": ("optuna", _run_optuna), "optuna-gp": ("optuna", _run_optuna),
+PEERS = {"optuna-tpe": ("optuna", _run_optuna), "optuna-tpe-mv": ("optuna", _run_optuna),
+         "optuna-gp": ("optuna", _run_optuna), "hyperopt-tpe": ("hyperopt", _run_hyperopt),
          "optuna-cmaes": ("optuna", _run_optuna), "skopt-gp": ("skopt", _run_skopt), "pycma": ("cma", _run_pycma)}
 
 

@@ -13,6 +13,7 @@ from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.search_cv import SearchCV
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import SearchExhausted, Study, maximize, minimize
+from tunelab.searchers.tpe import TPESearch
 from tunelab.searchers.trial import Trial, TrialPruned, TrialState
 
 __all__ = [
@@ -20,7 +21,7 @@ __all__ = [
     "Study", "minimize", "maximize", "SearchExhausted",
     "Trial", "TrialState", "TrialPruned",
     "Searcher", "History",
-    "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch", "CMAES",
+    "GridSearch", "RandomSearch", "BayesSearch", "TPESearch", "EvolutionSearch", "CMAES",
     "HypergradientSearch", "HypergradientCV",
     "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
     "SearchCV",
