@@ -22,6 +22,7 @@ Kernel k = i < n sits at the observation (mu_kj = u_ij, or its choice). Bandwidt
                 take their inner distance only (Optuna's default)
     "scott"     sigma = 1.059 min(std, IQR / 1.34) n^(-1/(g+4)) for every kernel (Scott's rule in g
                 dimensions, as the multivariate KDE of BOHB: Falkner, Klein & Hutter 2018)
+    "optuna"    sigma = 0.2 n^(-1/(g+4)) for every kernel (Optuna's multivariate rule before v5)
 
 then the magic clip (Bergstra et al. 2011; Watanabe 2023, sec. 3.4) sigma <- clip(sigma, s_min, 1) with
 s_min = max(min_bandwidth_factor, (n + 2)^-alpha); Optuna's rule is alpha = 1, factor 0.01.
@@ -40,6 +41,7 @@ from tunelab.searchers.space import Categorical, Integer
 from tunelab.searchers.tpe._kernels import LOG_SQRT_2PI, log_gauss_mass
 
 REAL, CELLS, CHOICE = 0, 1, 2  # Column.kind
+BANDWIDTHS = ("neighbor", "scott", "optuna")
 
 
 class KernelSettings(NamedTuple):
@@ -103,6 +105,8 @@ def bandwidths(mu, settings, group_size):
     n = mu.shape[0]
     if settings.bandwidth == "scott":
         sigma = scott_bandwidth(mu, group_size)
+    elif settings.bandwidth == "optuna":
+        sigma = np.full(n, 0.2 * n ** (-1.0 / (group_size + 4)))
     else:
         sigma = neighbor_bandwidth(mu, settings.consider_endpoints)
     low = 1e-12
@@ -181,9 +185,9 @@ class ParzenEstimator:
                 z = (C[:, j, None] - mu) / s  # (c, K)
                 A += -0.5 * z * z - np.log(s) - LOG_SQRT_2PI - self.log_Z[:, q]
             else:
-                level = col.dim.level(C[:, j])
-                a, b = col.edges[level][:, None], col.edges[level + 1][:, None]  # (c, 1)
-                A += _log_mass((a - mu) / s, (b - mu) / s) - self.log_Z[:, q]
+                levels, which = np.unique(col.dim.level(C[:, j]), return_inverse=True)  # each cell once
+                a, b = col.edges[levels][:, None], col.edges[levels + 1][:, None]  # (l, 1)
+                A += (_log_mass((a - mu) / s, (b - mu) / s) - self.log_Z[:, q])[which.ravel()]
         for j, log_P in self.log_P.items():
             A += log_P[:, self.cols[j].dim.level(C[:, j])].T
         return _logsumexp_rows(A)

@@ -1,6 +1,6 @@
 """TPESearch: the Tree-structured Parzen Estimator as a tunelab searcher.
 
-    trials while fewer than n_startup_trials have finished     random points (uniform, or a Sobol/LHS design)
+    trials while fewer than n_startup_trials have finished     a space-filling design (scrambled Sobol)
     then, for trial t                                         split the trials into good and bad (split.py);
         for each group G of dimensions                        l_G <- Parzen estimator of the good trials on G,
                                                               g_G <- the same of the bad ones (parzen.py);
@@ -31,15 +31,22 @@ import numpy as np
 
 from tunelab.optimizers.validation import check_bool, check_choice, check_scalar
 from tunelab.searchers.base import Searcher
+from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.sampling.random import RandomSearch
-from tunelab.searchers.tpe.parzen import KernelSettings, ParzenEstimator, columns
+from tunelab.searchers.tpe.parzen import BANDWIDTHS, KernelSettings, ParzenEstimator, columns
 from tunelab.searchers.tpe.split import GAMMA_RULES, WEIGHT_RULES, decay_weights, good_weights, split
 
 _CANDIDATE_KEY = 201  # generator key of the candidates (the startup design uses RandomSearch's own keys)
 
 
 class TPESearch(Searcher):
-    """Tree-structured Parzen Estimator (Bergstra et al. 2011) with Optuna's refinements (Watanabe 2023).
+    """Tree-structured Parzen Estimator (Bergstra et al. 2011) with the refinements studied by Watanabe (2023).
+
+    The defaults are Optuna's multivariate TPESampler (v5) but for three settings, chosen by measurement on
+    test functions (see the README's TPE benchmark): good trials weighted by their improvement ("ei",
+    Watanabe 2023, sec. 3.3), bandwidths allowed to shrink as (n + 2)^-2 rather than (n + 2)^-1
+    (`magic_clip_exponent`, Watanabe's alpha, sec. 3.4), and startup points from a scrambled Sobol sequence.
+    `TPESearch(weights="old_decay", magic_clip_exponent=1.0, startup="uniform")` is Optuna's sampler.
 
     Parameters
     ----------
@@ -49,23 +56,25 @@ class TPESearch(Searcher):
         l/g is taken (default 24).
     gamma : the share of good trials (default 0.1); with gamma_rule "linear" n_good = ceil(gamma n), with
         "sqrt" ceil(gamma sqrt(n)) (Hyperopt's rule with gamma = 0.25); at most `max_good` (default 25).
-    weights : kernel weights of the trials: "old_decay" (default; older trials beyond the 25 newest count
-        less), "uniform", or "ei" (good trials weighted by their improvement over the bad ones).
+    weights : kernel weights of the trials: "ei" (default; each good trial by its improvement over the best
+        bad one), "old_decay" (Optuna's: trials older than the 25 newest count less) or "uniform".
     prior_weight : the weight of the prior kernel, the whole range centred (or uniform over choices),
         against weight 1 per trial (default 1.0).
     multivariate : one joint estimator over all dimensions (default True) or one per dimension.
-    bandwidth : "neighbor" (default; the distance to the neighbouring observations) or "scott".
+    bandwidth : "neighbor" (default; the larger distance to the neighbouring observations), "scott"
+        (Scott's rule) or "optuna" (0.2 n^(-1/(d+4)), Optuna's multivariate rule before v5).
     consider_endpoints : whether the ends of the range count as neighbours of the outermost observations.
     magic_clip, min_bandwidth_factor, magic_clip_exponent : clip each bandwidth from below at
-        max(min_bandwidth_factor, (n + 2)^-magic_clip_exponent) of the range (defaults True, 0.01, 1.0).
+        max(min_bandwidth_factor, (n + 2)^-magic_clip_exponent) of the range (defaults True, 0.01, 2.0).
     constant_liar : running trials count as bad ones (default True).
-    startup : "uniform" (default), "sobol" or "lhs": the design of the startup trials (see RandomSearch).
+    startup : "sobol" (default), "lhs" or "uniform": the design of the startup trials (see RandomSearch;
+        Latin hypercubes above the Sobol sequence's dimension limit).
     """
 
     def __init__(self, n_startup_trials=10, n_ei_candidates=24, gamma=0.1, gamma_rule="linear", max_good=25,
-                 weights="old_decay", prior_weight=1.0, multivariate=True, bandwidth="neighbor",
-                 consider_endpoints=False, magic_clip=True, min_bandwidth_factor=0.01, magic_clip_exponent=1.0,
-                 constant_liar=True, startup="uniform"):
+                 weights="ei", prior_weight=1.0, multivariate=True, bandwidth="neighbor",
+                 consider_endpoints=False, magic_clip=True, min_bandwidth_factor=0.01, magic_clip_exponent=2.0,
+                 constant_liar=True, startup="sobol"):
         self.n_startup_trials = n_startup_trials
         self.n_ei_candidates = n_ei_candidates
         self.gamma = gamma
@@ -91,7 +100,8 @@ class TPESearch(Searcher):
         d = len(space)
         groups = [list(range(d))] if self.multivariate else [[j] for j in range(d)]
         self._groups = [(np.array(g), columns(space, g)) for g in groups]
-        self._design = RandomSearch(sampler=self.startup)
+        design = "lhs" if self.startup == "sobol" and d > qmc.MAX_SOBOL_DIMENSIONS else self.startup
+        self._design = RandomSearch(sampler=design)
         self._design.setup(space, seed)
         self._encoded = _EncodedTrials(space)
 
@@ -104,7 +114,7 @@ class TPESearch(Searcher):
         check_choice(self.weights, "weights", WEIGHT_RULES)
         check_scalar(self.prior_weight, "prior_weight", low=0.0, low_inclusive=False)
         check_bool(self.multivariate, "multivariate")
-        check_choice(self.bandwidth, "bandwidth", ("neighbor", "scott"))
+        check_choice(self.bandwidth, "bandwidth", BANDWIDTHS)
         check_bool(self.consider_endpoints, "consider_endpoints")
         check_bool(self.magic_clip, "magic_clip")
         check_scalar(self.min_bandwidth_factor, "min_bandwidth_factor", low=0.0, high=1.0, low_inclusive=False)
