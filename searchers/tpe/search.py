@@ -12,7 +12,7 @@ Maximising l/g maximises expected improvement under TPE's model p(u | y) = l(u) 
 With `multivariate=True` (the default) there is one group holding every dimension and the kernels are
 products over it, so l and g see how the dimensions interact (Falkner, Klein & Hutter, "BOHB", ICML 2018;
 Watanabe 2023 finds it the most important refinement); `multivariate=False` makes each dimension its own
-group, the independent TPE of Hyperopt and of Optuna's default. The groups are a list of dimension indices,
+group, the independent TPE of Hyperopt (and of Optuna before v5). The groups are a list of dimension indices,
 so a space whose dimensions exist together only in some trials can give one group per set of dimensions
 that always occur together (Optuna's group decomposition).
 
