@@ -9,7 +9,8 @@ scale), with n observations u_1..u_n, their weights v_i and the prior weight p:
                   Z = Phi((1 - mu)/sigma) - Phi(-mu/sigma)
     Integer j     the mass that truncated normal gives the cell [e_i, e_i+1) of the level u_j decodes to,
                   (Phi((e_i+1 - mu)/sigma) - Phi((e_i - mu)/sigma)) / Z; the cells tile [0, 1], so the
-                  masses of all levels sum to 1 (Optuna's discrete truncated normal over [low - 1/2, high + 1/2])
+                  masses of all levels sum to 1 (Optuna's discrete truncated normal over [low - 1/2, high + 1/2]);
+                  an Integer of more than MAX_CELLS values is treated as a Real, its draws rounded
     Categorical j kernel k gives its observed choice c_k the weight 1 + p/(n+1) and every choice p/(n+1),
                   normalised over the m choices: an Aitchison & Aitken (1976) kernel whose smoothing fades
                   as observations accumulate, as Optuna's
@@ -42,6 +43,7 @@ from tunelab.searchers.tpe._kernels import LOG_SQRT_2PI, log_gauss_mass
 
 REAL, CELLS, CHOICE = 0, 1, 2  # Column.kind
 BANDWIDTHS = ("neighbor", "scott", "optuna")
+MAX_CELLS = 4096  # larger Integer dimensions are treated as real ones, rounded
 
 
 class KernelSettings(NamedTuple):
@@ -56,23 +58,26 @@ class KernelSettings(NamedTuple):
 
 
 class Column(NamedTuple):
-    """One dimension of a group: its kind, the Dimension, the cell edges (CELLS) and level unit points."""
+    """One dimension of a group: its kind, the Dimension, and the cell edges (CELLS) or choices' unit points
+    (CHOICE)."""
 
     kind: int
     dim: object
     edges: object = None  # (m + 1,) for CELLS
-    units: object = None  # (m,) for CELLS and CHOICE
+    units: object = None  # (m,) for CHOICE
 
 
 def columns(space, indices):
-    """The Columns of the dimensions `indices` of `space`, in that order."""
+    """The Columns of the dimensions `indices` of `space`, in that order. An Integer of more than
+    MAX_CELLS values is a REAL column whose draws are rounded: its kernels are far wider than a cell, so
+    the density at a value stands for the cell's mass divided by its width, which l/g cancels."""
     out = []
     for j in indices:
         dim = space.dims[j]
         if isinstance(dim, Categorical):
             out.append(Column(CHOICE, dim, None, dim.level_units()))
-        elif isinstance(dim, Integer):
-            out.append(Column(CELLS, dim, dim.cell_edges(), dim.level_units()))
+        elif isinstance(dim, Integer) and dim.n_values <= MAX_CELLS:
+            out.append(Column(CELLS, dim, dim.cell_edges()))
         else:
             out.append(Column(REAL, dim))
     return out
@@ -198,7 +203,7 @@ class ParzenEstimator:
         out = np.empty((size, len(self.cols)))
         for q, j in enumerate(self._numeric):
             x = _truncated_normal(rng, self.mu[k, q], self.sigma[k, q])
-            out[:, j] = x if self.cols[j].kind == REAL else self.cols[j].dim.snap(x)
+            out[:, j] = self.cols[j].dim.snap(x)  # x itself for a Real
         for j, log_P in self.log_P.items():
             cumulative = np.cumsum(np.exp(log_P[k]), axis=1)  # (size, m)
             r = rng.random(size) * cumulative[:, -1]
