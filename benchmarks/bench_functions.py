@@ -1,11 +1,12 @@
 """Searchers on standard test functions: simple regret (best found - known minimum) over seeds and budgets,
 and the time a searcher takes to suggest one point.
 
-    python -m tunelab.benchmarks bench functions [--suite bayes|evolution] [--quick] [--seeds K] [--out DIR]
+    python -m tunelab.benchmarks bench functions [--functions-suite bayes|evolution|evolution-peers|tpe] [--quick]
+                                                 [--seeds K] [--out DIR]
 
 tunelab's searchers run through `tunelab.searchers.minimize`; the peers (Optuna's TPE, GP and CMA-ES
-samplers, scikit-optimize's gp_minimize, pycma) run on the same functions and budgets when installed,
-and are listed as skipped otherwise. Each run of a seed gets the same seed for every method.
+samplers, Hyperopt's TPE, scikit-optimize's gp_minimize, pycma) run on the same functions and budgets when
+installed, and are listed as skipped otherwise. Each run of a seed gets the same seed for every method.
 """
 
 import os
@@ -17,7 +18,7 @@ import numpy as np
 from tunelab.benchmarks._harness import markdown_table, peer, save_json
 from tunelab.benchmarks.functions import get_function
 from tunelab.searchers import (
-    CMAES, BayesSearch, EvolutionSearch, History, RandomSearch, Study, Trial, TrialState, minimize,
+    CMAES, BayesSearch, EvolutionSearch, History, RandomSearch, Study, TPESearch, Trial, TrialState, minimize,
 )
 
 SUITES = {
@@ -28,13 +29,18 @@ SUITES = {
                   [100, 500, 2000], ["random", "evolution", "cmaes", "optuna-cmaes", "pycma"]),
     "evolution-peers": (["levy10", "rosenbrock4", "hartmann6", "branin"], [100],
                         ["random", "cmaes", "cmaes-random-start", "optuna-cmaes", "pycma"]),
+    "tpe": (["branin", "hartmann6", "ackley5", "rosenbrock4", "levy10"], [25, 50, 100],
+            ["random", "tpe", "tpe-as-optuna", "optuna-tpe-mv", "hyperopt-tpe"]),
 }
 QUICK = {"bayes": (["branin", "hartmann6"], [25, 50]), "evolution": (["rosenbrock5", "ackley5"], [100, 300]),
-         "evolution-peers": (["branin", "hartmann6"], [100])}
+         "evolution-peers": (["branin", "hartmann6"], [100]), "tpe": (["branin", "hartmann6"], [25, 50])}
 
 
 TUNELAB_METHODS = {"random": (RandomSearch, {}), "bayes": (BayesSearch, {}), "evolution": (EvolutionSearch, {}),
-                   "cmaes": (CMAES, {}), "cmaes-random-start": (CMAES, {"start": "random"})}
+                   "cmaes": (CMAES, {}), "cmaes-random-start": (CMAES, {"start": "random"}),
+                   "tpe": (TPESearch, {}), "tpe-independent": (TPESearch, {"multivariate": False}),
+                   "tpe-as-optuna": (TPESearch, {"weights": "old_decay", "magic_clip_exponent": 1.0,
+                                                 "startup": "uniform"})}
 
 
 def _run_tunelab(method, function, budget, seed):
@@ -48,6 +54,7 @@ def _run_optuna(method, function, budget, seed):
     optuna = peer("optuna")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     samplers = {"optuna-tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+                "optuna-tpe-mv": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=True),
                 "optuna-gp": lambda: optuna.samplers.GPSampler(seed=seed, n_startup_trials=10),
                 "optuna-cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed)}
     study = optuna.create_study(sampler=samplers[method]())
@@ -76,6 +83,18 @@ def _run_skopt(method, function, budget, seed):
     return values
 
 
+def _run_hyperopt(method, function, budget, seed):
+    """Hyperopt's TPE (`tpe.suggest`, its defaults: 20 startup trials, gamma 0.25, 24 candidates)."""
+    hyperopt = peer("hyperopt")
+    space = [hyperopt.hp.uniform(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(function.bounds)]
+    trials = hyperopt.Trials()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hyperopt.fmin(lambda x: function(np.asarray(x)), space, algo=hyperopt.tpe.suggest, max_evals=budget,
+                      trials=trials, rstate=np.random.default_rng(seed), show_progressbar=False)
+    return [float(loss) for loss in trials.losses() if loss is not None]
+
+
 def _run_pycma(method, function, budget, seed):
     """pycma from a uniformly random start, sigma0 = 0.3 of the range, in the box scaled to [0, 1]^d."""
     cma = peer("cma")
@@ -92,7 +111,8 @@ def _run_pycma(method, function, budget, seed):
     return values[:budget]
 
 
-PEERS = {"optuna-tpe": ("optuna", _run_optuna), "optuna-gp": ("optuna", _run_optuna),
+PEERS = {"optuna-tpe": ("optuna", _run_optuna), "optuna-tpe-mv": ("optuna", _run_optuna),
+         "optuna-gp": ("optuna", _run_optuna), "hyperopt-tpe": ("hyperopt", _run_hyperopt),
          "optuna-cmaes": ("optuna", _run_optuna), "skopt-gp": ("skopt", _run_skopt), "pycma": ("cma", _run_pycma)}
 
 
@@ -160,6 +180,69 @@ def running_suggestion_times(sizes, seed=0):
         study.tell(trial, objective(trial.params))
     return [{"observations": n, "method": "bayes (running study)",
              "ms_per_suggestion": float(np.median(seconds[n - 10:n])) * 1e3} for n in sizes]
+
+
+def tpe_suggestion_times(sizes, repeats=10, compare=True, seed=0):
+    """Median seconds of one TPE suggestion in a running study on Hartmann6 that has n finished trials, for
+    tunelab's TPESearch and (with `compare`, when installed) Optuna's multivariate TPESampler: each study
+    starts with n random trials (n_startup_trials=n), then makes `repeats` TPE asks, each told before the
+    next, alternating between the libraries; the time is that of the ask alone."""
+    function = get_function("hartmann6")
+    rows = []
+    for n in sizes:
+        studies = {"tpe": _TunelabStudy(function, n, seed)}
+        if compare and peer("optuna") is not None:
+            studies["optuna-tpe-mv"] = _OptunaStudy(function, n, seed)
+        seconds = {method: [] for method in studies}
+        for _ in range(repeats):
+            for method, study in studies.items():
+                seconds[method].append(study.step())
+        rows += [{"observations": n, "method": method, "ms_per_suggestion": float(np.median(s)) * 1e3}
+                 for method, s in seconds.items()]
+    return rows
+
+
+class _TunelabStudy:
+    """A tunelab study of TPESearch(n_startup_trials=n) with n finished trials; `step` asks, times and tells."""
+
+    def __init__(self, function, n, seed):
+        self.objective = function.objective()
+        self.study = Study(function.space(), TPESearch(n_startup_trials=n), seed=seed)
+        for _ in range(n):
+            self.step()
+
+    def step(self):
+        start = time.perf_counter()
+        trial = self.study.ask()
+        seconds = time.perf_counter() - start
+        self.study.tell(trial, self.objective(trial.params))
+        return seconds
+
+
+class _OptunaStudy:
+    """The same with Optuna's TPESampler(multivariate=True, n_startup_trials=n)."""
+
+    def __init__(self, function, n, seed):
+        optuna = peer("optuna")
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.function = function
+        self.distributions = {f"x{i}": optuna.distributions.FloatDistribution(lo, hi)
+                              for i, (lo, hi) in enumerate(function.bounds)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=n)
+        self.study = optuna.create_study(sampler=sampler)
+        for _ in range(n):
+            self.step()
+
+    def step(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            trial = self.study.ask(self.distributions)
+            seconds = time.perf_counter() - start
+        self.study.tell(trial, self.function([trial.params[name] for name in self.distributions]))
+        return seconds
 
 
 def _time_tunelab_bayes(function, X, y, repeats):
@@ -240,6 +323,11 @@ def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True,
         sizes = [50, 100] if quick else [50, 100, 200, 400]
         timing = suggestion_times(sizes, repeats=1 if quick else 3, compare=compare)
         timing += running_suggestion_times(sizes)
+        print()
+        print(markdown_table(timing, ["observations", "method", "ms_per_suggestion"]))
+        results["suggestion_time"] = timing
+    if suite == "tpe" and timing:
+        timing = tpe_suggestion_times([100] if quick else [100, 1000], repeats=3 if quick else 10, compare=compare)
         print()
         print(markdown_table(timing, ["observations", "method", "ms_per_suggestion"]))
         results["suggestion_time"] = timing

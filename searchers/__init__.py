@@ -16,6 +16,7 @@ from tunelab.searchers.storage import StorageError
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.report import write_report
 from tunelab.searchers.study import SearchExhausted, Study, maximize, minimize
+from tunelab.searchers.tpe import TPESearch
 from tunelab.searchers.trial import Trial, TrialPruned, TrialState
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
     "Study", "minimize", "maximize", "SearchExhausted",
     "Trial", "TrialState", "TrialPruned",
     "Searcher", "History",
-    "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch", "CMAES",
+    "GridSearch", "RandomSearch", "BayesSearch", "TPESearch", "EvolutionSearch", "CMAES",
     "HypergradientSearch", "HypergradientCV",
     "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
     "SearchCV", "StorageError",
