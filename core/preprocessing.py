@@ -13,6 +13,12 @@ class StandardScaler(BaseEstimator):
     A constant column (max == min) gets var_ = 0 and scale_ = 1, so it maps to exactly 0 instead of 0 / 0.
     As sklearn.preprocessing.StandardScaler.
 
+    The moments are those of column j divided by c_j, the power of two with c_j <= max|x_j| < 2 c_j:
+    mu_j = c_j mean(x_j / c_j) and sigma_j = c_j std(x_j / c_j). Scaling by a power of two is exact, so for
+    ordinary data this is the plain formula to the last bit, while no square overflows (|x| ~ 1e154 and beyond)
+    or underflows (|x| ~ 1e-154 and below): any finite input is standardised right. var_ = sigma_j^2 is then
+    rounded to float64 and may be inf or 0 where the variance itself leaves float64's range; scale_ is exact.
+
     Parameters
     ----------
     with_mean : bool, default=True
@@ -46,12 +52,14 @@ class StandardScaler(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self.n_samples_seen_ = X.shape[0]
         constant = X.max(axis=0) == X.min(axis=0)  # (d,)
-        mu = np.where(constant, X[0], X.mean(axis=0))  # a constant column's mean is its value, exactly
+        k = np.frexp(np.abs(X).max(axis=0))[1] - 1  # (d,) exponents: 2^k <= max|x_j| < 2^(k+1)
+        Z = np.ldexp(X, -k)  # (n, d), |z| < 2: exact
+        mu = np.where(constant, X[0], np.ldexp(Z.mean(axis=0), k))  # a constant column's mean is its value, exactly
         self.mean_ = mu if (self.with_mean or self.with_std) else None
         if self.with_std:
-            var = np.where(constant, 0.0, X.var(axis=0))
-            self.var_ = var
-            sigma = np.sqrt(var)
+            sigma = np.where(constant, 0.0, np.ldexp(Z.std(axis=0), k))
+            with np.errstate(over="ignore"):
+                self.var_ = sigma ** 2
             self.scale_ = np.where(sigma > 0, sigma, 1.0)  # zero variance: scale 1
         else:
             self.var_ = None
@@ -65,8 +73,13 @@ class StandardScaler(BaseEstimator):
         return X.copy()  # never hand back (or modify) the caller's array
 
     def transform(self, X):
-        """z = (x - mean_) / scale_ (each step only when enabled); returns a new float64 array (n, d)."""
+        """z = (x - mean_) / scale_ (each step only when enabled); returns a new float64 array (n, d).
+
+        Where x - mean_ overflows (both near float64's largest, of opposite signs), z = x / scale_ - mean_ / scale_.
+        """
         X = self._check(X)
+        if self.with_mean and self.with_std:
+            return _affine(X, self.mean_, self.scale_, lambda A, m, s: (A - m) / s, lambda A, m, s: A / s - m / s)
         if self.with_mean:
             X -= self.mean_
         if self.with_std:
@@ -80,8 +93,20 @@ class StandardScaler(BaseEstimator):
     def inverse_transform(self, Z):
         """x = z * scale_ + mean_, the inverse of transform."""
         Z = self._check(Z)
+        if self.with_mean and self.with_std:
+            return _affine(Z, self.mean_, self.scale_, lambda A, m, s: A * s + m, lambda A, m, s: (A + m / s) * s)
         if self.with_std:
             Z *= self.scale_
         if self.with_mean:
             Z += self.mean_
         return Z
+
+
+def _affine(A, m, s, plain, safe):
+    """plain(A, m, s) elementwise, with safe(A, m, s) for the columns where plain overflowed (n, d)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = plain(A, m, s)
+        bad = ~np.isfinite(out).all(axis=0)  # (d,)
+        if bad.any():
+            out[:, bad] = safe(A[:, bad], m[bad], s[bad])
+    return out

@@ -411,9 +411,8 @@ class Space:
             return self.decode(rng.random(len(self.dims)))
         return [self.decode(u) for u in rng.random((n, len(self.dims)))]
 
-    def grid_axes(self, n_points=10):
-        """Grid values per dimension: `n_points` per real dimension (an int, or a dict name -> int),
-        every integer, every choice."""
+    def _points_per_dimension(self, n_points):
+        """`n_points` (an int, or a dict name -> int, 10 for a real dimension it leaves out) checked, one per dimension."""
         if isinstance(n_points, dict):
             unknown = [name for name in n_points if name not in self._index]
             if unknown:
@@ -421,11 +420,22 @@ class Space:
             per_dim = [(n_points.get(name, 10), f"n_points[{name!r}]") for name in self.names]
         else:
             per_dim = [(n_points, "n_points")] * len(self.names)
-        return [dim.grid(int(check_scalar(n, label, numbers.Integral, low=1)))
-                for dim, (n, label) in zip(self.dims, per_dim)]
+        return [int(check_scalar(n, label, numbers.Integral, low=1)) for n, label in per_dim]
+
+    def grid_axes(self, n_points=10):
+        """Grid values per dimension: `n_points` per real dimension (an int, or a dict name -> int),
+        every integer, every choice."""
+        return [dim.grid(n) for dim, n in zip(self.dims, self._points_per_dimension(n_points))]
+
+    def grid_shape(self, n_points=10):
+        """The number of grid values per dimension, counted without listing them: n_points for a real
+        dimension, n_values (every integer, every choice) for a discrete one."""
+        return tuple(n if dim.n_values is None else dim.n_values
+                     for dim, n in zip(self.dims, self._points_per_dimension(n_points)))
 
     def grid_size(self, n_points=10):
-        return math.prod(len(axis) for axis in self.grid_axes(n_points))
+        """The number of points of the product grid, prod(grid_shape(n_points)), without listing them."""
+        return math.prod(self.grid_shape(n_points))
 
     def grid(self, n_points=10):
         """Every point of the product grid, the last dimension varying fastest (itertools.product order)."""

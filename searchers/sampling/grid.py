@@ -15,7 +15,7 @@ class GridSearch(Searcher):
     Each `ask` returns the first grid points that no trial holds yet (running, finished or failed;
     trials lost when a process died are proposed again), so the set of trials does not depend on how
     many are asked at once, and several processes sharing one storage split the grid between them.
-    A grid larger than `max_grid_size` is refused at setup.
+    A grid larger than `max_grid_size` is refused at setup, before any axis is listed.
     """
 
     def __init__(self, n_points=10, max_grid_size=100_000):
@@ -25,15 +25,17 @@ class GridSearch(Searcher):
     def setup(self, space, seed):
         super().setup(space, seed)
         check_scalar(self.max_grid_size, "max_grid_size", numbers.Integral, low=1)
+        shape = space.grid_shape(self.n_points)  # counted first: a grid too large is never listed
+        size = math.prod(shape)
+        if size > self.max_grid_size:
+            raise ValueError(
+                f"the grid has {size:,} points ({' x '.join(f'{r:,}' for r in shape)}), more than "
+                f"`max_grid_size`={self.max_grid_size:,}. Use fewer `n_points`, raise `max_grid_size`, or use "
+                "RandomSearch."
+            )
         self._axes = space.grid_axes(self.n_points)
         self._radix = [len(axis) for axis in self._axes]
         self._size = math.prod(self._radix)
-        if self._size > self.max_grid_size:
-            shape = " x ".join(str(r) for r in self._radix)
-            raise ValueError(
-                f"the grid has {self._size:,} points ({shape}), more than `max_grid_size`={self.max_grid_size:,}. "
-                "Use fewer `n_points`, raise `max_grid_size`, or use RandomSearch."
-            )
         # value -> position on each axis (keys by repr: floats round-trip exactly, choices may be unhashable)
         self._positions = [{repr(v): k for k, v in enumerate(axis)} for axis in self._axes]
         self._reset()
