@@ -276,3 +276,24 @@ def test_a_grid_within_max_grid_size_is_built_as_before():
     assert points[:3] == [{"x": 0.0, "n": 0}, {"x": 0.0, "n": 1}, {"x": 0.0, "n": 2}]
     assert points[-1] == {"x": 1.0, "n": 2}
 
+
+
+@pytest.mark.parametrize("s, t", [(1e-300, 1.0), (1e-160, 1.0), (1e-100, 1e-300), (1e160, 1.0), (1e300, 1e300),
+                                  (1e-150, 1e-150)])
+def test_the_exact_least_squares_solve_is_right_at_any_magnitude(s, t):
+    """w(s X, t y) = (t / s) w(X, y) and b(s X, t y) = t b(X, y) for the unpenalised least-squares solution."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = X @ [1.0, -2.0, 0.5, 3.0] + 0.3 + 0.1 * rng.normal(size=200)
+    reference = LinearRegression().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow in the normal equations
+        model = LinearRegression().fit(X * s, y * t)
+    np.testing.assert_allclose(model.coef_ * (s / t), reference.coef_, rtol=1e-12)
+    np.testing.assert_allclose(model.intercept_ / t, reference.intercept_, rtol=1e-12)
+
+
+def test_least_squares_weights_beyond_float64_are_refused():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match=r"the least-squares weights overflow float64.*StandardScaler"):
+        LinearRegression().fit(X * 1e-300, X[:, 0] * 1e300)
