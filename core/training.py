@@ -264,9 +264,9 @@ class _EpochTrainedModel(BaseEstimator):
         for name, value in self._architecture().items():
             if value != fitted.get(name, value):
                 raise ValueError(
-                    f"`{name}` is {value!r} but {type(self).__name__} was fitted with {fitted[name]!r}; warm_start=True "
-                    "and partial_fit continue the fitted weights, whose layout this setting fixes. Set "
-                    f"warm_start=False (or clone the model) to fit the new `{name}` from scratch.")
+                    f"`{name}` is {value!r} but {type(self).__name__} was fitted with {fitted[name]!r}; "
+                    "warm_start=True and partial_fit continue the fitted weights, whose layout this setting fixes. "
+                    f"Set warm_start=False (or clone the model) to fit the new `{name}` from scratch.")
 
     def _train(self, X, y, epochs, tol, early_stopping, continuing):
         Y = self._targets(y)  # (n, k)

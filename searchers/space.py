@@ -412,7 +412,7 @@ class Space:
         return [self.decode(u) for u in rng.random((n, len(self.dims)))]
 
     def _points_per_dimension(self, n_points):
-        """`n_points` (an int, or a dict name -> int, 10 for a real dimension it leaves out) checked, one per dimension."""
+        """`n_points` checked, one per dimension: an int, or a dict name -> int (10 for a dimension it leaves out)."""
         if isinstance(n_points, dict):
             unknown = [name for name in n_points if name not in self._index]
             if unknown:

@@ -3,6 +3,7 @@ every trial, and a best-so-far plot (PNG with matplotlib, an aligned text plot o
 
 import json
 import os
+import tempfile
 
 import numpy as np
 
@@ -78,6 +79,20 @@ def png_plot(path, curves, maximize):
     return True
 
 
+def check_out_folder(folder):
+    """Make sure the report can be written to `folder` before any work: create it (with its parents) and
+    write and remove a probe file there. A ValueError says why it cannot (an existing file, no permission,
+    a parent that is a file, a read-only file system)."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{folder!r} is an existing file, not a folder; give a folder for the report.")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(f"the report folder {folder!r} cannot be written: {exc.strerror or exc}.") from None
+
+
 def write_report(folder, title, leaderboard, studies, maximize, header_lines=()):
     """Write report.md, trials.json and best_so_far.png (or .txt) into `folder`; returns the paths written."""
     os.makedirs(folder, exist_ok=True)
@@ -107,6 +122,7 @@ def write_report(folder, title, leaderboard, studies, maximize, header_lines=())
         handle.write(f"# {title}\n\n")
         for line in header_lines:
             handle.write(f"{line}\n\n")
-        handle.write(markdown_table(leaderboard, [c for c in LEADERBOARD_COLUMNS if any(c in r for r in leaderboard)]))
+        columns = [c for c in LEADERBOARD_COLUMNS if any(c in r for r in leaderboard)]
+        handle.write(markdown_table(leaderboard, columns) if leaderboard else "No trial completed.")
         handle.write("\n\n## Best score so far\n\n" + plot_markdown + "\n")
     return paths
