@@ -131,6 +131,26 @@ def test_a_linear_model_names_the_line_of_a_non_numeric_target(tmp_path, no_sear
         run_tune(path, "y", model="linear", out=str(tmp_path / "out"))
 
 
+@pytest.mark.parametrize("model, target, metric, message", [
+    ("logistic", "y", "r2", r"`--metric r2` scores numeric predictions, but `--model logistic` predicts classes"),
+    ("mlp", "y", "neg_mean_squared_error", r"`--metric neg_mean_squared_error` scores numeric predictions"),
+    ("linear", "a", "accuracy", r"`--metric accuracy` scores class labels, but `--model linear` predicts numbers"),
+    ("linear", "a", "f1_macro", r"`--metric f1_macro` scores class labels"),
+])
+def test_a_metric_for_the_other_kind_of_task_is_refused_before_the_search(tmp_path, no_search, model, target,
+                                                                          metric, message):
+    path = write(tmp_path, "a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(30)))
+    with pytest.raises(ValueError, match=message):
+        run_tune(path, target, model=model, metric=metric, out=str(tmp_path / "out"))
+
+
+def test_more_folds_than_training_rows_are_refused_before_the_search(tmp_path, no_search):
+    path = write(tmp_path, "a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(6)))
+    with pytest.raises(ValueError, match=r"`--cv 5` needs at least 5 training rows; '.*' has 6 rows, 4 of them for "
+                                         r"training"):
+        run_tune(path, "y", cv=5, out=str(tmp_path / "out"))
+
+
 # ------------------------------------------------------------------------------------------------
 # random CSV text
 # ------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, write_report
 from tunelab.benchmarks.cli.tuning import (
     Interrupted, SearchInterrupted, finished_trials, model_and_space, open_stored_study, run_search,
 )
-from tunelab.core import StandardScaler, is_class_labels, train_test_split
+from tunelab.core import StandardScaler, get_scorer, is_class_labels, train_test_split
 
 
 def is_class_target(y, model):
@@ -54,6 +54,19 @@ def numeric_target(table, target, path, model):
     return table.y.astype(np.float64)
 
 
+def check_metric(scoring, classification, model):
+    """Refuse, before the search, a metric for the other kind of task: a regression metric (one that scores
+    continuous targets) for classes, or a classification metric for a numeric target."""
+    targets = get_scorer(scoring).targets
+    if targets is None or ("continuous" in targets) != classification:
+        return
+    if classification:
+        raise ValueError(f"`--metric {scoring}` scores numeric predictions, but `--model {model}` predicts classes "
+                         "here; use accuracy, f1_macro, neg_log_loss or another classification metric.")
+    raise ValueError(f"`--metric {scoring}` scores class labels, but `--model {model}` predicts numbers here; use r2, "
+                     "neg_mean_squared_error or neg_mean_absolute_error.")
+
+
 def file_sha256(path):
     """The SHA-256 of a file's bytes, in hex."""
     h = hashlib.sha256()
@@ -69,9 +82,11 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
     classification = is_class_target(table.y, model)
     y = class_labels(table, target, path, model) if classification else numeric_target(table, target, path, model)
     if classification and len(np.unique(y)) < 2:
-        raise ValueError(f"target {target!r} has one class only ({np.unique(y)[0]!r}); a classifier needs two or more.")
+        raise ValueError(f"target {target!r} has one class only ({np.unique(y)[0].item()!r}); a classifier needs two "
+                         "or more.")
     estimator, space = model_and_space(model, classification, max_epochs, seed)
     scoring = metric or ("accuracy" if classification else "r2")
+    check_metric(scoring, classification, model)
     stratify = y if classification and min(np.unique(y, return_counts=True)[1]) >= 2 else None
     if storage is not None:  # the study's values depend on these: a stored study continues only with the same
         context = {"data file sha256": file_sha256(path), "--target": target, "--model": model, "--metric": scoring,
@@ -81,6 +96,10 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
             print_fn(f"resumed: {earlier} earlier trials in {storage}")
     X_train, X_test, y_train, y_test = train_test_split(table.X, y, test_size=0.2, stratify=stratify,
                                                         random_state=seed)
+    if cv > len(y_train):
+        raise ValueError(f"`--cv {cv}` needs at least {cv} training rows; {path!r} has {len(y)} rows, {len(y_train)} "
+                         "of them for training (a fifth is held out to test the best model). Give a smaller --cv or "
+                         "more rows.")
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     header = [f"Data: {path}, target {target!r}, {X_train.shape[0]} train / {X_test.shape[0]} test rows. "
