@@ -13,7 +13,7 @@ import numpy as np
 
 from tunelab.core import kernels
 from tunelab.core.base import ClassifierMixin, RegressorMixin
-from tunelab.core.training import _EpochTrainedModel
+from tunelab.core.training import _EpochTrainedModel, max_abs
 from tunelab.core.validation import check_bool
 from tunelab.optimizers import LBFGS
 
@@ -31,6 +31,9 @@ def sigmoid(z):
 
 
 SINGULAR_PIVOT = 1e-12  # a Cholesky pivot C_jj^2 below this times max_j A_jj: the normal equations are singular
+
+
+EXACT_SCALE_FREE = 60  # |x| and |y| within 2^+-60: the normal equations neither overflow nor underflow unscaled
 
 
 def _exponent(top):
@@ -135,15 +138,18 @@ class LinearRegression(RegressorMixin, _EpochTrainedModel):
         (alpha / 4^k)/2 |v|^2] at w = 2^(j-k) v, b = 2^j b'. Scaling by powers of two is exact, so for ordinary
         data this is the plain solve to the last bit, while no product of the normal equations overflows
         (|x| ~ 1e154 and beyond) or loses precision in subnormals (|x| ~ 1e-154 and below)."""
-        k, j = _exponent(np.abs(X).max()), _exponent(np.abs(Y).max())
+        k, j = _exponent(max_abs(X)), _exponent(max_abs(Y))
         if self.alpha > 0:
             k = max(k, math.ceil(math.log2(self.alpha) / 2))
-        v = self._normal_equations(np.ldexp(X, -k), np.ldexp(Y[:, 0], -j), math.ldexp(float(self.alpha), -2 * k))
+        if max(abs(k), abs(j)) <= EXACT_SCALE_FREE:  # nothing can overflow: the same bits without the copies
+            k = j = 0
+        Z, u = (X, Y[:, 0]) if k == j == 0 else (np.ldexp(X, -k), np.ldexp(Y[:, 0], -j))
+        v = self._normal_equations(Z, u, math.ldexp(float(self.alpha), -2 * k))
         with np.errstate(over="ignore"):
             theta = np.r_[np.ldexp(v[:-1], j - k), np.ldexp(v[-1], j)]
         if not np.isfinite(theta).all():
-            raise ValueError(f"the least-squares weights overflow float64: `X` reaches max|x| = {np.abs(X).max():.3g} "
-                             f"and `y` max|y| = {np.abs(Y).max():.3g}, so w ~ y / x leaves float64's range. "
+            raise ValueError(f"the least-squares weights overflow float64: `X` reaches max|x| = {max_abs(X):.3g} "
+                             f"and `y` max|y| = {max_abs(Y):.3g}, so w ~ y / x leaves float64's range. "
                              "Standardise X and y first (StandardScaler).")
         return theta
 

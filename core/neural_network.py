@@ -21,7 +21,7 @@ import numpy as np
 
 from tunelab.core import kernels as mk
 from tunelab.core.base import ClassifierMixin, RegressorMixin
-from tunelab.core.training import _EpochTrainedModel
+from tunelab.core.training import _EpochTrainedModel, max_abs
 from tunelab.core.validation import check_choice, check_scalar
 from tunelab.optimizers import Adam
 
@@ -32,7 +32,7 @@ SQUARE_SAFE = 1e150  # |g| beyond this (or below 1/SQUARE_SAFE) and g^2 leaves f
 def check_magnitude(A, name, model, high, low=None):
     """Raise a ValueError naming `name` when max|a| of the array A is above `high`, or (when `low` is given)
     positive and below `low`: a magnitude the network's float64 training cannot handle."""
-    top = float(np.abs(A).max()) if A.size else 0.0
+    top = max_abs(A)
     if top > high:
         limit = f"beyond {high:.0e}, where its back-propagated gradients, squared by Adam and L-BFGS, overflow"
     elif low is not None and 0.0 < top < low:

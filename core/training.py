@@ -43,6 +43,11 @@ LBFGS_SCALE_RANGE = 2.0 ** 20  # L-BFGS fits of a linear model rescale inputs wi
 ORDINARY_SCALE = (1e-3, 1e3)  # inputs (or targets) with max|x| outside are named when a fit diverges
 
 
+def max_abs(A):
+    """max_i |a_i| of an array (0 for an empty one), in two passes that allocate nothing."""
+    return float(max(A.max(), -A.min())) if A.size else 0.0
+
+
 def check_optimizer(optimizer):
     """None or an optimizer object of tunelab.optimizers (an instance, not the class)."""
     if optimizer is None or isinstance(optimizer, (FirstOrderOptimizer, LBFGS)):
@@ -378,7 +383,7 @@ class _EpochTrainedModel(BaseEstimator):
         intercepts fit). Scaling by a power of two is exact. gtol then bounds the gradient in v, (1/c) max|g_W|."""
         if not (self._centres_for_lbfgs and isinstance(optimizer, LBFGS)):
             return None
-        top = float(np.abs(X).max())
+        top = max_abs(X)
         if top == 0.0 or 1.0 / LBFGS_SCALE_RANGE <= top <= LBFGS_SCALE_RANGE:
             return None
         k = math.frexp(top)[1] - 1
@@ -406,7 +411,7 @@ class _EpochTrainedModel(BaseEstimator):
         arrays = [("inputs reach max|x|", X)] + ([] if self._is_classifier else [("targets reach max|y|", Y)])
         unusual = []
         for what, A in arrays:
-            top = float(np.abs(A).max()) if A.size else 0.0
+            top = max_abs(A)
             if top > 0 and not low <= top <= high:
                 unusual.append(f"the {what} = {top:.3g}")
         if not unusual:
