@@ -5,6 +5,8 @@ import numpy as np
 from tunelab.core.validation import check_array, check_bool, check_is_fitted, check_n_features
 from tunelab.core.base import BaseEstimator
 
+SCALE_FREE = 400  # columns with max|x| within 2^+-400: squares stay inside float64's range, no rescaling needed
+
 
 class StandardScaler(BaseEstimator):
     """Standardise each feature: z_j = (x_j - mu_j) / sigma_j, mu_j the mean and sigma_j^2 the (population,
@@ -13,11 +15,13 @@ class StandardScaler(BaseEstimator):
     A constant column (max == min) gets var_ = 0 and scale_ = 1, so it maps to exactly 0 instead of 0 / 0.
     As sklearn.preprocessing.StandardScaler.
 
-    The moments are those of column j divided by c_j, the power of two with c_j <= max|x_j| < 2 c_j:
-    mu_j = c_j mean(x_j / c_j) and sigma_j = c_j std(x_j / c_j). Scaling by a power of two is exact, so for
-    ordinary data this is the plain formula to the last bit, while no square overflows (|x| ~ 1e154 and beyond)
-    or underflows (|x| ~ 1e-154 and below): any finite input is standardised right. var_ = sigma_j^2 is then
-    rounded to float64 and may be inf or 0 where the variance itself leaves float64's range; scale_ is exact.
+    Any finite input is standardised right. When some column reaches beyond 2^+-400 (about 1e+-120), the
+    moments are those of column j divided by c_j, the power of two with c_j <= max|x_j| < 2 c_j:
+    mu_j = c_j mean(x_j / c_j) and sigma_j = c_j std(x_j / c_j), so no square overflows (|x| ~ 1e154 and
+    beyond) or underflows (|x| ~ 1e-154 and below); scaling by a power of two is exact, so this is the plain
+    formula wherever that one works. var_ = sigma_j^2 is then rounded to float64 and may be inf or 0 where the
+    variance itself leaves float64's range; scale_ stays exact. transform and inverse_transform redo a column
+    whose x - mean_ (or z scale_) overflowed as x / scale_ - mean_ / scale_ (or (z + mean_ / scale_) scale_).
 
     Parameters
     ----------
@@ -51,9 +55,13 @@ class StandardScaler(BaseEstimator):
         X = check_array(X, "X")  # (n, d)
         self.n_features_in_ = X.shape[1]
         self.n_samples_seen_ = X.shape[0]
-        constant = X.max(axis=0) == X.min(axis=0)  # (d,)
-        k = np.frexp(np.abs(X).max(axis=0))[1] - 1  # (d,) exponents: 2^k <= max|x_j| < 2^(k+1)
-        Z = np.ldexp(X, -k)  # (n, d), |z| < 2: exact
+        high, low = X.max(axis=0), X.min(axis=0)  # (d,)
+        constant = high == low
+        k = np.frexp(np.maximum(high, -low))[1] - 1  # (d,) exponents: 2^k <= max|x_j| < 2^(k+1)
+        if np.abs(k).max() <= SCALE_FREE:  # no square can leave float64's range: the same bits without a copy
+            k, Z = np.zeros_like(k), X
+        else:
+            Z = np.ldexp(X, -k)  # (n, d), |z| < 2: exact
         mu = np.where(constant, X[0], np.ldexp(Z.mean(axis=0), k))  # a constant column's mean is its value, exactly
         self.mean_ = mu if (self.with_mean or self.with_std) else None
         if self.with_std:
@@ -73,40 +81,37 @@ class StandardScaler(BaseEstimator):
         return X.copy()  # never hand back (or modify) the caller's array
 
     def transform(self, X):
-        """z = (x - mean_) / scale_ (each step only when enabled); returns a new float64 array (n, d).
-
-        Where x - mean_ overflows (both near float64's largest, of opposite signs), z = x / scale_ - mean_ / scale_.
-        """
-        X = self._check(X)
-        if self.with_mean and self.with_std:
-            return _affine(X, self.mean_, self.scale_, lambda A, m, s: (A - m) / s, lambda A, m, s: A / s - m / s)
-        if self.with_mean:
-            X -= self.mean_
-        if self.with_std:
-            X /= self.scale_
-        return X
+        """z = (x - mean_) / scale_ (each step only when enabled); returns a new float64 array (n, d)."""
+        Z = self._check(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.with_mean:
+                Z -= self.mean_
+            if self.with_std:
+                Z /= self.scale_
+            if self.with_mean and self.with_std:
+                self._redo_overflowed(Z, X, lambda A, m, s: A / s - m / s)
+        return Z
 
     def fit_transform(self, X, y=None):
         """fit(X) then transform(X): the standardised copy of X (n, d)."""
         return self.fit(X, y).transform(X)
 
     def inverse_transform(self, Z):
-        """x = z * scale_ + mean_, the inverse of transform."""
-        Z = self._check(Z)
-        if self.with_mean and self.with_std:
-            return _affine(Z, self.mean_, self.scale_, lambda A, m, s: A * s + m, lambda A, m, s: (A + m / s) * s)
-        if self.with_std:
-            Z *= self.scale_
-        if self.with_mean:
-            Z += self.mean_
-        return Z
+        """x = z * scale_ + mean_, the inverse of transform; a new float64 array (n, d)."""
+        X = self._check(Z)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.with_std:
+                X *= self.scale_
+            if self.with_mean:
+                X += self.mean_
+            if self.with_mean and self.with_std:
+                self._redo_overflowed(X, Z, lambda A, m, s: (A + m / s) * s)
+        return X
 
-
-def _affine(A, m, s, plain, safe):
-    """plain(A, m, s) elementwise, with safe(A, m, s) for the columns where plain overflowed (n, d)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = plain(A, m, s)
-        bad = ~np.isfinite(out).all(axis=0)  # (d,)
+    def _redo_overflowed(self, out, given, safe):
+        """Recompute by safe(A, mean_, scale_) the columns of `out` (computed in place from `given`) that overflowed:
+        a column sum that is not finite finds them in one pass without a copy."""
+        bad = ~np.isfinite(out.sum(axis=0))  # (d,)
         if bad.any():
-            out[:, bad] = safe(A[:, bad], m[bad], s[bad])
-    return out
+            A = check_array(given, "X")[:, bad]
+            out[:, bad] = safe(A, self.mean_[bad], self.scale_[bad])
