@@ -148,7 +148,8 @@ def test_more_folds_than_training_rows_are_refused_before_the_search(tmp_path, n
     path = write(tmp_path, "a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(6)))
     with pytest.raises(ValueError, match=r"`--cv 5` needs at least 5 training rows; '.*' has 6 rows, 4 of them for "
                                          r"training"):
-        run_tune(path, "y", cv=5, out=str(tmp_path / "out"))
+        run_tune(path, "y", cv=5, out=str(tmp_path / "out"), storage=str(tmp_path / "s.db"))
+    assert not (tmp_path / "s.db").exists()  # refused before the study file is made
 
 
 # ------------------------------------------------------------------------------------------------

@@ -88,18 +88,18 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
     scoring = metric or ("accuracy" if classification else "r2")
     check_metric(scoring, classification, model)
     stratify = y if classification and min(np.unique(y, return_counts=True)[1]) >= 2 else None
-    if storage is not None:  # the study's values depend on these: a stored study continues only with the same
-        context = {"data file sha256": file_sha256(path), "--target": target, "--model": model, "--metric": scoring,
-                   "--cv": cv, "--seed": seed}
-        earlier = open_stored_study(storage, searcher, space, budget=trials, seed=seed, context=context)
-        if earlier:
-            print_fn(f"resumed: {earlier} earlier trials in {storage}")
     X_train, X_test, y_train, y_test = train_test_split(table.X, y, test_size=0.2, stratify=stratify,
                                                         random_state=seed)
     if cv > len(y_train):
         raise ValueError(f"`--cv {cv}` needs at least {cv} training rows; {path!r} has {len(y)} rows, {len(y_train)} "
                          "of them for training (a fifth is held out to test the best model). Give a smaller --cv or "
                          "more rows.")
+    if storage is not None:  # the study's values depend on these: a stored study continues only with the same
+        context = {"data file sha256": file_sha256(path), "--target": target, "--model": model, "--metric": scoring,
+                   "--cv": cv, "--seed": seed}
+        earlier = open_stored_study(storage, searcher, space, budget=trials, seed=seed, context=context)
+        if earlier:
+            print_fn(f"resumed: {earlier} earlier trials in {storage}")
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     header = [f"Data: {path}, target {target!r}, {X_train.shape[0]} train / {X_test.shape[0]} test rows. "
