@@ -47,6 +47,7 @@ TUNE = ["tune", "d.csv", "--target", "y", "--no-progress"]
     (TUNE + ["--out", "file.txt"], "argument --out: 'file.txt' is an existing file, not a folder"),
     (TUNE + ["--out", "file.txt/report"], "argument --out: the report folder 'file.txt/report' cannot be written"),
     (["demo", "--out", "file.txt"], "argument --out: 'file.txt' is an existing file, not a folder"),
+    (["bench", "search", "--out", "file.txt"], "argument --out: 'file.txt' is an existing file, not a folder"),
 ])
 def test_usage_errors_exit_2_with_a_line_naming_the_option(workdir, capsys, args, words):
     with pytest.raises(SystemExit) as stop:

@@ -15,6 +15,7 @@ Warnings (e.g. that a model did not converge in the epochs it was given) are pri
 import argparse
 import os
 import sys
+import tempfile
 import warnings
 
 SINGLE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -166,6 +167,20 @@ def build_parser():
     return parser
 
 
+def check_out_folder(folder):
+    """Make sure the report can be written to `folder` before any work: create it (with its parents) and
+    write and remove a probe file there. A ValueError says why it cannot (an existing file, no permission,
+    a parent that is a file, a read-only file system)."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{folder!r} is an existing file, not a folder; give a folder for the report.")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(f"the report folder {folder!r} cannot be written: {exc.strerror or exc}.") from None
+
+
 def _run(args):
     if args.command == "demo":
         from tunelab.benchmarks.cli.demo import run_demo
@@ -225,16 +240,13 @@ class _WarningLines:
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("demo", "tune"):  # the report folder is checked before any search
-        from tunelab.benchmarks.cli.report import check_out_folder
-
-        try:
-            check_out_folder(args.out)
-        except ValueError as exc:
-            parser.commands[args.command].error(f"argument --out: {exc}")  # exits 2
     if args.command == "bench":  # single-threaded comparisons; only effective before numpy is imported
         for name in SINGLE_THREAD:
             os.environ.setdefault(name, "1")
+    try:
+        check_out_folder(args.out)  # before any work: a report that cannot be written fails now, not at the end
+    except ValueError as exc:
+        parser.commands[args.command].error(f"argument --out: {exc}")  # exits 2
     return _run_reporting_failures(args)
 
 

@@ -3,7 +3,6 @@ every trial, and a best-so-far plot (PNG with matplotlib, an aligned text plot o
 
 import json
 import os
-import tempfile
 
 import numpy as np
 
@@ -77,20 +76,6 @@ def png_plot(path, curves, maximize):
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return True
-
-
-def check_out_folder(folder):
-    """Make sure the report can be written to `folder` before any work: create it (with its parents) and
-    write and remove a probe file there. A ValueError says why it cannot (an existing file, no permission,
-    a parent that is a file, a read-only file system)."""
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise ValueError(f"{folder!r} is an existing file, not a folder; give a folder for the report.")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise ValueError(f"the report folder {folder!r} cannot be written: {exc.strerror or exc}.") from None
 
 
 def write_report(folder, title, leaderboard, studies, maximize, header_lines=()):
