@@ -297,3 +297,32 @@ def test_least_squares_weights_beyond_float64_are_refused():
     X = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(ValueError, match=r"the least-squares weights overflow float64.*StandardScaler"):
         LinearRegression().fit(X * 1e-300, X[:, 0] * 1e300)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_grid_shape_counts_what_the_grid_lists(data):
+    dims = {}
+    for i in range(data.draw(st.integers(1, 3))):
+        kind = data.draw(st.sampled_from(["real", "integer", "categorical"]))
+        low = data.draw(st.integers(-5, 5))
+        dims[f"d{i}"] = {"real": Real(float(low), low + 1.5), "integer": Integer(low, low + data.draw(st.integers(1, 4))),
+                         "categorical": ["a", "b", "c"][:data.draw(st.integers(1, 3))]}[kind]
+    space = Space(dims)
+    n_points = data.draw(st.one_of(st.integers(1, 4), st.fixed_dictionaries({}, optional={"d0": st.integers(1, 4)})))
+    assert space.grid_shape(n_points) == tuple(len(axis) for axis in space.grid_axes(n_points))
+    assert space.grid_size(n_points) == len(space.grid(n_points))
+
+
+@settings(max_examples=30, deadline=None)
+@given(e=st.integers(-300, 300), f=st.integers(-300, 300), seed=st.integers(0, 2**32 - 1))
+def test_the_exact_solve_scales_as_the_data_at_any_magnitude(e, f, seed):
+    """w(2^e X, 2^f y) = 2^(f-e) w(X, y) and b = 2^f b(X, y), to the last bit where the result is a normal float."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(30, 3))
+    y = X @ rng.normal(size=3) + rng.normal() + 0.1 * rng.normal(size=30)
+    reference = LinearRegression().fit(X, y)
+    model = LinearRegression().fit(np.ldexp(X, e), np.ldexp(y, f))
+    if np.abs(np.ldexp(reference.coef_, f - e)).min() > np.finfo(float).tiny * 2**60:  # representable, normal
+        np.testing.assert_allclose(np.ldexp(model.coef_, e - f), reference.coef_, rtol=1e-12)
+    np.testing.assert_allclose(np.ldexp(model.intercept_, -f), reference.intercept_, rtol=1e-12)
