@@ -51,7 +51,6 @@ def _at_least(low, what):
             raise argparse.ArgumentTypeError(f"must be {what} (an integer >= {low}); got {text}")
         return value
 
-    parse.__name__ = f"integer >= {low}"
     return parse
 
 
@@ -74,26 +73,22 @@ def _names(text):
     return names
 
 
-def _function_names(text):
+def _check_bench_names(args):
+    """The names given to `bench functions --functions/--methods`, checked after parsing (the modules that know
+    them load numpy, which must wait until the threads are pinned); a usage message, or None."""
+    from tunelab.benchmarks.bench_functions import PEERS, TUNELAB_METHODS
     from tunelab.benchmarks.functions import get_function
 
-    names = _names(text)
-    for name in names:
+    for name in args.functions or ():
         try:
             get_function(name)
         except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc).replace("`name`", "a test function")) from None
-    return names
-
-
-def _method_names(text):
-    from tunelab.benchmarks.bench_functions import PEERS, TUNELAB_METHODS
-
-    names, known = _names(text), list(TUNELAB_METHODS) + list(PEERS)
-    unknown = [name for name in names if name not in known]
+            return f"argument --functions: {str(exc).replace('`name`', 'a test function')}"
+    known = list(TUNELAB_METHODS) + list(PEERS)
+    unknown = [name for name in args.methods or () if name not in known]
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    return names
+        return f"argument --methods: unknown method(s) {', '.join(unknown)}; known: {', '.join(known)}"
+    return None
 
 
 def _budgets(text):
@@ -157,13 +152,12 @@ def build_parser():
     bench.add_argument("--seeds", type=_positive, default=10)
     bench.add_argument("--functions-suite", choices=("bayes", "evolution", "evolution-peers"), default="bayes",
                        help="which test-function suite `bench functions` runs")
-    bench.add_argument("--functions", type=_function_names, default=None, help="bench functions: e.g. branin,hartmann6")
+    bench.add_argument("--functions", type=_names, default=None, help="bench functions: e.g. branin,hartmann6")
     bench.add_argument("--budgets", type=_budgets, default=None, help="bench functions: e.g. 25,50,100")
-    bench.add_argument("--methods", type=_method_names, default=None,
-                       help="bench functions: e.g. random,bayes,optuna-gp")
+    bench.add_argument("--methods", type=_names, default=None, help="bench functions: e.g. random,bayes,optuna-gp")
     bench.add_argument("--no-timing", action="store_true", help="bench functions: skip the suggestion-time table")
     bench.add_argument("--out", default="bench-results")
-    parser.commands = {"demo": demo, "tune": tune, "bench": bench}  # for usage errors found after parsing
+    parser.commands = {"demo": demo, "tune": tune, "bench": bench}  # for the usage errors main finds after parsing
     return parser
 
 
@@ -243,6 +237,9 @@ def main(argv=None):
     if args.command == "bench":  # single-threaded comparisons; only effective before numpy is imported
         for name in SINGLE_THREAD:
             os.environ.setdefault(name, "1")
+        problem = _check_bench_names(args)
+        if problem:
+            parser.commands["bench"].error(problem)  # exits 2
     try:
         check_out_folder(args.out)  # before any work: a report that cannot be written fails now, not at the end
     except ValueError as exc:
