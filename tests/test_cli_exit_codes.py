@@ -135,3 +135,39 @@ def test_ctrl_c_ends_demo_with_130_and_a_report_marked_interrupted(tmp_path):
     report = (tmp_path / "report" / "report.md").read_text()
     assert report.startswith("# tunelab demo (interrupted)") and "stopped after" in report
     assert "best CV accuracy" not in out  # no searcher line claims a finished search
+
+
+class _InterruptAfterBegin:
+    """A sqlite3 connection that raises KeyboardInterrupt right after its next BEGIN, as Ctrl-C can land there."""
+    armed = False
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def execute(self, sql, *args):
+        result = self._connection.execute(sql, *args)
+        if _InterruptAfterBegin.armed and sql.startswith("BEGIN"):
+            _InterruptAfterBegin.armed = False
+            raise KeyboardInterrupt
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+
+def test_an_interrupt_just_after_a_transaction_began_leaves_the_study_usable(tmp_path, monkeypatch):
+    import sqlite3
+
+    from tunelab.searchers import Real
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr("tunelab.searchers.storage.sqlite3.connect",
+                        lambda *args, **kwargs: _InterruptAfterBegin(real_connect(*args, **kwargs)))
+    study = Study({"x": Real(0, 1)}, storage=str(tmp_path / "s.db"), seed=0)
+    first = study.ask()
+    _InterruptAfterBegin.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        study.tell(first, 0.5)
+    second = study.ask()  # the interrupted transaction was rolled back: a new one starts
+    study.tell(second, 0.25)
+    assert [t.value for t in Study.load(str(tmp_path / "s.db")).trials if t.value is not None] == [0.25]

@@ -17,6 +17,7 @@ from tunelab.benchmarks.cli.tuning import (
     Interrupted, SearchInterrupted, finished_trials, model_and_space, open_stored_study, run_search,
 )
 from tunelab.core import StandardScaler, get_scorer, is_class_labels, train_test_split
+from tunelab.searchers import Study
 
 
 def is_class_target(y, model):
@@ -112,7 +113,8 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
         rows = [] if stop.row is None else [stop.row]
         paths = write_report(out, title, rows, {searcher: stop.study}, maximize=True,
                              header_lines=[stop.note()] + header)
-        raise Interrupted(finished_trials(stop.study), storage or paths["trials"]) from None
+        kept = stop.study if storage is None else Study.load(storage)  # count what the file holds
+        raise Interrupted(finished_trials(kept), storage or paths["trials"]) from None
     print_fn(markdown_table([row], LEADERBOARD_COLUMNS))
     paths = write_report(out, title, [row], {searcher: search.study_}, maximize=True, header_lines=header)
     print_fn(f"report written to {os.path.abspath(paths['report'])}")
