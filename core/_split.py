@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from tunelab.core.base import BaseEstimator
-from tunelab.core.validation import check_bool, check_random_state, check_scalar, is_class_labels
+from tunelab.core.validation import check_bool, check_random_state, check_scalar, is_class_labels, unique_labels
 
 
 # ----------------------------------------------------------------------------- indexing helpers
@@ -97,7 +97,7 @@ def _apportion(counts, n_draws, rng):
 
 
 def _stratified_split(y, n_train, n_test, rng):
-    classes, codes = np.unique(np.asarray(y), return_inverse=True)
+    classes, codes = unique_labels(np.asarray(y), "stratify", return_inverse=True)
     counts = np.bincount(codes)
     if counts.min() < 2:
         raise ValueError(
@@ -224,7 +224,7 @@ class StratifiedKFold(KFold):
             raise ValueError(f"`y` must be 1-D with one label per row of X ({n}); got shape {y.shape}.")
         if not is_class_labels(y):
             raise ValueError("StratifiedKFold needs class labels; `y` looks continuous. Use KFold for regression.")
-        _, first_index, inverse = np.unique(y, return_index=True, return_inverse=True)
+        _, first_index, inverse = unique_labels(y, "y", return_index=True, return_inverse=True)
         code = np.argsort(np.argsort(first_index))[inverse]  # classes numbered by first appearance
         counts = np.bincount(code)
         K = self.n_splits

@@ -7,11 +7,13 @@ tunelab.optimizers; LinearRegression without an optimizer solves its normal equa
 Training, targets, warm starts and early stopping are shared with the MLPs (tunelab.core.training).
 """
 
+import math
+
 import numpy as np
 
 from tunelab.core import kernels
 from tunelab.core.base import ClassifierMixin, RegressorMixin
-from tunelab.core.training import _EpochTrainedModel
+from tunelab.core.training import _EpochTrainedModel, max_abs
 from tunelab.core.validation import check_bool
 from tunelab.optimizers import LBFGS
 
@@ -29,6 +31,14 @@ def sigmoid(z):
 
 
 SINGULAR_PIVOT = 1e-12  # a Cholesky pivot C_jj^2 below this times max_j A_jj: the normal equations are singular
+
+
+EXACT_SCALE_FREE = 60  # |x| and |y| within 2^+-60: the normal equations neither overflow nor underflow unscaled
+
+
+def _exponent(top):
+    """k with 2^k <= top < 2^(k+1) for top > 0 (0 for top = 0): the power of two to scale by, exactly."""
+    return math.frexp(float(top))[1] - 1 if top > 0 else 0
 
 
 class LinearRegression(RegressorMixin, _EpochTrainedModel):
@@ -123,12 +133,34 @@ class LinearRegression(RegressorMixin, _EpochTrainedModel):
         return None
 
     def _exact_solution(self, X, Y):
+        """The exact solve on X / 2^k and y / 2^j, 2^k <= max|x| < 2^(k+1) and likewise for y (k raised until
+        alpha / 4^k <= 1): with X = 2^k Z and y = 2^j u the objective is 4^j [1/(2n) |Z v + b' - u|^2 +
+        (alpha / 4^k)/2 |v|^2] at w = 2^(j-k) v, b = 2^j b'. Scaling by powers of two is exact, so for ordinary
+        data this is the plain solve to the last bit, while no product of the normal equations overflows
+        (|x| ~ 1e154 and beyond) or loses precision in subnormals (|x| ~ 1e-154 and below)."""
+        k, j = _exponent(max_abs(X)), _exponent(max_abs(Y))
+        if self.alpha > 0:
+            k = max(k, math.ceil(math.log2(self.alpha) / 2))
+        if max(abs(k), abs(j)) <= EXACT_SCALE_FREE:  # nothing can overflow: the same bits without the copies
+            k = j = 0
+        Z, u = (X, Y[:, 0]) if k == j == 0 else (np.ldexp(X, -k), np.ldexp(Y[:, 0], -j))
+        v = self._normal_equations(Z, u, math.ldexp(float(self.alpha), -2 * k))
+        with np.errstate(over="ignore"):
+            theta = np.r_[np.ldexp(v[:-1], j - k), np.ldexp(v[-1], j)]
+        if not np.isfinite(theta).all():
+            raise ValueError(f"the least-squares weights overflow float64: `X` reaches max|x| = {max_abs(X):.3g} "
+                             f"and `y` max|y| = {max_abs(Y):.3g}, so w ~ y / x leaves float64's range. "
+                             "Standardise X and y first (StandardScaler).")
+        return theta
+
+    def _normal_equations(self, X, y, alpha):
+        """(w, b) minimising 1/(2n) |X w + b - y|^2 + (alpha/2) |w|^2: (X_c^T X_c + n alpha I) w = X_c^T y_c by
+        Cholesky, or the minimum-norm least-squares solution when a pivot shows the equations singular."""
         n, d = X.shape
-        y = Y[:, 0]
         x_bar = X.mean(axis=0) if self.fit_intercept else np.zeros(d)
         y_bar = y.mean() if self.fit_intercept else 0.0
         Xc = X - x_bar  # (n, d)
-        A = Xc.T @ Xc + n * float(self.alpha) * np.eye(d)  # (d, d)
+        A = Xc.T @ Xc + n * alpha * np.eye(d)  # (d, d)
         r = Xc.T @ (y - y_bar)  # (d,)
         try:
             C = np.linalg.cholesky(A)  # A = C C^T
@@ -136,7 +168,7 @@ class LinearRegression(RegressorMixin, _EpochTrainedModel):
         except np.linalg.LinAlgError:
             singular = True
         if singular:  # (numerically) singular normal equations: the minimum-norm least-squares solution
-            w = np.linalg.lstsq(np.vstack([Xc, np.sqrt(n * float(self.alpha)) * np.eye(d)]),
+            w = np.linalg.lstsq(np.vstack([Xc, np.sqrt(n * alpha) * np.eye(d)]),
                                 np.r_[y - y_bar, np.zeros(d)], rcond=None)[0]
         else:
             w = np.linalg.solve(C.T, np.linalg.solve(C, r))

@@ -9,6 +9,10 @@ The penalty is per sample: scikit-learn's MLP alpha, which divides by the batch 
 Weights start from the seed: He normal, N(0, 2 / fan_in), for relu layers (He et al., 2015); Glorot uniform,
 U(+-sqrt(6 / (fan_in + fan_out))), for tanh and sigmoid layers and the output layer (Glorot & Bengio, 2010);
 biases at 0. The default optimizer is Adam(lr=1e-3, batch_size=200), as scikit-learn's.
+
+Like scikit-learn's, these networks want standardised inputs. Inputs so large or small that training in
+float64 cannot work are refused before training (`check_magnitude`): the back-propagated gradients grow as
+|x| (classifier) or |x|^2 (regressor, whose outputs and errors grow as |x|), and Adam and L-BFGS square them.
 """
 
 import numbers
@@ -17,9 +21,28 @@ import numpy as np
 
 from tunelab.core import kernels as mk
 from tunelab.core.base import ClassifierMixin, RegressorMixin
-from tunelab.core.training import _EpochTrainedModel
+from tunelab.core.training import _EpochTrainedModel, max_abs
 from tunelab.core.validation import check_choice, check_scalar
 from tunelab.optimizers import Adam
+
+
+SQUARE_SAFE = 1e150  # |g| beyond this (or below 1/SQUARE_SAFE) and g^2 leaves float64's normal range
+
+
+def check_magnitude(A, name, model, high, low=None):
+    """Raise a ValueError naming `name` when max|a| of the array A is above `high`, or (when `low` is given)
+    positive and below `low`: a magnitude the network's float64 training cannot handle."""
+    top = max_abs(A)
+    if top > high:
+        limit = f"beyond {high:.0e}, where its back-propagated gradients, squared by Adam and L-BFGS, overflow"
+    elif low is not None and 0.0 < top < low:
+        limit = f"below {low:.0e}, where the squares of its gradients underflow and the inputs are not seen"
+    else:
+        return
+    letter = name[0].lower()
+    raise ValueError(f"`{name}` reaches max|{letter}| = {top:.3g}; {model} trains in float64 and cannot fit values "
+                     f"{limit}. Standardise {name} first, e.g. StandardScaler().fit_transform({name}) or a Pipeline "
+                     "with StandardScaler" + (" (for a target: y / y.std())." if name == "y" else "."))
 
 
 def check_hidden_layer_sizes(sizes):
@@ -55,6 +78,22 @@ class _MLP(_EpochTrainedModel):
         super()._check_params()
         check_hidden_layer_sizes(self.hidden_layer_sizes)
         check_choice(self.activation, "activation", tuple(mk.ACTIVATIONS))
+
+    def _check_data(self, X, y):
+        """The checks of every model, then the magnitudes the float64 training can handle (see check_magnitude):
+        gradients grow as |x| for the classifier and as |x|^2 (with |y|) for the regressor."""
+        X, y = super()._check_data(X, y)
+        name = type(self).__name__
+        if self._is_classifier:
+            check_magnitude(X, "X", name, SQUARE_SAFE, 1.0 / SQUARE_SAFE)
+        else:
+            check_magnitude(X, "X", name, np.sqrt(SQUARE_SAFE), 1.0 / SQUARE_SAFE)
+            check_magnitude(y, "y", name, np.sqrt(SQUARE_SAFE))
+        return X, y
+
+    def _architecture(self):
+        """Layer sizes and activation fix the layout of the weights (see _EpochTrainedModel)."""
+        return {"hidden_layer_sizes": check_hidden_layer_sizes(self.hidden_layer_sizes), "activation": self.activation}
 
     def _kernel(self):
         return mk.mlp_loss_grad

@@ -5,6 +5,8 @@ import numpy as np
 from tunelab.core.validation import check_array, check_bool, check_is_fitted, check_n_features
 from tunelab.core.base import BaseEstimator
 
+SCALE_FREE = 400  # columns with max|x| within 2^+-400: squares stay inside float64's range, no rescaling needed
+
 
 class StandardScaler(BaseEstimator):
     """Standardise each feature: z_j = (x_j - mu_j) / sigma_j, mu_j the mean and sigma_j^2 the (population,
@@ -12,6 +14,14 @@ class StandardScaler(BaseEstimator):
 
     A constant column (max == min) gets var_ = 0 and scale_ = 1, so it maps to exactly 0 instead of 0 / 0.
     As sklearn.preprocessing.StandardScaler.
+
+    Any finite input is standardised right. When some column reaches beyond 2^+-400 (about 1e+-120), the
+    moments are those of column j divided by c_j, the power of two with c_j <= max|x_j| < 2 c_j:
+    mu_j = c_j mean(x_j / c_j) and sigma_j = c_j std(x_j / c_j), so no square overflows (|x| ~ 1e154 and
+    beyond) or underflows (|x| ~ 1e-154 and below); scaling by a power of two is exact, so this is the plain
+    formula wherever that one works. var_ = sigma_j^2 is then rounded to float64 and may be inf or 0 where the
+    variance itself leaves float64's range; scale_ stays exact. transform and inverse_transform redo a column
+    whose x - mean_ (or z scale_) overflowed as x / scale_ - mean_ / scale_ (or (z + mean_ / scale_) scale_).
 
     Parameters
     ----------
@@ -45,13 +55,19 @@ class StandardScaler(BaseEstimator):
         X = check_array(X, "X")  # (n, d)
         self.n_features_in_ = X.shape[1]
         self.n_samples_seen_ = X.shape[0]
-        constant = X.max(axis=0) == X.min(axis=0)  # (d,)
-        mu = np.where(constant, X[0], X.mean(axis=0))  # a constant column's mean is its value, exactly
+        high, low = X.max(axis=0), X.min(axis=0)  # (d,)
+        constant = high == low
+        k = np.frexp(np.maximum(high, -low))[1] - 1  # (d,) exponents: 2^k <= max|x_j| < 2^(k+1)
+        if np.abs(k).max() <= SCALE_FREE:  # no square can leave float64's range: the same bits without a copy
+            k, Z = np.zeros_like(k), X
+        else:
+            Z = np.ldexp(X, -k)  # (n, d), |z| < 2: exact
+        mu = np.where(constant, X[0], np.ldexp(Z.mean(axis=0), k))  # a constant column's mean is its value, exactly
         self.mean_ = mu if (self.with_mean or self.with_std) else None
         if self.with_std:
-            var = np.where(constant, 0.0, X.var(axis=0))
-            self.var_ = var
-            sigma = np.sqrt(var)
+            sigma = np.where(constant, 0.0, np.ldexp(Z.std(axis=0), k))
+            with np.errstate(over="ignore"):
+                self.var_ = sigma ** 2
             self.scale_ = np.where(sigma > 0, sigma, 1.0)  # zero variance: scale 1
         else:
             self.var_ = None
@@ -66,22 +82,36 @@ class StandardScaler(BaseEstimator):
 
     def transform(self, X):
         """z = (x - mean_) / scale_ (each step only when enabled); returns a new float64 array (n, d)."""
-        X = self._check(X)
-        if self.with_mean:
-            X -= self.mean_
-        if self.with_std:
-            X /= self.scale_
-        return X
+        Z = self._check(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.with_mean:
+                Z -= self.mean_
+            if self.with_std:
+                Z /= self.scale_
+            if self.with_mean and self.with_std:
+                self._redo_overflowed(Z, X, lambda A, m, s: A / s - m / s)
+        return Z
 
     def fit_transform(self, X, y=None):
         """fit(X) then transform(X): the standardised copy of X (n, d)."""
         return self.fit(X, y).transform(X)
 
     def inverse_transform(self, Z):
-        """x = z * scale_ + mean_, the inverse of transform."""
-        Z = self._check(Z)
-        if self.with_std:
-            Z *= self.scale_
-        if self.with_mean:
-            Z += self.mean_
-        return Z
+        """x = z * scale_ + mean_, the inverse of transform; a new float64 array (n, d)."""
+        X = self._check(Z)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.with_std:
+                X *= self.scale_
+            if self.with_mean:
+                X += self.mean_
+            if self.with_mean and self.with_std:
+                self._redo_overflowed(X, Z, lambda A, m, s: (A + m / s) * s)
+        return X
+
+    def _redo_overflowed(self, out, given, safe):
+        """Recompute by safe(A, mean_, scale_) the columns of `out` (computed in place from `given`) that overflowed:
+        a column sum that is not finite finds them in one pass without a copy."""
+        bad = ~np.isfinite(out.sum(axis=0))  # (d,)
+        if bad.any():
+            A = check_array(given, "X")[:, bad]
+            out[:, bad] = safe(A, self.mean_[bad], self.scale_[bad])

@@ -6,7 +6,8 @@ by an exact solve. `_EpochTrainedModel` holds what they share: the checks of hyp
 targets the kernel reads (class labels as codes in classes_, a 0/1 column for two classes, one-hot for
 more), the training call with early stopping, warm_start and partial_fit, loss_curve_, n_epochs_ and
 converged_ (with a ConvergenceWarning when `fit` runs out of epochs before its stopping rule is met; the
-rules are those of tunelab.optimizers.train), and the centring of inputs for L-BFGS.
+rules are those of tunelab.optimizers.train), the centring and rescaling of inputs for L-BFGS (so a linear
+model fits inputs of any magnitude), and the refusal of a warm start whose architecture changed.
 
 For gradient-based hyperparameter search a fitted model hands out its training problem,
 `model.training_problem(y)` -> TrainingProblem (kernel, Hessian-vector product, targets, spec, alpha,
@@ -14,6 +15,7 @@ weights), and takes weights back by `model.set_weights(theta)`; `offers_training
 whether an estimator has both. Nothing outside the model touches its private state.
 """
 
+import math
 import numbers
 import warnings
 from collections.abc import Callable
@@ -24,6 +26,7 @@ import numpy as np
 from tunelab.core.base import BaseEstimator
 from tunelab.core.kernels import hessian_vector_product
 from tunelab.core.validation import (
+    ConvergenceError,
     check_array,
     check_bool,
     check_is_fitted,
@@ -32,8 +35,17 @@ from tunelab.core.validation import (
     check_scalar,
     check_X_y,
     is_class_labels,
+    unique_labels,
 )
 from tunelab.optimizers import LBFGS, ConvergenceWarning, FirstOrderOptimizer, KernelProblem, train
+
+LBFGS_SCALE_RANGE = 2.0 ** 20  # L-BFGS fits of a linear model rescale inputs with max|x| outside [1/R, R]
+ORDINARY_SCALE = (1e-3, 1e3)  # inputs (or targets) with max|x| outside are named when a fit diverges
+
+
+def max_abs(A):
+    """max_i |a_i| of an array (0 for an empty one), in two passes that allocate nothing."""
+    return float(max(A.max(), -A.min())) if A.size else 0.0
 
 
 def check_optimizer(optimizer):
@@ -90,7 +102,7 @@ class _EpochTrainedModel(BaseEstimator):
     """
 
     _is_classifier = False
-    _centres_for_lbfgs = False  # see _input_shift
+    _centres_for_lbfgs = False  # a linear model x W + b: L-BFGS centres and rescales X (_input_shift, _input_scale)
 
     # ---------------------------------------------------------------------------------------- checks
     def _check_params(self):
@@ -116,7 +128,8 @@ class _EpochTrainedModel(BaseEstimator):
     # --------------------------------------------------------------------------------------- targets
     def _check_classes(self, y, classes):
         """Sorted class labels (from `classes` or y); at least two, and class labels (is_class_labels)."""
-        labels = np.unique(np.asarray(y) if classes is None else np.asarray(classes))
+        labels = unique_labels(np.asarray(y) if classes is None else np.asarray(classes),
+                               "y" if classes is None else "classes")
         if not is_class_labels(labels):
             if labels.dtype.kind == "f":  # an example for the message: the first non-integral value
                 labels = labels[~(np.isfinite(labels) & (labels == np.round(labels)))]
@@ -174,6 +187,7 @@ class _EpochTrainedModel(BaseEstimator):
         X, y = self._check_data(X, y)
         if self.warm_start and self._fitted():
             check_n_features(self, X)
+            self._check_same_architecture()
             self._train(X, y, self.max_epochs, self.tol, self.early_stopping, continuing=True)
         else:
             classes = self._check_classes(y, None) if self._is_classifier else None
@@ -211,6 +225,7 @@ class _EpochTrainedModel(BaseEstimator):
         X, y = self._check_data(X, y)
         if self._fitted():
             check_n_features(self, X)
+            self._check_same_architecture()
             if classes is not None and self._is_classifier and not np.array_equal(np.unique(classes), self.classes_):
                 raise ValueError(f"`classes` {np.unique(classes).tolist()} differ from the classes "
                                  f"{self.classes_.tolist()} of the first call.")
@@ -225,6 +240,7 @@ class _EpochTrainedModel(BaseEstimator):
         self._rng = check_random_state(self.random_state)
         self.n_features_in_ = X.shape[1]
         self._setup(X, y, classes)
+        self._fitted_architecture = self._architecture()
         self._theta0 = self._initial_theta(self._rng)
         try:
             return self._train(X, y, epochs, tol, early_stopping, continuing=False)
@@ -235,8 +251,27 @@ class _EpochTrainedModel(BaseEstimator):
     def _forget(self):
         """Drop every fitted attribute (public ones end in `_`) and the private training state."""
         fitted = [name for name in vars(self) if name.endswith("_") and not name.startswith("_")]
-        for name in fitted + ["_theta", "_theta0", "_state", "_rng", "_optimizer_type", "_spec", "_not_converged"]:
+        for name in fitted + ["_theta", "_theta0", "_state", "_rng", "_optimizer_type", "_spec", "_not_converged",
+                              "_fitted_architecture"]:
             self.__dict__.pop(name, None)
+
+    def _architecture(self):
+        """The settings that fix the layout of the weights theta and the kernel's spec, name -> value: here
+        fit_intercept (the linear models); the MLPs add their layer sizes and activation."""
+        return {"fit_intercept": self.fit_intercept} if "fit_intercept" in self.get_params(deep=False) else {}
+
+    def _check_same_architecture(self):
+        """A warm start or partial_fit continues the fitted weights: refuse settings that change their layout
+        (scikit-learn likewise refuses a warm start it cannot continue, e.g. when the classes changed)."""
+        fitted = getattr(self, "_fitted_architecture", None)
+        if fitted is None:  # fitted by a version that did not record it
+            return
+        for name, value in self._architecture().items():
+            if value != fitted.get(name, value):
+                raise ValueError(
+                    f"`{name}` is {value!r} but {type(self).__name__} was fitted with {fitted[name]!r}; "
+                    "warm_start=True and partial_fit continue the fitted weights, whose layout this setting fixes. "
+                    f"Set warm_start=False (or clone the model) to fit the new `{name}` from scratch.")
 
     def _train(self, X, y, epochs, tol, early_stopping, continuing):
         Y = self._targets(y)  # (n, k)
@@ -248,7 +283,13 @@ class _EpochTrainedModel(BaseEstimator):
             all_rows = np.arange(X.shape[0], dtype=np.int64)
             curve = [float(self._kernel()(theta, X, Y, all_rows, float(self.alpha), self._spec, np.empty_like(theta)))]
         else:
-            theta, result = self._train_by(optimizer, X, y, Y, theta0, epochs, tol, early_stopping, continuing)
+            try:
+                theta, result = self._train_by(optimizer, X, y, Y, theta0, epochs, tol, early_stopping, continuing)
+            except ConvergenceError as exc:
+                hint = self._scale_hint(X, Y)
+                if not hint:
+                    raise
+                raise ConvergenceError(f"{exc} {hint}") from exc
             curve, scores, state, converged = result.loss_curve, result.validation_scores, result.state, result.converged
             # why training stopped short of its rule, for fit's ConvergenceWarning (None: converged, or no rule)
             self._not_converged = None if converged or result.stopping_rule is None else result.message
@@ -266,6 +307,9 @@ class _EpochTrainedModel(BaseEstimator):
 
     def _train_by(self, optimizer, X, y, Y, theta0, epochs, tol, early_stopping, continuing):
         """Epochs of `optimizer` from theta0; returns (theta, the TrainResult of tunelab.optimizers.train)."""
+        alpha, k = float(self.alpha), self._input_scale(X, optimizer)
+        if k is not None:  # train v = 2^k W on X / 2^k with alpha / 4^k, the same optimum (see _input_scale)
+            X, theta0, alpha = np.ldexp(X, -k), self._scale_weights(theta0, k), self._scaled_alpha(alpha, k)
         shift = self._input_shift(X, optimizer)
         if shift is not None:  # train in centred coordinates, the same optimum (see _input_shift)
             X, theta0 = X - shift, self._shift_intercept(theta0, shift, +1.0)
@@ -275,7 +319,7 @@ class _EpochTrainedModel(BaseEstimator):
             X_val, y_val = X[val_rows], y[val_rows]
             validation_score = lambda theta: self._validation_score(theta, X_val, y_val)  # noqa: E731
             X, Y = X[train_rows], Y[train_rows]  # copies; without early stopping X is used as it is
-        problem = KernelProblem(self._kernel(), X, Y, float(self.alpha), self._spec)
+        problem = KernelProblem(self._kernel(), X, Y, alpha, self._spec)
         state = None
         if continuing and getattr(self, "_optimizer_type", None) is type(optimizer) and self._state is not None:
             state = replace(self._state, buffers=self._state.buffers.copy())  # untouched if training fails
@@ -283,7 +327,7 @@ class _EpochTrainedModel(BaseEstimator):
                        n_iter_no_change=self.n_iter_no_change, random_state=self._rng,
                        validation_score=validation_score, state=state)
         theta = result.theta if shift is None else self._shift_intercept(result.theta, shift, -1.0)
-        return theta, result
+        return (theta if k is None else self._scale_weights(theta, -k)), result
 
     def _split(self, y):
         """(train rows, validation rows): a seeded split of validation_fraction, stratified for classes."""
@@ -327,6 +371,53 @@ class _EpochTrainedModel(BaseEstimator):
         shifted = theta.copy()
         shifted[d * k:] += sign * (mu @ theta[:d * k].reshape(d, k))
         return shifted
+
+    def _input_scale(self, X, optimizer):
+        """The exponent k of the scale c = 2^k of X, or None. Only linear models fitted by L-BFGS use it, and only
+        for inputs of magnitude max|x| outside [2^-20, 2^20]: x W = (x / c)(c W) and (alpha/2)|W|^2 =
+        (alpha / (2 c^2))|c W|^2, so training v = c W on X / c with alpha / c^2 reaches the same optimum
+        W = v / c while the numbers it meets are of order one. L-BFGS needs that: its first step is 1/max|g|
+        and its curvature pairs s^T y scale as c^-2, so on inputs of magnitude 1e15 its line search finds no
+        step at all. c is the power of two with c <= max|x| < 2c, raised for tiny inputs until the penalty
+        alpha / c^2 is at most 1 (tiny inputs under a penalty have tiny weights: what matters is that the
+        intercepts fit). Scaling by a power of two is exact. gtol then bounds the gradient in v, (1/c) max|g_W|."""
+        if not (self._centres_for_lbfgs and isinstance(optimizer, LBFGS)):
+            return None
+        top = max_abs(X)
+        if top == 0.0 or 1.0 / LBFGS_SCALE_RANGE <= top <= LBFGS_SCALE_RANGE:
+            return None
+        k = math.frexp(top)[1] - 1
+        if self.alpha > 0:
+            k = max(k, math.ceil(math.log2(self.alpha) / 2))  # 4^k >= alpha
+        return k
+
+    @staticmethod
+    def _scaled_alpha(alpha, k):
+        """alpha / 4^k, exactly."""
+        return math.ldexp(alpha, -2 * k)
+
+    def _scale_weights(self, theta, k):
+        """theta with its weights W multiplied by 2^k, exactly, and its intercepts b left (layout: W (d, k'), b)."""
+        d = self.n_features_in_
+        n_weights = theta.shape[0] // (d + 1) * d
+        scaled = theta.copy()
+        scaled[:n_weights] = np.ldexp(theta[:n_weights], k)
+        return scaled
+
+    def _scale_hint(self, X, Y):
+        """A sentence naming inputs (and a regressor's targets) of unusual magnitude, for a diverged fit; ''
+        when they are within ORDINARY_SCALE."""
+        low, high = ORDINARY_SCALE
+        arrays = [("inputs reach max|x|", X)] + ([] if self._is_classifier else [("targets reach max|y|", Y)])
+        unusual = []
+        for what, A in arrays:
+            top = max_abs(A)
+            if top > 0 and not low <= top <= high:
+                unusual.append(f"the {what} = {top:.3g}")
+        if not unusual:
+            return ""
+        return (f"Note that {' and '.join(unusual)}: standardise them first (e.g. StandardScaler, or a Pipeline "
+                "with it), then tune the learning rate.")
 
     # ------------------------------------------------------------- the fitted problem, read and written
     def training_problem(self, y):

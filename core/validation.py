@@ -148,6 +148,18 @@ def is_class_labels(y):
     return y.dtype.kind in "biuUSO"  # bool, signed and unsigned ints, bytes, str, object
 
 
+def unique_labels(y, name="y", **unique_kwargs):
+    """np.unique(y, **unique_kwargs) of an array of class labels; a ValueError naming `name` when the labels
+    cannot be ordered (numbers mixed with strings, or None among them), as scikit-learn refuses a "mix of
+    label input types"."""
+    try:
+        return np.unique(y, **unique_kwargs)
+    except TypeError:
+        kinds = sorted({type(value).__name__ for value in np.asarray(y, dtype=object).ravel().tolist()})
+        raise ValueError(f"`{name}` mixes labels of types {', '.join(kinds)}, which cannot be ordered; class labels "
+                         f"must be all numbers or all strings (e.g. convert them with {name}.astype(str)).") from None
+
+
 def check_is_fitted(estimator, attribute):
     """Raise NotFittedError unless `estimator` has the fitted attribute `attribute`."""
     if not hasattr(estimator, attribute):

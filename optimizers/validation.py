@@ -58,13 +58,17 @@ def check_choice(value, name, choices):
     return value
 
 
-def check_random_state(random_state):
-    """Turn None, an int seed or a Generator into a `numpy.random.Generator` (the only source of randomness)."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
+def check_random_state(random_state, name="random_state"):
+    """Turn None, an int seed (>= 0) or a Generator into a `numpy.random.Generator` (the only source of
+    randomness); `name` is the argument's name in the messages."""
+    if random_state is None or isinstance(random_state, np.random.Generator):
         return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.Generator):
-        return random_state
+    if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"`{name}` must be a non-negative int seed (or None, or a numpy.random.Generator); "
+                             f"got {random_state!r}.")
+        return np.random.default_rng(random_state)
     raise TypeError(
-        "`random_state` must be None, an int seed or a numpy.random.Generator; "
+        f"`{name}` must be None, an int seed or a numpy.random.Generator; "
         f"got {random_state!r} of type {type(random_state).__name__}."
     )

@@ -296,9 +296,8 @@ class Space:
 
     # ---- grids ----------------------------------------------------------------------------------
 
-    def grid_axes(self, n_points=10):
-        """Grid values per dimension: `n_points` per real dimension (an int, or a dict name -> int),
-        every integer, every choice."""
+    def _points_per_dimension(self, n_points):
+        """`n_points` checked, one per dimension: an int, or a dict name -> int (10 for a dimension it leaves out)."""
         if isinstance(n_points, dict):
             unknown = [name for name in n_points if name not in self._index]
             if unknown:
@@ -306,11 +305,21 @@ class Space:
             per_dim = [(n_points.get(name, 10), f"n_points[{name!r}]") for name in self.names]
         else:
             per_dim = [(n_points, "n_points")] * len(self.names)
-        return [dim.grid(int(check_scalar(n, label, numbers.Integral, low=1)))
-                for dim, (n, label) in zip(self.dims, per_dim)]
+        return [int(check_scalar(n, label, numbers.Integral, low=1)) for n, label in per_dim]
+
+    def grid_axes(self, n_points=10):
+        """Grid values per dimension: `n_points` per real dimension (an int, or a dict name -> int),
+        every integer, every choice."""
+        return [dim.grid(n) for dim, n in zip(self.dims, self._points_per_dimension(n_points))]
+
+    def grid_shape(self, n_points=10):
+        """The number of grid values per dimension, counted without listing them: n_points for a real
+        dimension (at most its levels with a step), n_values (every integer, every choice) for a discrete one."""
+        return tuple(n if dim.n_values is None else min(n, dim.n_values) if isinstance(dim, Real) else dim.n_values
+                     for dim, n in zip(self.dims, self._points_per_dimension(n_points)))
 
     def grid_size(self, n_points=10):
-        """The number of grid points (active combinations only)."""
+        """The number of grid points (active combinations only), counted without listing them."""
         return Grid(self, n_points).size
 
     def grid(self, n_points=10):
@@ -383,8 +392,8 @@ class Grid:
 
     def __init__(self, space, n_points=10):
         self.names = space.names
-        self.axes = space.grid_axes(n_points)
-        self.positions = [{repr(v): k for k, v in enumerate(axis)} for axis in self.axes]  # value -> position
+        self.shape = space.grid_shape(n_points)  # counted first: `size` never needs the axes listed
+        self._space, self._n_points, self._axes = space, n_points, None
         self.root, self.children = [], {}  # scope (j, k) -> its dimensions
         for j, condition in enumerate(space._conditions):
             if condition is None:
@@ -396,15 +405,23 @@ class Grid:
         self._block = {}
         self.size = self._scope_size(self.root)
 
+    @property
+    def axes(self):
+        """The grid values of each dimension, listed on first use."""
+        if self._axes is None:
+            self._axes = self._space.grid_axes(self._n_points)
+            self.positions = [{repr(v): k for k, v in enumerate(axis)} for axis in self._axes]  # value -> position
+        return self._axes
+
     def _scope_size(self, scope):
         return math.prod(self._block_size(j) for j in scope)
 
     def _block_size(self, j):
         if j not in self._block:
             if j in self.parents:
-                self._block[j] = sum(self._scope_size(self.children.get((j, k), [])) for k in range(len(self.axes[j])))
+                self._block[j] = sum(self._scope_size(self.children.get((j, k), [])) for k in range(self.shape[j]))
             else:
-                self._block[j] = len(self.axes[j])
+                self._block[j] = self.shape[j]
         return self._block[j]
 
     def point(self, i):
@@ -428,6 +445,11 @@ class Grid:
                     break
                 r -= size
 
+    def _position(self, j, value):
+        """Where `value` sits on axis j, or None (values are found by repr: choices may be unhashable)."""
+        self.axes  # noqa: B018  (lists the axes and their positions on first use)
+        return self.positions[j].get(repr(value))
+
     def index(self, params):
         """The grid index of params, or None if they are not a grid point."""
         return self._index(self.root, params)
@@ -436,7 +458,7 @@ class Grid:
         i = 0
         for j in scope:
             name = self.names[j]
-            k = self.positions[j].get(repr(params[name])) if name in params else None
+            k = self._position(j, params[name]) if name in params else None
             if k is None:
                 return None
             r = k

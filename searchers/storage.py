@@ -561,7 +561,8 @@ class _Transaction:
         except sqlite3.Error as exc:
             self.storage._lock.release()
             raise _translate(self.storage.path, exc) from None
-        except BaseException:
+        except BaseException:  # e.g. KeyboardInterrupt just after BEGIN: leave no transaction open
+            _rollback_if_open(getattr(self, "db", None))
             self.storage._lock.release()
             raise
         return self.db
@@ -573,8 +574,18 @@ class _Transaction:
             if exc_type is None:
                 raise _translate(self.storage.path, error) from None
         finally:
+            _rollback_if_open(self.db)  # a KeyboardInterrupt before COMMIT ran, or a failed COMMIT
             self.storage._lock.release()
         return False
+
+
+def _rollback_if_open(db):
+    """ROLLBACK when `db` (a connection or None) is inside a transaction, so its next BEGIN can start."""
+    if db is not None and db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
 
 def make_storage(storage, create=True):

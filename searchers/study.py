@@ -52,7 +52,7 @@ class SearchExhausted(RuntimeError):
 
 def _seed_int(seed):
     """An int seed for the study, drawn from the Generator `check_random_state(seed)` (so None -> fresh)."""
-    return int(check_random_state(seed).integers(0, 2**63 - 1))
+    return int(check_random_state(seed, "seed").integers(0, 2**63 - 1))
 
 
 def _describe(space_config):

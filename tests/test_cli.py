@@ -162,8 +162,8 @@ def test_bench_functions_quick_reports_regret(tmp_path):
     assert "peers are not compared" in result.stdout
 
 
-def test_an_unknown_benchmark_method_is_a_one_line_failure(tmp_path):
+def test_an_unknown_benchmark_method_is_a_usage_error(tmp_path):
     result = tunelab("bench", "functions", "--methods", "annealing", "--out", "bench", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "unknown method(s) annealing; known: random, bayes" in result.stderr
+    assert result.returncode == 2
+    assert "argument --methods: unknown method(s) annealing; known: random, bayes" in result.stderr
     assert "Traceback" not in result.stderr

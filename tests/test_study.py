@@ -316,7 +316,7 @@ class GreedySearcher(Searcher):
 @pytest.mark.parametrize("call, error, match", [
     (lambda: Study(SPACE, direction="up"), ValueError, "`direction` must be one of 'minimize', 'maximize'; got 'up'"),
     (lambda: Study(SPACE, searcher="grid"), TypeError, "`searcher` must be a Searcher"),
-    (lambda: Study(SPACE, seed="a"), TypeError, "`random_state` must be None, an int seed"),
+    (lambda: Study(SPACE, seed="a"), TypeError, "`seed` must be None, an int seed"),
     (lambda: Study(SPACE).optimize(quadratic, n_trials=-1), ValueError, "`n_trials` must be >= 0; got -1"),
     (lambda: Study(SPACE).optimize(quadratic, n_trials=2.0), TypeError, "`n_trials` must be an integer; got 2.0"),
     (lambda: Study(SPACE).optimize(quadratic, timeout=0), ValueError, "`timeout` must be > 0; got 0"),

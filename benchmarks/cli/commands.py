@@ -6,16 +6,20 @@
     tunelab bench fit|search|functions|hyper [--quick] [--compare] [--seeds K] [--functions-suite NAME] [--out DIR]
     tunelab --version
 
-Exit codes: 0 success, 2 usage error, 1 failure (one line on stderr; the traceback with --debug).
+Exit codes: 0 success, 2 usage error (a line naming the option, checked before any work: a bad value, a
+report folder that cannot be written), 1 failure (one line on stderr; the traceback with --debug), 130 Ctrl-C
+(the line "interrupted: N finished trials kept in PLACE": the study file, or the report's trials.json).
 Warnings (e.g. that a model did not converge in the epochs it was given) are printed once each, on one line.
 """
 
 import argparse
 import os
 import sys
+import tempfile
 import warnings
 
 SINGLE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command Ctrl-C ended
 
 
 def _searcher_list(text):
@@ -36,11 +40,55 @@ def _positive(text):
     return value
 
 
+def _at_least(low, what):
+    """An argparse type: an integer >= low."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {what} (an integer >= {low}); got {text}")
+        return value
+
+    return parse
+
+
+_folds = _at_least(2, "at least 2 folds")
+_seed = _at_least(0, "a non-negative seed")
+
+
+def _metric(text):
+    from tunelab.core.metrics import get_scorer_names
+
+    if text not in get_scorer_names():
+        raise argparse.ArgumentTypeError(f"unknown metric {text!r}; choose from {', '.join(get_scorer_names())}")
+    return text
+
+
 def _names(text):
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
         raise argparse.ArgumentTypeError(f"expected comma-separated names; got {text!r}")
     return names
+
+
+def _check_bench_names(args):
+    """The names given to `bench functions --functions/--methods`, checked after parsing (the modules that know
+    them load numpy, which must wait until the threads are pinned); a usage message, or None."""
+    from tunelab.benchmarks.bench_functions import PEERS, TUNELAB_METHODS
+    from tunelab.benchmarks.functions import get_function
+
+    for name in args.functions or ():
+        try:
+            get_function(name)
+        except ValueError as exc:
+            return f"argument --functions: {str(exc).replace('`name`', 'a test function')}"
+    known = list(TUNELAB_METHODS) + list(PEERS)
+    unknown = [name for name in args.methods or () if name not in known]
+    if unknown:
+        return f"argument --methods: unknown method(s) {', '.join(unknown)}; known: {', '.join(known)}"
+    return None
 
 
 def _budgets(text):
@@ -75,7 +123,7 @@ def build_parser():
     demo = commands.add_parser("demo", help="tune an MLP on the shipped digits data with every searcher")
     demo.add_argument("--quick", action="store_true", help="a smaller run (about 20 s), used by the tests")
     demo.add_argument("--budget", type=_positive, default=None, help="trials per searcher (default 30; 6 with --quick)")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=_seed, default=0)
     demo.add_argument("--searchers", type=_searcher_list, default=("grid", "random", "bayes", "evolution"),
                       help="comma-separated: grid,random,bayes,evolution")
     demo.add_argument("--jobs", type=_positive, default=1, help="trials evaluated at once (threads)")
@@ -88,10 +136,10 @@ def build_parser():
     tune.add_argument("--model", choices=("linear", "logistic", "mlp"), default="logistic")
     tune.add_argument("--searcher", choices=("grid", "random", "bayes", "evolution"), default="random")
     tune.add_argument("--trials", type=_positive, default=20)
-    tune.add_argument("--cv", type=_positive, default=5)
-    tune.add_argument("--metric", default=None, help="a scorer name such as accuracy, f1_macro, r2")
+    tune.add_argument("--cv", type=_folds, default=5)
+    tune.add_argument("--metric", type=_metric, default=None, help="a scorer name such as accuracy, f1_macro, r2")
     tune.add_argument("--storage", default=None, help="SQLite file: the study is kept there and resumed")
-    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--seed", type=_seed, default=0)
     tune.add_argument("--jobs", type=_positive, default=1)
     tune.add_argument("--out", default="tunelab-report")
     tune.add_argument("--no-progress", action="store_true")
@@ -110,7 +158,22 @@ def build_parser():
     bench.add_argument("--methods", type=_names, default=None, help="bench functions: e.g. random,bayes,optuna-gp")
     bench.add_argument("--no-timing", action="store_true", help="bench functions: skip the suggestion-time table")
     bench.add_argument("--out", default="bench-results")
+    parser.commands = {"demo": demo, "tune": tune, "bench": bench}  # for the usage errors main finds after parsing
     return parser
+
+
+def check_out_folder(folder):
+    """Make sure the report can be written to `folder` before any work: create it (with its parents) and
+    write and remove a probe file there. A ValueError says why it cannot (an existing file, no permission,
+    a parent that is a file, a read-only file system)."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"{folder!r} is an existing file, not a folder; give a folder for the report.")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(f"the report folder {folder!r} cannot be written: {exc.strerror or exc}.") from None
 
 
 def _run(args):
@@ -173,21 +236,38 @@ class _WarningLines:
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "bench":  # single-threaded comparisons; only effective before numpy is imported
         for name in SINGLE_THREAD:
             os.environ.setdefault(name, "1")
+        problem = _check_bench_names(args)
+        if problem:
+            parser.commands["bench"].error(problem)  # exits 2
+    try:
+        check_out_folder(args.out)  # before any work: a report that cannot be written fails now, not at the end
+    except ValueError as exc:
+        parser.commands[args.command].error(f"argument --out: {exc}")  # exits 2
+    return _run_reporting_failures(args)
+
+
+def _run_reporting_failures(args):
+    """Run the command; a failure is one line on stderr and exit code 1, Ctrl-C exit code 130."""
+    from tunelab.benchmarks.cli.tuning import Interrupted
+
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _WarningLines()
             _run(args)
+    except Interrupted as stop:  # finished trials kept: say where
+        print(f"tunelab: {stop}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print("tunelab: interrupted", file=sys.stderr)
-        return 1
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if args.debug:
             raise
         print(f"tunelab: error: {exc}", file=sys.stderr)
         return 1
     return 0
-

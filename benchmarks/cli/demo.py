@@ -3,14 +3,15 @@
 An MLPClassifier's weights are fitted by mini-batch momentum (parameter tuning) inside every trial, while
 each searcher tunes its learning rate, L2 strength, hidden width, batch size and momentum by 3-fold
 cross-validation (hyperparameter tuning) at the same budget. The leaderboard compares them on a held-out
-test split, and a report folder keeps every trial.
+test split, and a report folder keeps every trial. Ctrl-C stops the demo with a report of the trials that
+finished, marked as interrupted.
 """
 
 import os
 
 from tunelab.benchmarks._harness import markdown_table
 from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, best_so_far, text_plot, write_report
-from tunelab.benchmarks.cli.tuning import model_and_space, run_search
+from tunelab.benchmarks.cli.tuning import Interrupted, SearchInterrupted, finished_trials, model_and_space, run_search
 from tunelab.core import StandardScaler, load_digits, train_test_split
 from tunelab.searchers import TrialState
 
@@ -26,10 +27,23 @@ def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution
     estimator, space = model_and_space("mlp", True, max_epochs=8 if quick else 30, random_state=seed)
     print_fn(f"tunelab demo: MLPClassifier on digits ({X_train.shape[0]} train / {X_test.shape[0]} test rows, "
              f"{X.shape[1]} features, 10 classes), 3-fold CV accuracy, {budget} trials per searcher, seed {seed}")
+    header = [f"Data: digits, {X_train.shape[0]} train / {X_test.shape[0]} test rows. Model: MLPClassifier, "
+              f"mini-batch momentum. Budget: {budget} trials per searcher, 3-fold CV accuracy, seed {seed}."]
+    command = "tunelab demo" + (" --quick" if quick else "") + f" --budget {budget} --seed {seed}"
+    if tuple(searchers) != ("grid", "random", "bayes", "evolution"):
+        command += " --searchers " + ",".join(searchers)
+    data = {"X": X_train, "y": y_train, "X_test": X_test, "y_test": y_test}
     rows, studies, searches = [], {}, {}
     for name in searchers:
-        row, search = run_search(name, estimator, space, X_train, y_train, X_test, y_test, budget=budget, cv=3,
-                                 scoring="accuracy", seed=seed, n_jobs=n_jobs, progress=progress)
+        try:
+            row, search = run_search(name, estimator, space, X_train, y_train, X_test, y_test, budget=budget, cv=3,
+                                     scoring="accuracy", seed=seed, n_jobs=n_jobs, progress=progress)
+        except SearchInterrupted as stop:  # keep what finished, in a report that says it is partial
+            studies[name] = stop.study
+            rows += [] if stop.row is None else [stop.row]
+            paths = write_report(out, "tunelab demo (interrupted)", rows, studies, maximize=True,
+                                 header_lines=[stop.note()] + header, command=command)
+            raise Interrupted(sum(finished_trials(s) for s in studies.values()), paths["trials"]) from None
         rows.append(row)
         studies[name], searches[name] = search.study_, search
         size = search.study_.searcher.size()
@@ -43,13 +57,8 @@ def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution
               for name, s in studies.items()}
     print_fn("")
     print_fn(text_plot(curves, title="best 3-fold CV accuracy so far, by trial"))
-    header = [f"Data: digits, {X_train.shape[0]} train / {X_test.shape[0]} test rows. Model: MLPClassifier, "
-              f"mini-batch momentum. Budget: {budget} trials per searcher, 3-fold CV accuracy, seed {seed}."]
-    command = "tunelab demo" + (" --quick" if quick else "") + f" --budget {budget} --seed {seed}"
-    if tuple(searchers) != ("grid", "random", "bayes", "evolution"):
-        command += " --searchers " + ",".join(searchers)
     paths = write_report(out, "tunelab demo", rows, studies, maximize=True, header_lines=header, command=command,
-                         searches=searches, data={"X": X_train, "y": y_train, "X_test": X_test, "y_test": y_test})
+                         searches=searches, data=data)
     print_fn("")
     print_fn(f"report written to {os.path.abspath(paths['report'])}")
     print_fn(f"open {os.path.abspath(paths['html'])} in a browser for the plots")

@@ -115,7 +115,7 @@ def write_report(folder, title, leaderboard, studies, maximize, header_lines=(),
             handle.write(f"{line}\n\n")
         if command:
             handle.write(f"Command: `{command}`\n\n")
-        handle.write(markdown_table(leaderboard, columns))
+        handle.write(markdown_table(leaderboard, columns) if leaderboard else "No trial completed.")
         handle.write("\n\n## Best score so far\n\n" + plot_markdown + "\n")
         handle.write("\nPlots of every trial, the hyperparameters' importance and the best model: report.html\n")
     paths["html"] = html_report(searches or studies, os.path.join(folder, "report.html"), title=title,

@@ -64,15 +64,61 @@ def open_stored_study(storage, name, space, *, budget, seed, context):
         return len(study)
 
 
+class SearchInterrupted(Exception):
+    """Ctrl-C ended a search early: its `study` (finished trials kept) and leaderboard `row` (None when no
+    trial completed)."""
+
+    def __init__(self, name, study, row):
+        super().__init__(f"the {name} search was interrupted")
+        self.name, self.study, self.row = name, study, row
+
+    def note(self):
+        """A line for a report: the search stopped short of its budget."""
+        return (f"**Interrupted** (Ctrl-C): the {self.name} search stopped after {finished_trials(self.study)} "
+                "finished trials, short of its budget; the scores below are those of the trials that finished.")
+
+
+class Interrupted(Exception):
+    """Ctrl-C ended a command: `finished` trials are kept in `where` (a study file or a report's trials.json)."""
+
+    def __init__(self, finished, where):
+        super().__init__(f"interrupted: {finished} finished trials kept in {where}")
+        self.finished, self.where = finished, where
+
+
+def finished_trials(study):
+    """The trials of `study` that ran to their end (complete, failed or pruned; not lost to an interrupt)."""
+    return sum(t.state is not TrialState.RUNNING and not t.lost for t in study.trials)
+
+
+def _interrupted(search):
+    study = getattr(search, "study_", None)
+    return study is not None and study.stop_reason == "interrupted"
+
+
 def run_search(name, estimator, space, X_train, y_train, X_test, y_test, *, budget, cv, scoring, seed, n_jobs,
                progress, storage=None):
-    """One SearchCV run; returns (leaderboard row, fitted SearchCV)."""
+    """One SearchCV run; returns (leaderboard row, fitted SearchCV). A search that Ctrl-C ended raises
+    SearchInterrupted, with the row of the trials that finished (None if none completed)."""
     searcher = make_searcher(name, budget, len(space))
     started = time.perf_counter()
     search = SearchCV(estimator, space, searcher=searcher, n_trials=budget, cv=cv, scoring=scoring, n_jobs=n_jobs,
                       random_state=seed, progress=progress, storage=storage)
-    search.fit(X_train, y_train)
-    seconds = time.perf_counter() - started
+    try:
+        search.fit(X_train, y_train)
+    except Exception:
+        if _interrupted(search):  # e.g. "all trials failed" when the interrupt came before any finished
+            raise SearchInterrupted(name, search.study_, None) from None
+        raise
+    row = _leaderboard_row(name, estimator, search, X_test, y_test, np.unique(y_train), time.perf_counter() - started)
+    if _interrupted(search):
+        raise SearchInterrupted(name, search.study_, row)
+    return row, search
+
+
+def _leaderboard_row(name, estimator, search, X_test, y_test, classes, seconds):
+    """The leaderboard row of a fitted search: best CV score, test score (and precision, recall, F1 for a
+    classifier, binary on classes[1] or macro-averaged), trials, failures, seconds, best params."""
     trials = search.study_.trials
     failed = sum(t.state is not TrialState.COMPLETE for t in trials)
     row = {"searcher": name, "best_cv": float(search.best_score_), "test_score": float(search.score(X_test, y_test)),
@@ -80,12 +126,12 @@ def run_search(name, estimator, space, X_train, y_train, X_test, y_test, *, budg
            "best_params": _show_params(search.best_params_)}
     if is_classifier(estimator):
         predicted = search.predict(X_test)
-        average = "binary" if len(np.unique(y_train)) == 2 else "macro"
-        pos = {"pos_label": np.unique(y_train)[1]} if average == "binary" else {}
+        average = "binary" if len(classes) == 2 else "macro"
+        pos = {"pos_label": classes[1]} if average == "binary" else {}
         row["precision"] = float(precision_score(y_test, predicted, average=average, **pos))
         row["recall"] = float(recall_score(y_test, predicted, average=average, **pos))
         row["f1"] = float(f1_score(y_test, predicted, average=average, **pos))
-    return row, search
+    return row
 
 
 def _show_params(params):

@@ -15,7 +15,7 @@ class GridSearch(Searcher):
     Each `ask` returns the first grid points that no trial holds yet (running, finished or failed;
     trials lost when a process died are proposed again), so the set of trials does not depend on how
     many are asked at once, and several processes sharing one storage split the grid between them.
-    A grid larger than `max_grid_size` is refused at setup.
+    A grid larger than `max_grid_size` is refused at setup, before any axis is listed.
 
     Conditional spaces: only the active combinations are enumerated (`tunelab.searchers.space.Grid`): a
     choice's sub-space is crossed with the other dimensions only under that choice, so the grid of
@@ -33,10 +33,10 @@ class GridSearch(Searcher):
         if space.define_by_run:
             raise ValueError("GridSearch enumerates a declared space, and this study defines its space by run: "
                              "declare the space (a dict of dimensions), or use RandomSearch.")
-        self._grid = Grid(space, self.n_points)  # values are found on their axis by repr (choices may be unhashable)
+        self._grid = Grid(space, self.n_points)  # sized by counting: a grid too large is never listed
         self._size = self._grid.size
         if self._size > self.max_grid_size:
-            shape = " x ".join(str(len(axis)) for axis in self._grid.axes)
+            shape = " x ".join(f"{r:,}" for r in self._grid.shape)
             what = f"{shape}" if not space.is_conditional else f"axes {shape}, active combinations only"
             raise ValueError(
                 f"the grid has {self._size:,} points ({what}), more than `max_grid_size`={self.max_grid_size:,}. "
