@@ -8,6 +8,7 @@ from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.bayes import BayesSearch
 from tunelab.searchers.evolutionary import CMAES, EvolutionSearch
 from tunelab.searchers.gradient import HypergradientCV, HypergradientSearch
+from tunelab.searchers.pareto import crowding_distance, hypervolume, is_pareto_efficient, non_dominated_sort
 from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.search_cv import SearchCV
@@ -25,4 +26,5 @@ __all__ = [
     "HypergradientSearch", "HypergradientCV",
     "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
     "SearchCV", "StorageError",
+    "hypervolume", "non_dominated_sort", "crowding_distance", "is_pareto_efficient",
 ]
