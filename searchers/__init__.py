@@ -6,7 +6,7 @@
 
 from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.bayes import BayesSearch
-from tunelab.searchers.evolutionary import CMAES, EvolutionSearch
+from tunelab.searchers.evolutionary import CMAES, EvolutionSearch, NSGA2Search
 from tunelab.searchers.gradient import HypergradientCV, HypergradientSearch
 from tunelab.searchers.pareto import crowding_distance, hypervolume, is_pareto_efficient, non_dominated_sort
 from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
@@ -22,7 +22,7 @@ __all__ = [
     "Study", "minimize", "maximize", "SearchExhausted",
     "Trial", "TrialState", "TrialPruned",
     "Searcher", "History",
-    "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch", "CMAES",
+    "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch", "CMAES", "NSGA2Search",
     "HypergradientSearch", "HypergradientCV",
     "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
     "SearchCV", "StorageError",
