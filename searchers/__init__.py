@@ -5,7 +5,7 @@
 """
 
 from tunelab.searchers.base import History, Searcher
-from tunelab.searchers.bayes import BayesSearch
+from tunelab.searchers.bayes import BayesSearch, ParEGOSearch
 from tunelab.searchers.evolutionary import CMAES, EvolutionSearch, NSGA2Search
 from tunelab.searchers.gradient import HypergradientCV, HypergradientSearch
 from tunelab.searchers.pareto import crowding_distance, hypervolume, is_pareto_efficient, non_dominated_sort
@@ -22,7 +22,7 @@ __all__ = [
     "Study", "minimize", "maximize", "SearchExhausted",
     "Trial", "TrialState", "TrialPruned",
     "Searcher", "History",
-    "GridSearch", "RandomSearch", "BayesSearch", "EvolutionSearch", "CMAES", "NSGA2Search",
+    "GridSearch", "RandomSearch", "BayesSearch", "ParEGOSearch", "EvolutionSearch", "CMAES", "NSGA2Search",
     "HypergradientSearch", "HypergradientCV",
     "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
     "SearchCV", "StorageError",

@@ -17,7 +17,7 @@ import inspect
 import json
 
 from tunelab.searchers.base import Searcher
-from tunelab.searchers.bayes import BayesSearch
+from tunelab.searchers.bayes import BayesSearch, ParEGOSearch
 from tunelab.searchers.evolutionary import CMAES, EvolutionSearch, NSGA2Search
 from tunelab.searchers.gradient import HypergradientSearch
 from tunelab.searchers.sampling import GridSearch, RandomSearch
@@ -155,6 +155,9 @@ register_searcher(CMAES, {
 register_searcher(NSGA2Search, {
     "population_size": "integer", "crossover_prob": "number", "mutation_prob": ("number", "null"),
     "eta_crossover": "number", "eta_mutation": "number", "n_generations": ("integer", "null")})
+register_searcher(ParEGOSearch, {
+    "n_initial": "integer", "s": ("integer", "null"), "rho": "number", "acquisition": "string", "kernel": "string",
+    "n_candidates": "integer"})
 register_searcher(HypergradientSearch, {
     "method": "string", "init": ("object", "null"), "step": "number", "lr": "number", "xtol": "number",
     "ftol": "number"},
