@@ -76,10 +76,11 @@ def crowding_distance(points):
         order = np.argsort(F[:, k], kind="stable")
         f = F[order, k]
         distance[order[0]] = distance[order[-1]] = np.inf
-        span = f[-1] - f[0]
-        if not np.isfinite(span) or span <= 0:
+        if not np.isfinite(f[[0, -1]]).all() or f[-1] <= f[0]:
             continue
-        inner = (f[2:] - f[:-2]) / span  # (n - 2,)
+        span = f[-1] - f[0]
+        with np.errstate(invalid="ignore"):  # inf - inf among failed points: NaN, then 0 below
+            inner = (f[2:] - f[:-2]) / span  # (n - 2,)
         distance[order[1:-1]] += np.where(np.isfinite(inner), inner, 0.0)
     return distance
 
