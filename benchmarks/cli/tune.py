@@ -7,8 +7,11 @@ import os
 import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table
+from tunelab.benchmarks.cli.pareto_report import (
+    MULTI_OBJECTIVE_SEARCHERS, front_rows, front_summary, multi_objective_search, parse_objectives,
+    write_pareto_report)
 from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, write_report
-from tunelab.benchmarks.cli.tuning import model_and_space, open_stored_study, run_search
+from tunelab.benchmarks.cli.tuning import make_searcher, model_and_space, open_stored_study, run_search
 from tunelab.core import StandardScaler, is_class_labels, train_test_split
 
 
@@ -66,7 +69,7 @@ def file_sha256(path):
 
 
 def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5, metric=None, storage=None, seed=0,
-             out="tunelab-report", max_epochs=50, n_jobs=1, progress=True, print_fn=print):
+             out="tunelab-report", max_epochs=50, n_jobs=1, progress=True, print_fn=print, objectives=None):
     X, y, _ = read_csv(path, target)
     classification = is_class_target(y, model)
     if classification:
@@ -76,7 +79,7 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
     estimator, space = model_and_space(model, classification, max_epochs, seed)
     scoring = metric or ("accuracy" if classification else "r2")
     stratify = y if classification and min(np.unique(y, return_counts=True)[1]) >= 2 else None
-    if storage is not None:  # the study's values depend on these: a stored study continues only with the same
+    if storage is not None and not objectives:  # the study's values depend on these: a stored study continues only with the same
         context = {"data file sha256": file_sha256(path), "--target": target, "--model": model, "--metric": scoring,
                    "--cv": cv, "--seed": seed}
         earlier = open_stored_study(storage, searcher, space, budget=trials, seed=seed, context=context)
@@ -85,6 +88,10 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=stratify, random_state=seed)
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if objectives:
+        return _tune_objectives(path, target, estimator, space, searcher, objectives, X_train, y_train, trials=trials,
+                                cv=cv, seed=seed, n_jobs=n_jobs, progress=progress, storage=storage, out=out,
+                                print_fn=print_fn)
     row, search = run_search(searcher, estimator, space, X_train, y_train, X_test, y_test, budget=trials, cv=cv,
                              scoring=scoring, seed=seed, n_jobs=n_jobs, progress=progress, storage=storage)
     print_fn(markdown_table([row], LEADERBOARD_COLUMNS))
@@ -94,3 +101,22 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
                          maximize=True, header_lines=header)
     print_fn(f"report written to {os.path.abspath(paths['report'])}")
     return row, paths
+
+
+def _tune_objectives(path, target, estimator, space, searcher, objectives, X, y, *, trials, cv, seed, n_jobs,
+                     progress, storage, out, print_fn):
+    """`--objectives`: one SearchCV over several objectives; prints the Pareto front and writes the report."""
+    names = parse_objectives(objectives)
+    if searcher in MULTI_OBJECTIVE_SEARCHERS:
+        chosen = MULTI_OBJECTIVE_SEARCHERS[searcher](trials)
+    else:
+        chosen = make_searcher(searcher, trials, len(space))
+    search = multi_objective_search(estimator, space, chosen, names, X, y, budget=trials, cv=cv, seed=seed,
+                                    n_jobs=n_jobs, progress=progress, storage=storage)
+    print_fn(front_summary(search))
+    header = [f"Data: {path}, target {target!r}, {X.shape[0]} train rows. Model: {type(estimator).__name__}. "
+              f"Searcher: {searcher}. {cv}-fold CV."]
+    paths = write_pareto_report(out, f"tunelab tune {os.path.basename(path)} --objectives {','.join(names)}",
+                                header, search)
+    print_fn(f"report written to {os.path.abspath(paths['report'])}")
+    return front_rows(search), paths
