@@ -170,9 +170,6 @@ class SearchCV(BaseEstimator):
         scoring dict: the name of the objective whose best trial of the Pareto front is refitted, or a
         callable refit(cv_results_) -> row index (scikit-learn's), e.g. picking from
         cv_results_["pareto_front"]; True is not enough there.
-    directions : list, dict or None, default=None
-        With a scoring dict: "maximize" or "minimize" per entry (a list in the dict's order, or a dict by
-        name); None maximises the scores and minimises "fit_time" and "n_weights".
     n_jobs : int, default=1
         Trials evaluated at once (-1: one per CPU); see `Study.optimize`.
     backend : {"threads", "processes"}, default="threads"
@@ -199,6 +196,9 @@ class SearchCV(BaseEstimator):
         np.nan: a trial whose fit or scoring raises (e.g. tunelab's ConvergenceError for a diverging learning
         rate) is recorded as failed, with NaN scores and its error in `cv_results_["error"]`, and the search
         goes on; "raise": the first such error is raised, as it came.
+    directions : list, dict or None, default=None
+        With a scoring dict: "maximize" or "minimize" per entry (a list in the dict's order, or a dict by
+        name); None maximises the scores and minimises "fit_time" and "n_weights".
 
     Attributes
     ----------
@@ -209,7 +209,8 @@ class SearchCV(BaseEstimator):
         split<k>_test_<name>, mean_test_<name>, std_test_<name> and rank_test_<name> per objective instead
         of the *_test_score entries, and pareto_front (bool).
     pareto_front_ : list of int
-        With a scoring dict: the rows of the Pareto front (non-dominated complete trials), ascending.
+        The rows of the Pareto front, ascending: with a scoring dict the non-dominated complete trials,
+        with one score the trials that share the best score.
     best_index_ : int
         The number (row of cv_results_) of the best trial.
     best_params_ : dict
@@ -341,6 +342,7 @@ class SearchCV(BaseEstimator):
             self._pick_from_front(study.trials)
         else:
             best = study.best_trial
+            self.pareto_front_ = [t.number for t in study.best_trials]
             self.best_index_ = best.number
             self.best_params_ = dict(best.params)
             self.best_score_ = best.value
