@@ -257,7 +257,7 @@ def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True,
 
 MO_FUNCTIONS, MO_BUDGETS = ["zdt1", "zdt2", "dtlz2"], [100, 300]
 MO_METHODS = ["random", "nsga2", "parego", "optuna-nsga2", "optuna-motpe"]
-MO_BUDGET_LIMIT = {"parego": 100}  # a GP refitted for every trial: 300 trials take minutes per run
+MO_BUDGET_LIMIT = {"parego": 100}  # the suite's default: a GP refitted for every trial, 300 take minutes a run
 
 
 def _mo_tunelab(method, function, budget, seed):
@@ -285,7 +285,7 @@ def _mo_optuna(method, function, budget, seed):
     return [t.values for t in study.trials if t.values is not None]
 
 
-def hypervolume_table(functions, budgets, methods, seeds, compare=True):
+def hypervolume_table(functions, budgets, methods, seeds, compare=True, limits=None):
     """Median (and quartiles) over seeds of the hypervolume of the first b trials, per function, method and
     budget b; seconds per trial of the longest run. The seeds of a function are run method by method in turn
     (interleaved), so a slow spell of the machine falls on every method alike."""
@@ -306,7 +306,7 @@ def hypervolume_table(functions, budgets, methods, seeds, compare=True):
         for seed in range(seeds):
             for method in runnable:
                 run = _mo_optuna if method.startswith("optuna") else _mo_tunelab
-                top = min(max(budgets), MO_BUDGET_LIMIT.get(method, max(budgets)))
+                top = min(max(budgets), (limits or {}).get(method, max(budgets)))
                 started = time.perf_counter()
                 values = np.asarray(run(method, function, top, seed), dtype=float)
                 seconds[method] += (time.perf_counter() - started) / top
@@ -325,15 +325,16 @@ def hypervolume_table(functions, budgets, methods, seeds, compare=True):
 def run_multiobjective(quick=False, seeds=10, out="bench-results", compare=True, functions=None, budgets=None,
                        methods=None):
     """The multi-objective suite: hypervolume at 100 and 300 trials (reference points of functions.py)."""
+    limits = MO_BUDGET_LIMIT if budgets is None else {}  # budgets given: every method runs them all
     functions, budgets, methods = functions or MO_FUNCTIONS, budgets or MO_BUDGETS, methods or MO_METHODS
     if quick:
         functions, budgets, seeds = functions[:1], [min(budgets)], min(seeds, 3)
     unknown = [m for m in methods if m not in MO_METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(MO_METHODS)}.")
-    rows, skipped = hypervolume_table(functions, budgets, methods, seeds, compare)
+    rows, skipped = hypervolume_table(functions, budgets, methods, seeds, compare, limits)
     notes = [f"{method} skipped: {reason}" for method, reason in skipped.items()]
-    notes += [f"{m} runs {b} trials at most" for m, b in MO_BUDGET_LIMIT.items() if m in methods]
+    notes += [f"{m} runs {b} trials at most (give --budgets to run more)" for m, b in limits.items() if m in methods]
     print(markdown_table(rows, ["function", "method", "evals", "median_hv", "q1", "q3", "ms_per_trial"]))
     for note in notes:
         print(f"note: {note}")
