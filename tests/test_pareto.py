@@ -167,3 +167,17 @@ def test_a_stored_study_keeps_its_directions(tmp_path):
         Study(SPACE, directions=["maximize", "maximize"], storage=path)
     again = Study(SPACE, directions=["minimize", "maximize"], storage=path)
     assert [t.objective_values for t in again.trials] == [[t.params["x"], t.params["y"]] for t in again.trials]
+
+
+def test_the_progress_bar_shows_the_front_size():
+    import io
+
+    from tunelab.searchers.parallel import _best_so_far
+    from tunelab.searchers.progress import ProgressBar
+
+    assert "front 2" in ProgressBar(total=5, stream=io.StringIO()).line(3, None, 1.0, front=2)
+    study = Study(SPACE, directions=["minimize", "minimize"], seed=0)
+    best = {}
+    for values in [(1.0, 3.0), (2.0, 2.0), (3.0, 3.0), (0.5, 4.0)]:
+        best = _best_so_far(study, study.tell(study.ask(), values), best, shown=True)
+    assert best["front"] == 3  # (3, 3) is dominated by (2, 2)
