@@ -40,8 +40,9 @@ class _Replay:
 
     __slots__ = ("sign", "signs", "members", "state", "n_generations", "current")
 
-    def __init__(self, sign, state):
+    def __init__(self, sign, state, signs=None):
         self.sign, self.members, self.state, self.n_generations, self.current = sign, [], state, 0, None
+        self.signs = [sign] if signs is None else list(signs)  # one per objective
 
 
 def ran_proposal(trial, params):
@@ -109,8 +110,7 @@ class GenerationalSearcher(Searcher):
         if self.space is None:
             raise RuntimeError(f"{type(self).__name__}.setup(space, seed) must be called before ask.")
         if not self._extends_cache(history):
-            self._replay_cache = _Replay(history.sign, self._initial_state())
-            self._replay_cache.signs = history.signs.tolist()
+            self._replay_cache = _Replay(history.sign, self._initial_state(), history.signs.tolist())
         cache = self._replay_cache
         trials = history.trials
         while True:
