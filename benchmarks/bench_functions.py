@@ -1,8 +1,10 @@
 """Searchers on standard test functions: simple regret (best found - known minimum) over seeds and budgets,
 and the time a searcher takes to suggest one point.
 
-    python -m tunelab.benchmarks bench functions [--functions-suite bayes|evolution|evolution-peers|tpe] [--quick]
-                                                 [--seeds K] [--out DIR]
+    python -m tunelab.benchmarks bench functions [--functions-suite bayes|evolution|evolution-peers|tpe|multiobjective]
+                                                 [--quick] [--seeds K] [--out DIR]
+
+The multiobjective suite reports the hypervolume of ZDT1, ZDT2 and DTLZ2 (run_multiobjective).
 
 tunelab's searchers run through `tunelab.searchers.minimize`; the peers (Optuna's TPE, GP and CMA-ES
 samplers, Hyperopt's TPE, scikit-optimize's gp_minimize, pycma) run on the same functions and budgets when
@@ -305,6 +307,8 @@ def _suggestion_timers(compare):
 def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True, functions=None, budgets=None,
         methods=None, timing=True):
     """Run a suite; `functions`, `budgets` and `methods` (lists) replace the suite's own when given."""
+    if suite == "multiobjective":
+        return run_multiobjective(quick, seeds, out, compare, functions, budgets, methods)
     suite_functions, suite_budgets, suite_methods = SUITES[suite]
     if quick:
         suite_functions, suite_budgets = QUICK[suite]
@@ -334,3 +338,92 @@ def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True,
     for note in notes:
         print(f"note: {note}")
     return save_json(os.path.join(out, f"functions-{suite}.json"), f"functions-{suite}", results, notes)
+
+
+# ---- several objectives: hypervolume on ZDT1, ZDT2 and DTLZ2 ----------------------------------------------
+
+MO_FUNCTIONS, MO_BUDGETS = ["zdt1", "zdt2", "dtlz2"], [100, 300]
+MO_METHODS = ["random", "nsga2", "parego", "optuna-nsga2", "optuna-motpe"]
+MO_BUDGET_LIMIT = {"parego": 100}  # the suite's default: a GP refitted for every trial, 300 take minutes a run
+
+
+def _mo_tunelab(method, function, budget, seed):
+    from tunelab.searchers import NSGA2Search, ParEGOSearch
+
+    searcher = {"random": RandomSearch, "nsga2": NSGA2Search, "parego": ParEGOSearch}[method]()
+    study = Study(function.space(), searcher, directions=["minimize"] * function.n_objectives, seed=seed)
+    study.optimize(function.objective(), n_trials=budget, progress=False)
+    return [t.objective_values for t in study.trials if t.objective_values is not None]
+
+
+def _mo_optuna(method, function, budget, seed):
+    optuna = peer("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = (optuna.samplers.NSGAIISampler(population_size=50, seed=seed) if method == "optuna-nsga2"
+               else optuna.samplers.TPESampler(seed=seed))
+    study = optuna.create_study(directions=["minimize"] * function.n_objectives, sampler=sampler)
+
+    def objective(trial):
+        return function([trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(function.dim)])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(objective, n_trials=budget)
+    return [t.values for t in study.trials if t.values is not None]
+
+
+def hypervolume_table(functions, budgets, methods, seeds, compare=True, limits=None):
+    """Median (and quartiles) over seeds of the hypervolume of the first b trials, per function, method and
+    budget b; seconds per trial of the longest run. The seeds of a function are run method by method in turn
+    (interleaved), so a slow spell of the machine falls on every method alike."""
+    from tunelab.benchmarks.functions import get_multiobjective_function
+    from tunelab.searchers import hypervolume
+
+    rows, skipped = [], {}
+    for name in functions:
+        function = get_multiobjective_function(name)
+        runnable = []
+        for method in methods:
+            if method.startswith("optuna") and (not compare or peer("optuna") is None):
+                skipped[method] = "--compare not given" if not compare else "optuna not installed"
+            else:
+                runnable.append(method)
+        hv = {(m, b): [] for m in runnable for b in budgets}
+        seconds = {m: 0.0 for m in runnable}
+        for seed in range(seeds):
+            for method in runnable:
+                run = _mo_optuna if method.startswith("optuna") else _mo_tunelab
+                top = min(max(budgets), (limits or {}).get(method, max(budgets)))
+                started = time.perf_counter()
+                values = np.asarray(run(method, function, top, seed), dtype=float)
+                seconds[method] += (time.perf_counter() - started) / top
+                for b in budgets:
+                    if b <= top:
+                        hv[method, b].append(hypervolume(values[:b], function.reference))
+        for method in runnable:
+            for b in budgets:
+                if hv[method, b]:
+                    q1, median, q3 = np.percentile(hv[method, b], [25, 50, 75])
+                    rows.append({"function": name, "method": method, "evals": b, "median_hv": float(median),
+                                 "q1": float(q1), "q3": float(q3), "ms_per_trial": 1000 * seconds[method] / seeds})
+    return rows, skipped
+
+
+def run_multiobjective(quick=False, seeds=10, out="bench-results", compare=True, functions=None, budgets=None,
+                       methods=None):
+    """The multi-objective suite: hypervolume at 100 and 300 trials (reference points of functions.py)."""
+    limits = MO_BUDGET_LIMIT if budgets is None else {}  # budgets given: every method runs them all
+    functions, budgets, methods = functions or MO_FUNCTIONS, budgets or MO_BUDGETS, methods or MO_METHODS
+    if quick:
+        functions, budgets, seeds = functions[:1], [min(budgets)], min(seeds, 3)
+    unknown = [m for m in methods if m not in MO_METHODS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; known: {', '.join(MO_METHODS)}.")
+    rows, skipped = hypervolume_table(functions, budgets, methods, seeds, compare, limits)
+    notes = [f"{method} skipped: {reason}" for method, reason in skipped.items()]
+    notes += [f"{m} runs {b} trials at most (give --budgets to run more)" for m, b in limits.items() if m in methods]
+    print(markdown_table(rows, ["function", "method", "evals", "median_hv", "q1", "q3", "ms_per_trial"]))
+    for note in notes:
+        print(f"note: {note}")
+    return save_json(os.path.join(out, "functions-multiobjective.json"), "functions-multiobjective",
+                     {"hypervolume": rows, "seeds": seeds}, notes)

@@ -123,3 +123,69 @@ def get_function(name):
         return families[stem](int(digits))
     known = ", ".join(list(fixed) + [f"{f}<dim>" for f in families])
     raise ValueError(f"`name` must be one of {known}; got {name!r}.")
+
+
+# ---- several objectives ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MultiObjectiveFunction:
+    """Objectives to minimise over [0, 1]^dim, with the reference point of the hypervolume reported for
+    them; `__call__` gives the loss vector (n_objectives,) of one point."""
+    name: str
+    dim: int
+    n_objectives: int
+    reference: tuple
+    f: object
+
+    def __call__(self, x):
+        return tuple(float(v) for v in self.f(np.asarray(x, dtype=np.float64)))
+
+    def space(self):
+        from tunelab.searchers import Real, Space
+
+        return Space({f"x{i}": Real(0.0, 1.0) for i in range(self.dim)})
+
+    def objective(self):
+        return lambda params: self([params[f"x{i}"] for i in range(self.dim)])
+
+
+def _zdt(x, h):
+    """ZDT (Zitzler, Deb & Thiele 2000): f1 = x1, g = 1 + 9 mean(x2..xd), f2 = g h(f1 / g)."""
+    g = 1.0 + 9.0 * x[1:].mean()
+    return x[0], g * h(x[0] / g)
+
+
+def _zdt1(x):
+    return _zdt(x, lambda r: 1.0 - np.sqrt(r))
+
+
+def _zdt2(x):
+    return _zdt(x, lambda r: 1.0 - r ** 2)
+
+
+def _dtlz2(x, m=3):
+    """DTLZ2 (Deb, Thiele, Laumanns & Zitzler 2002): g = sum_{i >= m} (x_i - 1/2)^2, f on the sphere of
+    radius 1 + g: f_1 = (1+g) prod cos(x_i pi/2), ..., f_m = (1+g) sin(x_1 pi/2)."""
+    g = float(np.sum((x[m - 1:] - 0.5) ** 2))
+    angles = x[:m - 1] * np.pi / 2
+    f = []
+    for k in range(m):
+        value = (1.0 + g) * np.prod(np.cos(angles[:m - 1 - k]))
+        if k > 0:
+            value *= np.sin(angles[m - 1 - k])
+        f.append(value)
+    return f
+
+
+MULTIOBJECTIVE = {
+    "zdt1": MultiObjectiveFunction("zdt1", 5, 2, (1.1, 5.0), _zdt1),
+    "zdt2": MultiObjectiveFunction("zdt2", 5, 2, (1.1, 5.0), _zdt2),
+    "dtlz2": MultiObjectiveFunction("dtlz2", 7, 3, (2.0, 2.0, 2.0), _dtlz2),
+}
+
+
+def get_multiobjective_function(name):
+    """ZDT1, ZDT2 (d=5) or DTLZ2 (d=7, three objectives) by name."""
+    if name not in MULTIOBJECTIVE:
+        raise ValueError(f"`name` must be one of {', '.join(MULTIOBJECTIVE)}; got {name!r}.")
+    return MULTIOBJECTIVE[name]

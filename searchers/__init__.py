@@ -5,10 +5,11 @@
 """
 
 from tunelab.searchers.base import History, Searcher
-from tunelab.searchers.bayes import BayesSearch
-from tunelab.searchers.evolutionary import CMAES, EvolutionSearch
+from tunelab.searchers.bayes import BayesSearch, ParEGOSearch
+from tunelab.searchers.evolutionary import CMAES, EvolutionSearch, NSGA2Search
 from tunelab.searchers.gradient import HypergradientCV, HypergradientSearch
 from tunelab.searchers.importance import importance
+from tunelab.searchers.pareto import crowding_distance, hypervolume, is_pareto_efficient, non_dominated_sort
 from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.search_cv import SearchCV
@@ -24,9 +25,10 @@ __all__ = [
     "Study", "minimize", "maximize", "SearchExhausted",
     "Trial", "TrialState", "TrialPruned",
     "Searcher", "History",
-    "GridSearch", "RandomSearch", "BayesSearch", "TPESearch", "EvolutionSearch", "CMAES",
-    "HypergradientSearch", "HypergradientCV",
+    "GridSearch", "RandomSearch", "BayesSearch", "TPESearch", "ParEGOSearch", "EvolutionSearch", "CMAES",
+    "NSGA2Search", "HypergradientSearch", "HypergradientCV",
     "SuccessiveHalving", "Hyperband", "ASHA", "EpochCV",
     "SearchCV", "StorageError",
     "importance", "write_report",
+    "hypervolume", "non_dominated_sort", "crowding_distance", "is_pareto_efficient",
 ]

@@ -36,6 +36,10 @@ The contract (tests/searcher_contract.py checks it for every searcher):
    `space.active_mask(U)` says which coordinates count (tunelab.searchers.space). The class docstring says
    how the searcher treats conditional spaces and define-by-run studies, and `ConditionalSearcherContract`
    (tests/searcher_contract.py) checks it.
+   In a study of several objectives (`history.n_objectives > 1`) a trial has a loss vector:
+   `history.loss_vectors()` gives U and Y (m, k), loss_i = signs_i * value_i, all minimised. A searcher
+   that can use them sets the class attribute `multi_objective = True` (one that ignores the losses,
+   as RandomSearch, too); the study refuses the others.
 5. The state is rebuildable from the history: the proposals must be a function of (hyperparameters,
    space, seed, history) only, so that a resumed study, or a study run with another number of parallel
    workers, continues as if never interrupted. Draw randomness from `self.rng(key...)` keyed by e.g.
@@ -62,13 +66,24 @@ class History:
 
     `sign` is +1 for "minimize" and -1 for "maximize": loss = sign * value, always minimised.
     `budget` is the total number of trials the study plans (trials so far + `n_trials` of the current
-    `optimize` call), or None when unknown.
+    `optimize` call), or None when unknown. `signs` (k,): one sign per objective (sign alone when there
+    is one objective, whose value is `trial.value`; with several, `trial.objective_values`).
     """
 
-    __slots__ = ("space", "trials", "sign", "budget")
+    __slots__ = ("space", "trials", "sign", "budget", "signs")
 
-    def __init__(self, space, trials, sign=1.0, budget=None):
+    def __init__(self, space, trials, sign=1.0, budget=None, signs=None):
         self.space, self.trials, self.sign, self.budget = space, trials, float(sign), budget
+        self.signs = np.array([self.sign] if signs is None else signs, dtype=np.float64)  # (k,)
+
+    @property
+    def n_objectives(self):
+        return len(self.signs)
+
+    def _single(self, what):
+        if self.n_objectives > 1:
+            raise ValueError(f"{what} gives one loss per trial, but this study has {self.n_objectives} objectives: "
+                             "use history.loss_vectors() (a searcher for several objectives, e.g. NSGA2Search).")
 
     @property
     def next_number(self):
@@ -89,10 +104,27 @@ class History:
 
     def loss(self, trial):
         """sign * value: the quantity searchers minimise."""
+        self._single("loss(trial)")
         return self.sign * trial.value
+
+    def loss_vector(self, trial):
+        """signs * (the trial's objective values) (k,), or None when it has none (running, failed, pruned)."""
+        values = [trial.value] if self.n_objectives == 1 else trial.objective_values
+        if values is None or values[0] is None:
+            return None
+        return self.signs * np.asarray(values, dtype=np.float64)
+
+    def loss_vectors(self, states=(TrialState.COMPLETE,)):
+        """U (m, d) encoded params and Y (m, k) loss vectors of the trials in `states` that have values."""
+        done = [(t, self.loss_vector(t)) for t in self.trials if t.state in states]
+        done = [(t, f) for t, f in done if f is not None]
+        U = self.space.encode_many([t.params for t, _ in done])  # (m, d)
+        Y = np.array([f for _, f in done], dtype=np.float64).reshape(len(done), self.n_objectives)  # (m, k)
+        return U, Y
 
     def observations(self, states=(TrialState.COMPLETE,)):
         """U (m, d) encoded params and y (m,) losses of the trials in `states` (complete ones by default)."""
+        self._single("observations()")
         done = [t for t in self.trials if t.state in states and t.value is not None]
         U = self.space.encode_many([t.params for t in done])  # (m, d)
         y = np.array([self.sign * t.value for t in done], dtype=np.float64)  # (m,)
@@ -105,12 +137,13 @@ class History:
 
     def best(self):
         """The complete trial with the least loss, or None."""
+        self._single("best()")
         done = self.complete()
         return min(done, key=self.loss) if done else None
 
     def frozen(self):
         """A copy that no longer follows the study (sent to other processes with a trial)."""
-        return History(self.space, [t.copy() for t in self.trials], self.sign, self.budget)
+        return History(self.space, [t.copy() for t in self.trials], self.sign, self.budget, self.signs)
 
 
 class Searcher(ParamsMixin):
@@ -118,6 +151,7 @@ class Searcher(ParamsMixin):
 
     space = None
     seed = None
+    multi_objective = False  # True: works in a study of several objectives (see the module docstring)
 
     def setup(self, space, seed):
         """Called once by the study before any ask. `seed` is an int."""

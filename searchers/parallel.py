@@ -29,6 +29,7 @@ import time
 import warnings
 
 from tunelab.optimizers.validation import check_scalar
+from tunelab.searchers.pareto import is_pareto_efficient
 from tunelab.searchers.progress import ProgressBar
 from tunelab.searchers.trial import Outcome, TrialState, evaluate, to_worker, wants_trial
 
@@ -238,6 +239,22 @@ def _after_trial(study, trial, outcome, catch, callbacks):
         callback(study, trial)
 
 
+def _best_so_far(study, trial, best, shown):
+    """What the progress bar shows: {"best": the best value} with one objective; with several (and the bar
+    shown), {"front": the size of the Pareto front of this call's trials, "losses": their loss vectors}."""
+    if trial.state is not TrialState.COMPLETE:
+        return best
+    if study.n_objectives == 1:
+        if best.get("best") is None or study.sign * (trial.value - best["best"]) < 0:
+            return {"best": trial.value}
+        return best
+    if not shown:
+        return best
+    losses = best.get("losses", []) + [[s * v for s, v in zip(study.signs, trial.objective_values)]]
+    front = [f for f, kept in zip(losses, is_pareto_efficient(losses)) if kept]
+    return {"front": len(front), "losses": front}
+
+
 def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",
                callbacks=(), progress=True, catch=True, pass_trial=None):
     """The optimize loop of `Study.optimize` (see there); sets `study.stop_reason`; warns when every trial
@@ -250,7 +267,7 @@ def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, execu
     bar = ProgressBar(total=n_trials if n_trials is not None else study.searcher.size(), timeout=timeout,
                       enabled=progress)
     study.clear_stop()
-    done, best, reason, failed = 0, None, None, []
+    done, best, reason, failed = 0, {}, None, []
     try:
         while True:
             reason = reason or stop_reason(study, workers.asked, n_trials, start, timeout)
@@ -264,9 +281,8 @@ def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, execu
                 done += 1
                 if trial.state is TrialState.FAILED:
                     failed.append(trial)
-                if trial.state is TrialState.COMPLETE and (best is None or study.sign * (trial.value - best) < 0):
-                    best = trial.value
-                bar.update(done, best)
+                best = _best_so_far(study, trial, best, bar.enabled)
+                bar.update(done, best.get("best"), front=best.get("front"))
                 _after_trial(study, trial, outcome, catch, callbacks)
     except KeyboardInterrupt:
         reason = "interrupted"

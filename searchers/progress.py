@@ -1,4 +1,5 @@
-"""A one-line progress bar on stderr, written by hand: trials done / total, best so far, elapsed, ETA.
+"""A one-line progress bar on stderr, written by hand: trials done / total, best so far (or the size of the
+Pareto front, with several objectives), elapsed, ETA.
 
 Off unless the stream is a terminal, so logs and CI output stay clean.
 """
@@ -29,9 +30,11 @@ class ProgressBar:
         self._last_draw = -float("inf")
         self._last_len = 0
         self._state = (0, None)
+        self._front = None
 
-    def line(self, done, best, elapsed):
-        """The text of the bar (without the leading carriage return)."""
+    def line(self, done, best, elapsed, front=None):
+        """The text of the bar (without the leading carriage return); `front`: the Pareto front's size,
+        shown instead of the best value."""
         parts = []
         if self.total:
             filled = min(self.width, int(self.width * done / self.total))
@@ -39,7 +42,10 @@ class ProgressBar:
             parts.append(f"{done}/{self.total}")
         else:
             parts.append(f"{done} trials")
-        parts.append("best " + ("-" if best is None else f"{best:.6g}"))
+        if front is not None:
+            parts.append(f"front {front}")
+        else:
+            parts.append("best " + ("-" if best is None else f"{best:.6g}"))
         eta = None
         if self.total and done:
             eta = elapsed / done * max(self.total - done, 0)
@@ -48,21 +54,23 @@ class ProgressBar:
         parts.append(_clock(elapsed) + ("" if eta is None else f" < {_clock(eta)}"))
         return "  ".join(parts)
 
-    def update(self, done, best=None, force=False):
+    def update(self, done, best=None, force=False, front=None):
+        """Redraw with `done` trials and the best value (or the Pareto front's size `front`)."""
         self._state = (done, best)
+        self._front = front
         if not self.enabled:
             return
         now = time.monotonic()
         if not force and now - self._last_draw < self.min_interval:
             return
         self._last_draw = now
-        text = self.line(done, best, now - self.start)
+        text = self.line(done, best, now - self.start, self._front)
         self.stream.write("\r" + text + " " * max(self._last_len - len(text), 0))
         self.stream.flush()
         self._last_len = len(text)
 
     def close(self):
         if self.enabled:
-            self.update(*self._state, force=True)
+            self.update(*self._state, force=True, front=self._front)
             self.stream.write("\n")
             self.stream.flush()

@@ -17,8 +17,8 @@ import inspect
 import json
 
 from tunelab.searchers.base import Searcher
-from tunelab.searchers.bayes import BayesSearch
-from tunelab.searchers.evolutionary import CMAES, EvolutionSearch
+from tunelab.searchers.bayes import BayesSearch, ParEGOSearch
+from tunelab.searchers.evolutionary import CMAES, EvolutionSearch, NSGA2Search
 from tunelab.searchers.gradient import HypergradientSearch
 from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.storage import StorageError
@@ -152,6 +152,12 @@ register_searcher(CMAES, {
     "sigma0": "number", "popsize": ("integer", "null"), "start": ("string", "object"), "popsize_factor": "number",
     "max_restarts": ("integer", "null"), "margin": ("number", "null"), "tolfun": "number", "tolx": "number"},
     old_names=("tunelab.searchers.cmaes.CMAES",))
+register_searcher(NSGA2Search, {
+    "population_size": "integer", "crossover_prob": "number", "mutation_prob": ("number", "null"),
+    "eta_crossover": "number", "eta_mutation": "number", "n_generations": ("integer", "null")})
+register_searcher(ParEGOSearch, {
+    "n_initial": "integer", "s": ("integer", "null"), "rho": "number", "acquisition": "string", "kernel": "string",
+    "n_candidates": "integer"})
 register_searcher(HypergradientSearch, {
     "method": "string", "init": ("object", "null"), "step": "number", "lr": "number", "xtol": "number",
     "ftol": "number"},

@@ -14,6 +14,10 @@ A conditional space chooses among objects with their own hyperparameters, each s
 
 A trial sets `optimizer` to a clone of the chosen object, then its nested parameters; each name is checked
 against the estimator's parameters with its branch chosen.
+
+Several objectives (scikit-learn's multi-metric `scoring` dict, plus the costs "fit_time" and "n_weights";
+see tunelab.searchers.multi_metric): the study then has one direction per entry, `pareto_front_` lists
+its non-dominated trials, and `refit` names the objective (or is a callable) that picks the refitted one.
 """
 
 import copy
@@ -30,6 +34,8 @@ from tunelab.core.model_selection import check_cv, cross_validate
 from tunelab.core.validation import check_is_fitted
 from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.context import describe, fingerprint, import_path
+from tunelab.searchers.multi_metric import (
+    COSTS, MultiMetricObjective, check_multi_scoring, is_multi_metric, multi_cv_results, refit_index)
 from tunelab.searchers.multifidelity import ASHA, EpochCV, Hyperband, SuccessiveHalving
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
@@ -154,11 +160,16 @@ class SearchCV(BaseEstimator):
         Trials to run; None means every point for a searcher with a finite size (a grid), else 10.
     cv : int, splitter or list of (train, test) pairs, default=5
         An int is that many folds, stratified for a classifier.
-    scoring : str, callable or None, default=None
+    scoring : str, callable, dict or None, default=None
         None uses the estimator's `score`; a scorer name of tunelab.core.metrics, or a callable
-        scorer(estimator, X, y) -> float; higher is better.
-    refit : bool, default=True
-        Refit the best parameters on all of X, y (`best_estimator_`, used by predict and score).
+        scorer(estimator, X, y) -> float; higher is better. A dict name -> scorer (or "fit_time", the mean
+        fit seconds per fold, or "n_weights", the number of fitted weights) searches for all of them at
+        once: a study of several objectives (see the module docstring).
+    refit : bool, str or callable, default=True
+        Refit the best parameters on all of X, y (`best_estimator_`, used by predict and score). With a
+        scoring dict: the name of the objective whose best trial of the Pareto front is refitted, or a
+        callable refit(cv_results_) -> row index (scikit-learn's), e.g. picking from
+        cv_results_["pareto_front"]; True is not enough there.
     n_jobs : int, default=1
         Trials evaluated at once (-1: one per CPU); see `Study.optimize`.
     backend : {"threads", "processes"}, default="threads"
@@ -185,19 +196,28 @@ class SearchCV(BaseEstimator):
         np.nan: a trial whose fit or scoring raises (e.g. tunelab's ConvergenceError for a diverging learning
         rate) is recorded as failed, with NaN scores and its error in `cv_results_["error"]`, and the search
         goes on; "raise": the first such error is raised, as it came.
+    directions : list, dict or None, default=None
+        With a scoring dict: "maximize" or "minimize" per entry (a list in the dict's order, or a dict by
+        name); None maximises the scores and minimises "fit_time" and "n_weights".
 
     Attributes
     ----------
     cv_results_ : dict of ndarray
         One entry per trial: params, param_<name> (masked arrays, masked where a trial's branch does not
         have the parameter), split<k>_test_score, mean_test_score, std_test_score, rank_test_score,
-        mean_fit_time, std_fit_time, mean_score_time, std_score_time, state, error.
+        mean_fit_time, std_fit_time, mean_score_time, std_score_time, state, error. With a scoring dict,
+        split<k>_test_<name>, mean_test_<name>, std_test_<name> and rank_test_<name> per objective instead
+        of the *_test_score entries, and pareto_front (bool).
+    pareto_front_ : list of int
+        The rows of the Pareto front, ascending: with a scoring dict the non-dominated complete trials,
+        with one score the trials that share the best score.
     best_index_ : int
         The number (row of cv_results_) of the best trial.
     best_params_ : dict
         Its parameters.
     best_score_ : float
-        Its mean cross-validated score.
+        Its mean cross-validated score (with a scoring dict: that of the objective `refit` names; absent
+        for a callable refit).
     best_estimator_ : estimator
         The estimator refitted on all the data with best_params_ (only when refit).
     refit_time_ : float
@@ -226,7 +246,7 @@ class SearchCV(BaseEstimator):
 
     def __init__(self, estimator, space, searcher=None, n_trials=None, cv=5, scoring=None, refit=True, n_jobs=1,
                  backend="threads", random_state=None, timeout=None, storage=None, progress=False,
-                 resource=None, pruner=None, error_score=np.nan):
+                 resource=None, pruner=None, error_score=np.nan, directions=None):
         self.estimator = estimator
         self.space = space
         self.searcher = searcher
@@ -243,6 +263,7 @@ class SearchCV(BaseEstimator):
         self.resource = resource
         self.pruner = pruner
         self.error_score = error_score
+        self.directions = directions
 
     def _check_space(self):
         for method in ("fit", "get_params", "set_params"):
@@ -258,8 +279,21 @@ class SearchCV(BaseEstimator):
         is a classifier or a regressor."""
         space = self._check_space()
         n_trials = check_scalar(self.n_trials, "n_trials", numbers.Integral, low=1, allow_none=True)
-        if not isinstance(self.refit, bool):
+        if is_multi_metric(self.scoring):
+            if self.refit is True:
+                raise ValueError(f"with several objectives, `refit` must be the name of one of them "
+                                 f"({list(self.scoring)}), a callable refit(cv_results_) -> index, or False.")
+            if not (isinstance(self.refit, (bool, str)) or callable(self.refit)):
+                raise TypeError(f"`refit` must be False, a name of `scoring` or a callable; got {self.refit!r}.")
+            if isinstance(self.refit, str) and self.refit not in self.scoring:
+                raise ValueError(f"`refit` must be one of the names of `scoring` {list(self.scoring)}; "
+                                 f"got {self.refit!r}.")
+            if self.resource is not None:
+                raise ValueError("`resource` (training by epochs) takes one score; give a scorer, not a dict.")
+        elif not isinstance(self.refit, bool):
             raise TypeError(f"`refit` must be True or False; got {self.refit!r}.")
+        elif self.directions is not None:
+            raise ValueError("`directions` goes with a scoring dict (several objectives); one score is maximised.")
         raise_errors = isinstance(self.error_score, str) and self.error_score == "raise"
         if not raise_errors and not (isinstance(self.error_score, float) and np.isnan(self.error_score)):
             raise ValueError(f"`error_score` must be 'raise' or nan (a failed trial is recorded as failed, with NaN "
@@ -267,7 +301,10 @@ class SearchCV(BaseEstimator):
         if y is None and estimator_type(self.estimator) in ("classifier", "regressor"):
             raise ValueError(f"SearchCV over {type(self.estimator).__name__} requires y to be passed, but the "
                              "target y is None.")
-        check_scoring(self.estimator, self.scoring, y=y)  # a scorer that cannot score y fails before any trial
+        if is_multi_metric(self.scoring):  # every scorer that cannot score y fails before any trial
+            self._directions = check_multi_scoring(self.estimator, self.scoring, self.directions, y)[1]
+        else:
+            check_scoring(self.estimator, self.scoring, y=y)
         return space, n_trials, not raise_errors
 
     def fit(self, X, y=None):
@@ -278,27 +315,37 @@ class SearchCV(BaseEstimator):
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(splitter.split(X, y))  # computed once: every trial uses the same folds
         self.n_splits_ = len(splits)
-        self.scorer_ = check_scoring(self.estimator, self.scoring)
+        multi = is_multi_metric(self.scoring)
+        self.scorer_ = ({name: check_scoring(self.estimator, s) for name, s in self.scoring.items()
+                         if not (isinstance(s, str) and s in COSTS)} if multi
+                        else check_scoring(self.estimator, self.scoring))
         context = None if self.storage is None else search_context(self.estimator, space, self.scoring, splits, X, y)
-        study = Study(space, self.searcher if self.searcher is not None else RandomSearch(), direction="maximize",
-                      storage=self.storage, seed=self.random_state, context=context)
+        goal = {"directions": self._directions} if multi else {"direction": "maximize"}
+        study = Study(space, self.searcher if self.searcher is not None else RandomSearch(), storage=self.storage,
+                      seed=self.random_state, context=context, **goal)
         if self.resource is not None:
             self._optimize_by_epochs(study, X, y, splits, catch)
         else:
             if n_trials is None:
                 n_trials = study.searcher.size() or _DEFAULT_TRIALS
-            objective = study.searcher.cv_objective(self.estimator, X, y, splits, self.scoring)
-            if objective is None:
+            objective = None if multi else study.searcher.cv_objective(self.estimator, X, y, splits, self.scoring)
+            if multi:
+                objective = MultiMetricObjective(self.estimator, X, y, splits, self.scoring, configured)
+            elif objective is None:
                 objective = _CrossValidationObjective(self.estimator, X, y, splits, self.scoring)
             study.optimize(objective, n_trials=n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
                            backend=self.backend, progress=self.progress, pass_trial=True, catch=catch)
         self.study_ = study
         self.cv_results_ = _cv_results(study.trials, space.names, self.n_splits_)
         self._check_a_trial_completed(study.trials)
-        best = study.best_trial
-        self.best_index_ = best.number
-        self.best_params_ = dict(best.params)
-        self.best_score_ = best.value
+        if multi:
+            self._pick_from_front(study.trials)
+        else:
+            best = study.best_trial
+            self.pareto_front_ = [t.number for t in study.best_trials]
+            self.best_index_ = best.number
+            self.best_params_ = dict(best.params)
+            self.best_score_ = best.value
         if self.refit:
             start = time.perf_counter()
             model = configured(self.estimator, self.best_params_)
@@ -307,6 +354,21 @@ class SearchCV(BaseEstimator):
             self.best_estimator_ = model.fit(X, y) if y is not None else model.fit(X)
             self.refit_time_ = time.perf_counter() - start
         return self
+
+    def _pick_from_front(self, trials):
+        """cv_results_ of every objective, pareto_front_, and the trial `refit` picks (best_index_, ...)."""
+        names = list(self.scoring)
+        results = self.cv_results_
+        for key in [k for k in results if k.endswith("_test_score")]:
+            del results[key]  # one entry per objective instead
+        multi_cv_results(results, trials, names, self._directions, self.n_splits_)
+        self.pareto_front_ = np.flatnonzero(results["pareto_front"]).tolist()
+        if not self.refit:
+            return
+        self.best_index_ = refit_index(self.refit, results, names, self._directions)
+        self.best_params_ = dict(trials[self.best_index_].params)
+        if isinstance(self.refit, str):
+            self.best_score_ = float(results[f"mean_test_{self.refit}"][self.best_index_])
 
     def _check_a_trial_completed(self, trials):
         if any(t.state is TrialState.COMPLETE for t in trials):
@@ -377,8 +439,15 @@ class SearchCV(BaseEstimator):
         return self._best("inverse_transform").inverse_transform(X)
 
     def score(self, X, y=None):
-        """The search's scorer (higher is better) on X, y for the refitted best estimator."""
-        return float(self.scorer_(self._best("score"), X, y))
+        """The search's scorer (higher is better) on X, y for the refitted best estimator; with a scoring
+        dict, the scorer `refit` names (or the first scorer, when it names a cost or is a callable)."""
+        scorer = self.scorer_
+        if isinstance(scorer, dict):
+            if not scorer:
+                raise AttributeError("this SearchCV scores no metric (its objectives are costs), so it has no score.")
+            scorer = scorer.get(self.refit) if isinstance(self.refit, str) and self.refit in scorer else \
+                next(iter(scorer.values()))
+        return float(scorer(self._best("score"), X, y))
 
     @property
     def _estimator_type(self):  # a search over a classifier is a classifier (stratified folds when nested)

@@ -250,7 +250,7 @@ class _Row:
         except (ValueError, RecursionError) as exc:
             raise self.error(f"`{column}` is not valid JSON ({exc}).") from None
         if not isinstance(value, kind):
-            raise self.error(f"`{column}` must be a JSON object; got {value!r:.80}.")
+            raise self.error(f"`{column}` must be a JSON {'object' if kind is dict else 'list'}; got {value!r:.80}.")
         return value
 
     def number_or_null(self, column):
@@ -310,11 +310,24 @@ class _Row:
             raise self.error(f"`error` must be text or NULL; got {error!r:.80}.")
         if isinstance(seq, bool) or not isinstance(seq, int):
             raise self.error(f"`seq` must be an integer; got {seq!r:.80}.")
-        value = self.number_or_null("value")
-        if state == TrialState.COMPLETE.value and value is None:
+        value, vector = self.value()
+        if state == TrialState.COMPLETE.value and value is None and vector is None:
             raise self.error(f"a complete trial needs a finite `value`; got {self.values['value']!r:.80}.")
         return Trial(self.number, self.params(space), state, value, error, self.number_or_null("start_time"),
-                     self.number_or_null("end_time"), self.steps(), self.json("attrs"), self.json("system_attrs"))
+                     self.number_or_null("end_time"), self.steps(), self.json("attrs"), self.json("system_attrs"),
+                     vector)
+
+    def value(self):
+        """(value, objective_values): the `value` column holds a number (one objective) or the JSON list of
+        a trial's objective values (several)."""
+        text = self.values["value"]
+        if not isinstance(text, str) or not text.startswith("["):
+            return self.number_or_null("value"), None
+        vector = self.json("value", list)
+        if not vector or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                             for v in vector):
+            raise self.error(f"`value` must be a number, NULL or a JSON list of finite numbers; got {vector!r:.80}.")
+        return None, [float(v) for v in vector]
 
 
 class SQLiteStorage:
@@ -534,7 +547,8 @@ class SQLiteStorage:
             db.execute(
                 "UPDATE trials SET state = ?, params = ?, value = ?, error = ?, end_time = ?, intermediate_values = ?, "
                 "attrs = ?, system_attrs = ?, seq = ? WHERE number = ?",
-                (trial.state.value, json.dumps(self.space.params_to_json(trial.params)), trial.value, trial.error,
+                (trial.state.value, json.dumps(self.space.params_to_json(trial.params)),
+                 trial.value if trial.objective_values is None else json.dumps(trial.objective_values), trial.error,
                  trial.end_time,
                  json.dumps({str(k): v for k, v in trial.intermediate_values.items()}), json.dumps(trial.attrs),
                  json.dumps(trial.system_attrs), self._next_seq(), trial.number))

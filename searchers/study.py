@@ -7,6 +7,14 @@
 or by hand: `trial = study.ask(); study.tell(trial, objective(trial.params))`.
 The searcher always minimises a loss; for direction="maximize" the study gives it loss = -value.
 
+Several objectives (as Optuna's `directions`): the objective returns one value per direction, kept as
+`trial.objective_values`; `study.best_trials` is the Pareto front and `study.hypervolume(reference)` its
+hypervolume (tunelab.searchers.pareto):
+
+    study = Study(space, NSGA2Search(), directions=["maximize", "minimize"], seed=0)
+    study.optimize(lambda p: (accuracy(p), fit_seconds(p)), n_trials=200)
+    [t.objective_values for t in study.best_trials]
+
 Define-by-run (as Optuna): a study created without a space learns it from the objective, whose
 `trial.suggest_float(name, low, high)`, `suggest_int` and `suggest_categorical` add each name the first
 time it is suggested (a ValueError if a name comes back with another distribution):
@@ -26,6 +34,8 @@ tunelab.searchers.multifidelity) uses only its public methods: `ask_many(n, budg
 
 import json
 import numbers
+
+import numpy as np
 import threading
 import time
 import warnings
@@ -35,13 +45,14 @@ from tunelab.optimizers.params import clone
 from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.context import check_context, differences
 from tunelab.searchers.parallel import run_trials
+from tunelab.searchers.pareto import hypervolume, is_pareto_efficient
 from tunelab.searchers.registry import searcher_from_spec, searcher_spec
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.storage import StorageError, make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
-    Outcome, Trial, TrialState, attach_pruner, attach_space, check_value, error_text, to_csv, to_json, trials_table,
-    wants_trial)
+    Outcome, Trial, TrialState, attach_pruner, attach_space, check_objective, error_text, fit_to_objectives, to_csv,
+    to_json, trials_table, wants_trial)
 
 FORMAT = 1  # the layout of the meta table this version writes and reads
 
@@ -78,6 +89,26 @@ def _stored_space(stored, path, define_by_run=False):
     return space
 
 
+def _check_directions(direction, directions):
+    """The list of directions from `direction` (one) or `directions` (several); None when neither is given."""
+    if directions is None:
+        if direction is not None:
+            check_choice(direction, "direction", ("minimize", "maximize"))
+        return None if direction is None else [direction]
+    if isinstance(directions, str) or not isinstance(directions, (list, tuple)) or not directions:
+        raise TypeError(f"`directions` must be a non-empty list of 'minimize'/'maximize'; got {directions!r}.")
+    for k, each in enumerate(directions):
+        check_choice(each, f"directions[{k}]", ("minimize", "maximize"))
+    if direction is not None and [direction] != list(directions):
+        raise ValueError(f"give `direction` (one objective) or `directions` (several), not both; got "
+                         f"direction={direction!r}, directions={list(directions)!r}.")
+    return list(directions)
+
+
+def _stored_directions(stored):
+    return list(stored.get("directions") or [stored["direction"]])
+
+
 def _check_meta(stored, path):
     """Raise a StorageError naming the file unless the meta entries every study has are readable."""
     def unreadable(problem):
@@ -99,6 +130,11 @@ def _check_meta(stored, path):
         raise unreadable(f"`seed` must be an integer in [0, 2**63); got {seed!r:.80}.")
     if not isinstance(stored["space"], list):
         raise unreadable(f"`space` must be a list of dimensions; got {stored['space']!r:.80}.")
+    directions = stored.get("directions", [stored["direction"]])
+    if (not isinstance(directions, list) or len(directions) < 1 or directions[0] != stored["direction"]
+            or any(d not in ("minimize", "maximize") for d in directions)):
+        raise unreadable(f"`directions` must be a list of 'minimize'/'maximize' starting with `direction`; "
+                         f"got {directions!r:.80}.")
     if not isinstance(stored.get("define_by_run", False), bool):
         raise unreadable(f"`define_by_run` must be true or false; got {stored['define_by_run']!r:.80}.")
     if not isinstance(stored.get("context", {}), dict):
@@ -116,6 +152,9 @@ class Study:
         none is given, from tunelab's own searchers only (`tunelab.searchers.registry`): a study file
         never runs code.
     direction : "minimize" (default) or "maximize".
+    directions : a list of directions, one per objective, for a study of several objectives (the
+        objective returns a tuple of that length; `best_trials` is the Pareto front). The searcher must
+        handle several objectives (`multi_objective`): NSGA2Search, ParEGOSearch, RandomSearch, GridSearch.
     storage : None (in memory) or the path of an SQLite file; an existing file resumes its study
         (same space and direction required) and continues the trial numbering. A file that does not
         hold a study, or one that cannot be read, raises an error naming it (`StorageError` for its
@@ -132,9 +171,8 @@ class Study:
     """
 
     def __init__(self, space=None, searcher=None, direction=None, storage=None, seed=None, pruner=None,
-                 context=None):
-        if direction is not None:
-            check_choice(direction, "direction", ("minimize", "maximize"))
+                 context=None, directions=None):
+        directions = _check_directions(direction, directions)
         if searcher is not None and not isinstance(searcher, Searcher):
             raise TypeError(f"`searcher` must be a Searcher (e.g. RandomSearch()); got {searcher!r}.")
         seed = None if seed is None else _seed_int(seed)
@@ -142,7 +180,7 @@ class Study:
         context = None if context is None else check_context(context)
         self.storage = make_storage(storage)
         self._lock = threading.RLock()  # ask and tell may come from several threads
-        stored = self._stored_meta(space, direction, seed, searcher)
+        stored = self._stored_meta(space, directions, seed, searcher)
         if context is not None:
             self.check_context(context)  # first: what differs in the context explains the rest
         define_by_run = stored.get("define_by_run", False)
@@ -155,10 +193,15 @@ class Study:
         if space.config() != stored["space"]:
             raise ValueError(f"the storage {self.storage.path} holds a study over another space: stored "
                              f"{_describe(stored['space'])}, given {space}.")
-        if direction is not None and direction != stored["direction"]:
-            raise ValueError(f"the stored study has direction={stored['direction']!r}; got direction={direction!r}.")
+        if directions is not None and directions != _stored_directions(stored):
+            if len(directions) == 1 and "directions" not in stored:
+                raise ValueError(f"the stored study has direction={stored['direction']!r}; "
+                                 f"got direction={directions[0]!r}.")
+            raise ValueError(f"the stored study has directions={_stored_directions(stored)!r}; "
+                             f"got directions={directions!r}.")
         self.space = space
-        self.direction = stored["direction"]
+        self.directions = _stored_directions(stored)
+        self.direction = self.directions[0] if len(self.directions) == 1 else None
         self.seed = stored["seed"] if seed is None else seed
         from_file = searcher is None
         if from_file:
@@ -166,8 +209,12 @@ class Study:
         elif searcher_spec(searcher) != stored.get("searcher"):
             self.storage.set_meta("searcher", searcher_spec(searcher))
         self.searcher = clone(searcher)
+        if self.n_objectives > 1 and not getattr(self.searcher, "multi_objective", False):
+            raise ValueError(f"{type(self.searcher).__name__} minimises one loss, and this study has "
+                             f"{self.n_objectives} objectives: use NSGA2Search, ParEGOSearch, RandomSearch or GridSearch.")
         self.pruner = pruner
-        self._sign = 1.0 if self.direction == "minimize" else -1.0
+        self._signs = [1.0 if d == "minimize" else -1.0 for d in self.directions]
+        self._sign = self._signs[0]
         self.storage.load(space)
         self._setup_searcher(from_file)
         self._searcher_space = space  # the space the searcher was set up with
@@ -177,16 +224,18 @@ class Study:
     def _where(self):
         return f"the study file {self.storage.path}" if self.storage.path else "the stored study"
 
-    def _stored_meta(self, space, direction, seed, searcher):
+    def _stored_meta(self, space, directions, seed, searcher):
         """The meta entries of the stored study (written first for a new one), checked."""
         stored = self.storage.read_meta()
         if not stored:
             space = Space.empty_define_by_run() if space is None else space
-            meta = {"format": FORMAT, "space": space.config(), "direction": direction or "minimize",
+            meta = {"format": FORMAT, "space": space.config(), "direction": (directions or ["minimize"])[0],
                     "seed": _seed_int(None) if seed is None else seed,
                     "searcher": searcher_spec(searcher or RandomSearch())}
             if space.define_by_run:
                 meta["define_by_run"] = True
+            if directions is not None and len(directions) > 1:
+                meta["directions"] = directions
             stored = self.storage.init_meta(meta)
         _check_meta(stored, self.storage.path)
         return stored
@@ -262,17 +311,28 @@ class Study:
                              "Study(space, storage=...) to create one (or no space, for a define-by-run study).")
         return cls(None, searcher=searcher, storage=storage, seed=seed, pruner=pruner)
 
+    @property
+    def n_objectives(self):
+        """The number of objectives (len(directions))."""
+        return len(self.directions)
+
     # ---- ask / tell ----------------------------------------------------------------------------
 
     @property
     def sign(self):
-        """+1.0 for direction="minimize", -1.0 for "maximize": loss = sign * value is what searchers minimise."""
+        """+1.0 for direction="minimize", -1.0 for "maximize": loss = sign * value is what searchers minimise
+        (the first objective's when there are several; `signs` has one per objective)."""
         return self._sign
+
+    @property
+    def signs(self):
+        """One sign per objective (a list): loss_i = signs[i] * value_i."""
+        return list(self._signs)
 
     def history(self, budget=None):
         """The trials so far, running ones included, as the searcher sees them (a `History`; `budget`: the
         total number of trials planned, or None)."""
-        return History(self.space, self.storage.trials, self._sign, budget)
+        return History(self.space, self.storage.trials, self._sign, budget, self._signs)
 
     # ---- define-by-run --------------------------------------------------------------------------
 
@@ -318,7 +378,7 @@ class Study:
         def propose(trials):
             if self.space.define_by_run:
                 self._sync_space()
-            history = History(self.space, trials, self._sign, budget)
+            history = History(self.space, trials, self._sign, budget, self._signs)
             if len(self.space) == 0:
                 params_list = [{} for _ in range(n)]
             else:
@@ -374,12 +434,14 @@ class Study:
         return record
 
     def tell(self, trial, value=None, *, error=None, state=None):
-        """Finish a running trial: with its value (complete; NaN/inf -> failed), with `error` (an exception or
-        a message; failed), or with state="pruned". Returns the finished trial."""
+        """Finish a running trial: with its value (complete; NaN/inf -> failed; a tuple, one per objective, in a
+        study of several), with `error` (an exception or a message; failed), or with state="pruned" (its value
+        is then kept in a study of one objective only). Returns the finished trial."""
         with self._lock:
             trial = self._running(trial)
             if state is not None and TrialState(state) is TrialState.PRUNED:
-                outcome = Outcome(TrialState.PRUNED, None if value is None else float(value))
+                kept = value is not None and self.n_objectives == 1
+                outcome = Outcome(TrialState.PRUNED, float(value) if kept else None)
             elif state is not None and TrialState(state) is not TrialState.COMPLETE:
                 raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} "
                                  "(use error= for failures).")
@@ -388,7 +450,7 @@ class Study:
                 outcome = Outcome(TrialState.FAILED, error=text)
             else:
                 try:
-                    outcome = Outcome(TrialState.COMPLETE, check_value(value))
+                    outcome = Outcome(TrialState.COMPLETE, check_objective(value))
                 except (TypeError, ValueError) as exc:
                     outcome = Outcome(TrialState.FAILED, error=str(exc))
             self.record(trial, outcome)
@@ -400,8 +462,12 @@ class Study:
         its hint. `lost` (a reason, e.g. "interrupted") marks a trial whose objective never finished.
         The step every loop ends a trial with; `tell` is the checked form of it for a user."""
         with self._lock:
-            outcome = self._take_suggestions(trial, outcome)
-            trial.state, trial.value, trial.error = outcome.state, outcome.value, outcome.error
+            outcome = self._fit_objectives(self._take_suggestions(trial, outcome))
+            trial.state, trial.error = outcome.state, outcome.error
+            if self.n_objectives == 1:
+                trial.value = outcome.value
+            else:
+                trial.objective_values = outcome.value
             if outcome.intermediate_values is not trial.intermediate_values:
                 trial.intermediate_values.update(outcome.intermediate_values)
             if outcome.attrs is not trial.attrs:
@@ -413,6 +479,19 @@ class Study:
             self.storage.finish(trial)
             self.searcher.tell(trial, self.history())
 
+    def _fit_objectives(self, outcome):
+        """A complete outcome with its value in the study's form (a float, or a list of one float per
+        objective), or a failed one when it returned another number of values."""
+        if outcome.state is not TrialState.COMPLETE:
+            return outcome
+        try:
+            outcome.value = fit_to_objectives(outcome.value, self.n_objectives)
+        except ValueError as exc:
+            failed = Outcome(TrialState.FAILED, error=str(exc))
+            failed.intermediate_values, failed.attrs = outcome.intermediate_values, outcome.attrs
+            return failed
+        return outcome
+
     # ---- the loop --------------------------------------------------------------------------------
 
     def optimize(self, objective, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",
@@ -421,7 +500,8 @@ class Study:
         the searcher is exhausted, a callback calls `study.stop()`, or KeyboardInterrupt. Returns the study;
         `study.stop_reason` says which ("n_trials", "timeout", "exhausted", "stopped", "interrupted").
 
-        objective : `objective(trial) -> float`. It receives the `Trial`, which reads as the mapping of its
+        objective : `objective(trial) -> float` (a tuple of floats, one per direction, in a study of several
+            objectives). It receives the `Trial`, which reads as the mapping of its
             params (`trial["lr"]`), so `objective(params)` code works too; it may call `trial.suggest_float`,
             `suggest_int`, `suggest_categorical`, `trial.report(value, step)`, `trial.should_prune()` (raise
             `TrialPruned` to stop) and `trial.set_attr(key, value)`. pass_trial=False gives it a plain dict
@@ -466,16 +546,48 @@ class Study:
             self._sync_space()
         return trials
 
-    @property
-    def best_trial(self):
-        """The complete trial with the best value (the first such trial on ties)."""
+    def _complete(self):
         trials = self.trials
         complete = [t for t in trials if t.state is TrialState.COMPLETE]
         if not complete:
             failed = [t for t in trials if t.state is TrialState.FAILED]
             hint = f"; first error: {failed[0].error}" if failed else ""
             raise ValueError(f"no trial is complete yet ({len(trials)} trials, {len(failed)} failed{hint}).")
-        return min(complete, key=lambda t: (self._sign * t.value, t.number))
+        return complete
+
+    def _loss_vectors(self, trials):
+        """(n, k) losses signs_i * value_i of complete trials."""
+        history = History(self.space, trials, self._sign, None, self._signs)
+        return np.array([history.loss_vector(t) for t in trials], dtype=np.float64).reshape(len(trials), -1)
+
+    @property
+    def best_trial(self):
+        """The complete trial with the best value (the first such trial on ties); one objective only."""
+        if self.n_objectives > 1:
+            raise ValueError(f"this study has {self.n_objectives} objectives, so no single best trial: use "
+                             "study.best_trials (the Pareto front).")
+        return min(self._complete(), key=lambda t: (self._sign * t.value, t.number))
+
+    @property
+    def best_trials(self):
+        """The Pareto front: the complete trials that no other complete trial dominates (no worse in every
+        objective, better in one), in the order of their numbers; copies of one point all stay. With one
+        objective, the trials that share the best value."""
+        complete = self._complete()
+        keep = is_pareto_efficient(self._loss_vectors(complete))
+        return [t for t, kept in zip(complete, keep) if kept]
+
+    def hypervolume(self, reference):
+        """The hypervolume of the complete trials' values bounded by `reference` (one value per objective,
+        in the objectives' own units: a point worse than every trial of interest), as
+        tunelab.searchers.pareto.hypervolume of the losses signs_i * value_i; 0 without complete trials."""
+        complete = [t for t in self.trials if t.state is TrialState.COMPLETE]
+        reference = np.asarray(reference, dtype=np.float64)
+        if reference.shape != (self.n_objectives,):
+            raise ValueError(f"`reference` must hold one value per objective ({self.n_objectives}); "
+                             f"got {reference.tolist()!r}.")
+        return hypervolume(self._loss_vectors(complete).reshape(-1, self.n_objectives),
+                           np.asarray(self._signs) * reference)
 
     @property
     def best_params(self):
@@ -486,13 +598,14 @@ class Study:
         return self.best_trial.value
 
     def trials_table(self):
-        """The trials as a list of row dicts (number, state, value, params_<name>..., times, duration, error);
+        """The trials as a list of row dicts (number, state, value or values_0, values_1..., params_<name>...,
+        times, duration, error);
         a dimension a trial does not have (inactive, or never suggested) is None (an empty cell in CSV)."""
-        return trials_table(self.trials, self.space.names)
+        return trials_table(self.trials, self.space.names, self.n_objectives)
 
     def to_csv(self, path=None):
         """The trials table as CSV (no pandas needed); also written to `path` when given."""
-        return to_csv(self.trials, self.space.names, path)
+        return to_csv(self.trials, self.space.names, path, self.n_objectives)
 
     def to_json(self, path=None):
         """Every trial as JSON records; also written to `path` when given."""
@@ -513,18 +626,23 @@ class Study:
 
     def __repr__(self):
         where = f", storage={self.storage.path!r}" if self.storage.path else ""
-        return (f"Study({len(self)} trials, direction={self.direction!r}, searcher={self.searcher!r}{where})")
+        goal = f"direction={self.direction!r}" if self.n_objectives == 1 else f"directions={self.directions!r}"
+        return f"Study({len(self)} trials, {goal}, searcher={self.searcher!r}{where})"
 
 
 def minimize(objective, space=None, searcher=None, n_trials=None, seed=None, **kwargs):
-    """Build a Study (direction "minimize"; `storage`, `pruner`, `context` may be given; space=None for
-    define-by-run) and run `optimize`; returns it."""
-    study_kwargs = {k: kwargs.pop(k) for k in ("storage", "pruner", "direction", "context") if k in kwargs}
-    study_kwargs.setdefault("direction", "minimize")
+    """Build a Study (direction "minimize", or `directions` for several objectives; `storage`, `pruner`,
+    `context` may be given; space=None for define-by-run) and run `optimize`; returns it."""
+    study_kwargs = {k: kwargs.pop(k) for k in ("storage", "pruner", "direction", "context", "directions")
+                    if k in kwargs}
+    if study_kwargs.get("directions") is None:
+        study_kwargs.setdefault("direction", "minimize")
     study = Study(space, searcher, seed=seed, **study_kwargs)
     return study.optimize(objective, n_trials=n_trials, **kwargs)
 
 
 def maximize(objective, space=None, searcher=None, n_trials=None, seed=None, **kwargs):
-    """As `minimize`, for an objective to maximise (a score)."""
-    return minimize(objective, space, searcher, n_trials, seed, direction="maximize", **kwargs)
+    """As `minimize`, for an objective to maximise (a score); with `directions`, as given."""
+    if kwargs.get("directions") is None:
+        kwargs["direction"] = "maximize"
+    return minimize(objective, space, searcher, n_trials, seed, **kwargs)

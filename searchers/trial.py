@@ -3,6 +3,9 @@
 A trial is numbered 0, 1, 2, ... in the order it was asked, and moves from `running` to one of
 `complete` (a finite value), `failed` (an exception, or a NaN/inf value; `error` says which) or
 `pruned` (the objective raised `TrialPruned`, usually after `trial.should_prune()` said so).
+In a study of several objectives (`Study(directions=[...])`) the objective returns a tuple of values,
+kept as `trial.objective_values` (a list, one float per objective; `trial.value` is None there): a NaN,
+inf or missing component fails the trial. (`trial.values()` stays the mapping method over the params.)
 
 An objective receives the `Trial`, which reads as the mapping of its params (`trial["lr"]`,
 `trial.items()`, `**trial`, `dict(trial)`), so `objective(params)` code works unchanged; and it may ask
@@ -89,7 +92,8 @@ def _check_same(name, known, dim, where):
 
 
 class Trial:
-    """One evaluation: `number`, `params`, `state`, `value`, `error`, `start_time`, `end_time` (UNIX seconds).
+    """One evaluation: `number`, `params`, `state`, `value`, `error`, `start_time`, `end_time` (UNIX seconds);
+    in a study of several objectives, `objective_values` (one float per objective) instead of `value`.
 
     The objective receives the trial (see `Study.optimize`). It reads as the mapping of its params
     (`trial["lr"]`, `"lr" in trial`, `trial.items()`, `**trial`), may ask for values by name with
@@ -98,16 +102,17 @@ class Trial:
     extra results with `trial.set_attr(key, value)`. Trials compare by identity, not by their params.
     """
 
-    __slots__ = ("number", "params", "state", "value", "error", "start_time", "end_time",
+    __slots__ = ("number", "params", "state", "value", "objective_values", "error", "start_time", "end_time",
                  "intermediate_values", "attrs", "system_attrs", "_pruner", "_history",
                  "_space", "_proposal", "_seed", "_grow", "_dims")
 
     def __init__(self, number, params, state=TrialState.RUNNING, value=None, error=None, start_time=None,
-                 end_time=None, intermediate_values=None, attrs=None, system_attrs=None):
+                 end_time=None, intermediate_values=None, attrs=None, system_attrs=None, objective_values=None):
         self.number = number
         self.params = params
         self.state = TrialState(state)
         self.value = value
+        self.objective_values = None if objective_values is None else [float(v) for v in objective_values]
         self.error = error
         self.start_time = start_time
         self.end_time = end_time
@@ -260,18 +265,19 @@ class Trial:
         return {"number": self.number, "state": self.state.value, "value": self.value, "params": self.params,
                 "error": self.error, "start_time": self.start_time, "end_time": self.end_time,
                 "intermediate_values": {str(k): v for k, v in self.intermediate_values.items()},
-                "attrs": self.attrs, "system_attrs": self.system_attrs}
+                "attrs": self.attrs, "system_attrs": self.system_attrs, "objective_values": self.objective_values}
 
     @classmethod
     def from_dict(cls, d):
         return cls(d["number"], d["params"], d["state"], d["value"], d["error"], d["start_time"], d["end_time"],
                    {int(k): v for k, v in d.get("intermediate_values", {}).items()},
-                   d.get("attrs", {}), d.get("system_attrs", {}))
+                   d.get("attrs", {}), d.get("system_attrs", {}), d.get("objective_values"))
 
     def copy(self):
         """A copy of the record, with what it needs to suggest values (not its link to the study)."""
         copy = Trial(self.number, dict(self.params), self.state, self.value, self.error, self.start_time,
-                     self.end_time, dict(self.intermediate_values), dict(self.attrs), dict(self.system_attrs))
+                     self.end_time, dict(self.intermediate_values), dict(self.attrs), dict(self.system_attrs),
+                     self.objective_values)
         copy._space, copy._proposal, copy._seed, copy._dims = self._space, self._proposal, self._seed, dict(self._dims)
         return copy
 
@@ -291,6 +297,7 @@ class Trial:
 
     def __repr__(self):
         shown = f", value={self.value!r}" if self.value is not None else ""
+        shown += f", objective_values={self.objective_values!r}" if self.objective_values is not None else ""
         shown += f", error={self.error!r}" if self.error else ""
         return f"Trial(number={self.number}, state={self.state.value}, params={self.params!r}{shown})"
 
@@ -337,6 +344,29 @@ def check_value(value, who="the objective"):
     if not math.isfinite(value):
         raise ValueError(f"{who} returned {value!r}; a finite number is required.")
     return value
+
+
+def check_objective(value, who="the objective"):
+    """check_value for what an objective returns: a finite float, or for several objectives (a tuple, list
+    or 1-D array) a tuple of finite floats; a ValueError/TypeError naming the component otherwise."""
+    if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1):
+        if len(value) == 0:
+            raise ValueError(f"{who} returned an empty sequence; one value per objective is required.")
+        return tuple(check_value(v, f"{who} (component {k} of {len(value)})") for k, v in enumerate(value))
+    return check_value(value, who)
+
+
+def fit_to_objectives(value, n_objectives, who="the objective"):
+    """A checked value (float or tuple, see `check_objective`) for a study of `n_objectives`: a float for
+    one objective (a 1-tuple is taken too), a list of floats for several; a ValueError when the count differs."""
+    count = len(value) if isinstance(value, tuple) else 1
+    if count != n_objectives:
+        several = "several" if count > 1 else "one"
+        raise ValueError(f"{who} returned {count} value{'s' * (count > 1)} ({several}); the study has "
+                         f"{n_objectives} objective{'s' * (n_objectives > 1)}: return one value per direction.")
+    if n_objectives == 1:
+        return value[0] if isinstance(value, tuple) else value
+    return list(value)
 
 
 class Outcome:
@@ -387,7 +417,7 @@ def evaluate(objective, trial, pass_trial=True):
         outcome = Outcome(TrialState.FAILED, error=error_text(exc), exc=exc)
     else:
         try:
-            outcome = Outcome(TrialState.COMPLETE, check_value(returned))
+            outcome = Outcome(TrialState.COMPLETE, check_objective(returned))
         except (TypeError, ValueError) as exc:
             outcome = Outcome(TrialState.FAILED, error=str(exc))
     outcome.intermediate_values = dict(trial.intermediate_values)
@@ -414,11 +444,22 @@ def _iso(t):
         return repr(t)
 
 
-def trials_table(trials, names):
-    """Rows (dicts) of the trials table: number, state, value, params_<name>..., times, duration, error."""
+def value_columns(n_objectives=1):
+    """The value columns of the trials table: "value", or values_0, ..., values_<m-1> for m objectives."""
+    return ["value"] if n_objectives == 1 else [f"values_{k}" for k in range(n_objectives)]
+
+
+def trials_table(trials, names, n_objectives=1):
+    """Rows (dicts) of the trials table: number, state, value (values_0, values_1, ... for several
+    objectives), params_<name>..., times, duration, error."""
     rows = []
     for t in trials:
-        row = {"number": t.number, "state": t.state.value, "value": t.value}
+        row = {"number": t.number, "state": t.state.value}
+        if n_objectives == 1:
+            row["value"] = t.value
+        else:
+            vector = t.objective_values or [None] * n_objectives
+            row.update(zip(value_columns(n_objectives), vector))
         for name in names:
             row[f"params_{name}"] = t.params.get(name)
         row.update(start_time=_iso(t.start_time), end_time=_iso(t.end_time), duration=t.duration, error=t.error)
@@ -434,11 +475,11 @@ def _jsonable(value):
         return repr(value)
 
 
-def to_csv(trials, names, path=None):
+def to_csv(trials, names, path=None, n_objectives=1):
     """The trials table as CSV text (written to `path` when given); params that are objects appear as repr."""
-    rows = trials_table(trials, names)
+    rows = trials_table(trials, names, n_objectives)
     buffer = io.StringIO()
-    fields = ["number", "state", "value", *[f"params_{n}" for n in names], "start_time", "end_time",
+    fields = ["number", "state", *value_columns(n_objectives), *[f"params_{n}" for n in names], "start_time", "end_time",
               "duration", "error"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()

@@ -220,3 +220,68 @@ class ConditionalSearcherContract(SearcherContract):
         resumed = Study.load(tmp_path / "b.db", searcher=self.make_searcher())
         resumed.optimize(define_by_run_objective, n_trials=self.n_trials - half, progress=False)
         assert [t.params for t in resumed.trials] == straight
+
+
+class MultiObjectiveSearcherContract(SearcherContract):
+    """The contract in a study of two objectives (a maximised score and a minimised cost, of which the
+    optima differ), for searchers with `multi_objective = True`."""
+
+    directions = ["maximize", "minimize"]
+
+    def objective(self, space):
+        """(score, cost): -|u - a|^2 and |u - b|^2 of the encoded point, a != b, so a front between them."""
+        a, b = np.linspace(0.2, 0.7, len(space)), np.linspace(0.8, 0.3, len(space))
+        return lambda params: (-float(np.sum((space.encode(params) - a) ** 2)),
+                               float(np.sum((space.encode(params) - b) ** 2)))
+
+    def run(self, seed=0, n_trials=None, direction="minimize", storage=None, **optimize_kwargs):
+        """direction="maximize" flips every direction and negates every value (the same losses)."""
+        space = self.make_space()
+        flip = direction == "maximize"
+        directions = [{"minimize": "maximize", "maximize": "minimize"}[d] for d in self.directions] if flip \
+            else self.directions
+        study = Study(space, self.make_searcher(), directions=directions, storage=storage, seed=seed)
+        f = self.objective(space)
+        objective = f if not flip else (lambda params: tuple(-v for v in f(params)))
+        return study.optimize(objective, n_trials=n_trials or self.n_trials, progress=False, **optimize_kwargs)
+
+    def test_failures_are_recorded_and_the_search_goes_on(self):
+        space = self.make_space()
+        f = self.objective(space)
+        calls = []
+
+        def flaky(params):
+            calls.append(params)
+            if len(calls) % 3 == 1:
+                raise ArithmeticError("diverged")
+            if len(calls) % 3 == 2:
+                return (f(params)[0], float("nan"))  # one bad component fails the trial
+            return f(params)
+
+        study = Study(space, self.make_searcher(), directions=self.directions, seed=0)
+        study.optimize(flaky, n_trials=self.n_trials, progress=False)
+        errors = [t.error or "" for t in study.trials if t.state is TrialState.FAILED]
+        calls = range(1, self.n_trials + 1)
+        assert sum("ArithmeticError: diverged" in e for e in errors) == sum(i % 3 == 1 for i in calls)
+        assert sum("component 1 of 2" in e and "returned nan" in e for e in errors) == sum(i % 3 == 2 for i in calls)
+        assert all(t.state is TrialState.COMPLETE for t in study.best_trials)
+
+    def test_ask_tell_by_hand_equals_optimize(self):
+        space = self.make_space()
+        f = self.objective(space)
+        looped = Study(space, self.make_searcher(), directions=self.directions, seed=1)
+        looped.optimize(f, n_trials=self.n_trials, progress=False)
+        by_hand = Study(space, self.make_searcher(), directions=self.directions, seed=1)
+        for _ in range(self.n_trials):
+            trial = by_hand.ask()
+            by_hand.tell(trial, f(trial.params))
+        assert [t.params for t in by_hand.trials] == [t.params for t in looped.trials]
+        assert [t.objective_values for t in by_hand.trials] == [t.objective_values for t in looped.trials]
+
+    def test_best_trials_are_the_non_dominated_ones(self):
+        study = self.run(seed=6)
+        losses = {t.number: (-t.objective_values[0], t.objective_values[1]) for t in study.trials}
+        front = {t.number for t in study.best_trials}
+        for number, f in losses.items():
+            dominated = any(all(g_i <= f_i for g_i, f_i in zip(g, f)) and g != f for g in losses.values())
+            assert (number not in front) == dominated

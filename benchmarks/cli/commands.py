@@ -2,7 +2,7 @@
 
     tunelab demo  [--quick] [--budget N] [--seed S] [--searchers grid,random,bayes,evolution] [--out DIR]
     tunelab tune  DATA.csv --target COLUMN [--model linear|logistic|mlp] [--searcher NAME] [--trials N]
-                  [--cv K] [--metric NAME] [--storage study.db] [--seed S] [--out DIR]
+                  [--cv K] [--metric NAME] [--objectives A,B] [--storage study.db] [--seed S] [--out DIR]
     tunelab bench fit|search|functions|hyper [--quick] [--compare] [--seeds K] [--functions-suite NAME] [--out DIR]
     tunelab --version
 
@@ -134,10 +134,14 @@ def build_parser():
     tune.add_argument("data", help="CSV file with a header row")
     tune.add_argument("--target", required=True, help="the column to predict")
     tune.add_argument("--model", choices=("linear", "logistic", "mlp"), default="logistic")
-    tune.add_argument("--searcher", choices=("grid", "random", "bayes", "evolution"), default="random")
+    tune.add_argument("--searcher", choices=("grid", "random", "bayes", "evolution", "nsga2", "parego"),
+                      default="random", help="nsga2 and parego search several --objectives")
     tune.add_argument("--trials", type=_positive, default=20)
     tune.add_argument("--cv", type=_folds, default=5)
     tune.add_argument("--metric", type=_metric, default=None, help="a scorer name such as accuracy, f1_macro, r2")
+    tune.add_argument("--objectives", default=None,
+                      help="several objectives, e.g. accuracy,fit_time (scorer names, fit_time, n_weights): "
+                           "prints the Pareto front")
     tune.add_argument("--storage", default=None, help="SQLite file: the study is kept there and resumed")
     tune.add_argument("--seed", type=_seed, default=0)
     tune.add_argument("--jobs", type=_positive, default=1)
@@ -150,7 +154,7 @@ def build_parser():
     bench.add_argument("--compare", action="store_true",
                        help="add the peers (scikit-learn, Optuna, scikit-optimize, pycma) that are installed")
     bench.add_argument("--seeds", type=_positive, default=10)
-    bench.add_argument("--functions-suite", choices=("bayes", "evolution", "evolution-peers", "tpe"),
+    bench.add_argument("--functions-suite", choices=("bayes", "evolution", "evolution-peers", "tpe", "multiobjective"),
                        default="bayes",
                        help="which test-function suite `bench functions` runs")
     bench.add_argument("--functions", type=_names, default=None, help="bench functions: e.g. branin,hartmann6")
@@ -188,7 +192,7 @@ def _run(args):
 
         run_tune(args.data, args.target, model=args.model, searcher=args.searcher, trials=args.trials, cv=args.cv,
                  metric=args.metric, storage=args.storage, seed=args.seed, out=args.out, n_jobs=args.jobs,
-                 progress=not args.no_progress)
+                 progress=not args.no_progress, objectives=args.objectives)
     else:
         _missing_peers(args.compare)
         if args.suite == "fit":

@@ -13,9 +13,12 @@ import numpy as np
 
 from tunelab.benchmarks._harness import markdown_table
 from tunelab.benchmarks.cli.data import parse_number, read_csv
+from tunelab.benchmarks.cli.pareto_report import (
+    MULTI_OBJECTIVE_SEARCHERS, front_rows, front_summary, multi_objective_search, parse_objectives,
+    write_pareto_report)
 from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, write_report
 from tunelab.benchmarks.cli.tuning import (
-    Interrupted, SearchInterrupted, finished_trials, model_and_space, open_stored_study, run_search,
+    Interrupted, SearchInterrupted, finished_trials, make_searcher, model_and_space, open_stored_study, run_search,
 )
 from tunelab.core import StandardScaler, get_scorer, is_class_labels, train_test_split
 from tunelab.searchers import Study
@@ -79,7 +82,7 @@ def file_sha256(path):
 
 
 def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5, metric=None, storage=None, seed=0,
-             out="tunelab-report", max_epochs=50, n_jobs=1, progress=True, print_fn=print):
+             out="tunelab-report", max_epochs=50, n_jobs=1, progress=True, print_fn=print, objectives=None):
     table = read_csv(path, target)
     classification = is_class_target(table.y, model)
     y = class_labels(table, target, path, model) if classification else numeric_target(table, target, path, model)
@@ -96,7 +99,7 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
         raise ValueError(f"`--cv {cv}` needs at least {cv} training rows; {path!r} has {len(y)} rows, {len(y_train)} "
                          "of them for training (a fifth is held out to test the best model). Give a smaller --cv or "
                          "more rows.")
-    if storage is not None:  # the study's values depend on these: a stored study continues only with the same
+    if storage is not None and not objectives:  # the study's values depend on these: it continues only with the same
         context = {"data file sha256": file_sha256(path), "--target": target, "--model": model, "--metric": scoring,
                    "--cv": cv, "--seed": seed}
         earlier = open_stored_study(storage, searcher, space, budget=trials, seed=seed, context=context)
@@ -104,6 +107,10 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
             print_fn(f"resumed: {earlier} earlier trials in {storage}")
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if objectives:
+        return _tune_objectives(path, target, estimator, space, searcher, objectives, X_train, y_train, trials=trials,
+                                cv=cv, seed=seed, n_jobs=n_jobs, progress=progress, storage=storage, out=out,
+                                print_fn=print_fn)
     header = [f"Data: {path}, target {target!r}, {X_train.shape[0]} train / {X_test.shape[0]} test rows. "
               f"Model: {type(estimator).__name__}. Metric: {scoring} by {cv}-fold CV."]
     command = shlex.join(["tunelab", "tune", path, "--target", target, "--model", model, "--searcher", searcher,
@@ -126,3 +133,22 @@ def run_tune(path, target, model="logistic", searcher="random", trials=20, cv=5,
     print_fn(f"report written to {os.path.abspath(paths['report'])}")
     print_fn(f"open {os.path.abspath(paths['html'])} in a browser for the plots")
     return row, paths
+
+
+def _tune_objectives(path, target, estimator, space, searcher, objectives, X, y, *, trials, cv, seed, n_jobs,
+                     progress, storage, out, print_fn):
+    """`--objectives`: one SearchCV over several objectives; prints the Pareto front and writes the report."""
+    names = parse_objectives(objectives)
+    if searcher in MULTI_OBJECTIVE_SEARCHERS:
+        chosen = MULTI_OBJECTIVE_SEARCHERS[searcher](trials)
+    else:
+        chosen = make_searcher(searcher, trials, len(space))
+    search = multi_objective_search(estimator, space, chosen, names, X, y, budget=trials, cv=cv, seed=seed,
+                                    n_jobs=n_jobs, progress=progress, storage=storage)
+    print_fn(front_summary(search))
+    header = [f"Data: {path}, target {target!r}, {X.shape[0]} train rows. Model: {type(estimator).__name__}. "
+              f"Searcher: {searcher}. {cv}-fold CV."]
+    paths = write_pareto_report(out, f"tunelab tune {os.path.basename(path)} --objectives {','.join(names)}",
+                                header, search)
+    print_fn(f"report written to {os.path.abspath(paths['report'])}")
+    return front_rows(search), paths

@@ -2,6 +2,8 @@
 
 - search.py: `BayesSearch`, the searcher (initial design, refits, the model cache, batches by kriging
   believer or constant liar: Ginsbourger, Le Riche & Carraro 2010).
+- parego.py: `ParEGOSearch`, several objectives by random augmented Chebyshev scalarisations, each
+  fitted by BayesSearch's GP (Knowles 2006).
 - features.py: the model's input transform for mixed spaces, integers at their values and categoricals
   one-hot (Garrido-Merchan & Hernandez-Lobato, Neurocomputing 2020).
 - gp.py: the GP regression model (Rasmussen & Williams, Gaussian Processes for Machine Learning, 2006,
@@ -11,6 +13,7 @@
 - _kernels.py: the Numba kernels behind them (correlations, triangular solves, Gaussian tails).
 """
 
+from tunelab.searchers.bayes.parego import ParEGOSearch
 from tunelab.searchers.bayes.search import BayesSearch
 
-__all__ = ["BayesSearch"]
+__all__ = ["BayesSearch", "ParEGOSearch"]

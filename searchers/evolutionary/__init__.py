@@ -5,6 +5,8 @@
   serial, parallel and resumed studies propose the same points.
 - genetic.py: `EvolutionSearch`, a real-coded genetic algorithm for mixed spaces (Deb & Agrawal 1995,
   simulated binary crossover; Deb & Goyal 1996, polynomial mutation; elitism and tournaments).
+- nsga2.py: `NSGA2Search`, NSGA-II for several objectives (Deb et al. 2002): non-dominated sorting and
+  crowding distance over the variation of genetic.py.
 - cmaes.py: `CMAES`, the covariance matrix adaptation evolution strategy (Hansen, "The CMA Evolution
   Strategy: A Tutorial", 2016), with margins for integers (Hamano et al. 2022) and IPOP restarts
   (Auger & Hansen 2005).
@@ -12,5 +14,6 @@
 
 from tunelab.searchers.evolutionary.cmaes import CMAES
 from tunelab.searchers.evolutionary.genetic import EvolutionSearch
+from tunelab.searchers.evolutionary.nsga2 import NSGA2Search
 
-__all__ = ["EvolutionSearch", "CMAES"]
+__all__ = ["EvolutionSearch", "CMAES", "NSGA2Search"]

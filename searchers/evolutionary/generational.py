@@ -38,10 +38,11 @@ class _Replay:
     """What replaying a history has given so far: the state after `n_generations` complete generations,
     the trials they used (`members`), and the generation now being handed out (None: none is left)."""
 
-    __slots__ = ("sign", "members", "state", "n_generations", "current")
+    __slots__ = ("sign", "signs", "members", "state", "n_generations", "current")
 
-    def __init__(self, sign, state):
+    def __init__(self, sign, state, signs=None):
         self.sign, self.members, self.state, self.n_generations, self.current = sign, [], state, 0, None
+        self.signs = [sign] if signs is None else list(signs)  # one per objective
 
 
 def ran_proposal(trial, params):
@@ -80,10 +81,15 @@ class GenerationalSearcher(Searcher):
     def _select(self, state, generation, trials, losses):
         raise NotImplementedError
 
+    def _member_losses(self, trials, history):
+        """The losses `_select` receives: (lam,) by `member_losses` (a searcher of several objectives
+        gives (lam, k) loss vectors instead)."""
+        return member_losses(trials, history.sign)
+
     def _extends_cache(self, history):
         """Whether the cached replay was built from a prefix of this history."""
         cache = self._replay_cache
-        if cache is None or cache.sign != history.sign:
+        if cache is None or cache.sign != history.sign or cache.signs != history.signs.tolist():
             return False
         n = len(cache.members)
         trials = history.trials
@@ -93,7 +99,7 @@ class GenerationalSearcher(Searcher):
         if prefix == cache.members:  # the same trial objects (Trial has no __eq__: identity)
             return True
         same = all(a.number == b.number and a.state is b.state and a.value == b.value and a.params == b.params
-                   for a, b in zip(prefix, cache.members))
+                   and a.objective_values == b.objective_values for a, b in zip(prefix, cache.members))
         if same:  # the same records, read again (e.g. from storage)
             cache.members = prefix
         return same
@@ -104,7 +110,7 @@ class GenerationalSearcher(Searcher):
         if self.space is None:
             raise RuntimeError(f"{type(self).__name__}.setup(space, seed) must be called before ask.")
         if not self._extends_cache(history):
-            self._replay_cache = _Replay(history.sign, self._initial_state())
+            self._replay_cache = _Replay(history.sign, self._initial_state(), history.signs.tolist())
         cache = self._replay_cache
         trials = history.trials
         while True:
@@ -116,7 +122,7 @@ class GenerationalSearcher(Searcher):
             members = trials[generation.start:generation.end]
             if len(members) < len(generation.params) or any(t.state is TrialState.RUNNING for t in members):
                 break
-            cache.state = self._select(cache.state, generation, members, member_losses(members, history.sign))
+            cache.state = self._select(cache.state, generation, members, self._member_losses(members, history))
             cache.members.extend(members)
             cache.n_generations += 1
             cache.current = None

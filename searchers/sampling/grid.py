@@ -23,6 +23,8 @@ class GridSearch(Searcher):
     A define-by-run study is refused: a grid needs its space declared before the first trial.
     """
 
+    multi_objective = True  # ignores the losses, so any number of objectives suits it
+
     def __init__(self, n_points=10, max_grid_size=100_000):
         self.n_points = n_points
         self.max_grid_size = max_grid_size

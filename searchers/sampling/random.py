@@ -31,6 +31,8 @@ class RandomSearch(Searcher):
     new to the study independently (tunelab.searchers.trial).
     """
 
+    multi_objective = True  # ignores the losses, so any number of objectives suits it
+
     def __init__(self, sampler="uniform", lhs_size=None):
         self.sampler = sampler
         self.lhs_size = lhs_size
