@@ -14,7 +14,7 @@ import pytest
 
 from tunelab.core import LogisticRegression, StandardScaler, load_breast_cancer, train_test_split
 from tunelab.searchers import (
-    Categorical, RandomSearch, Real, SearchCV, Study, TrialState, minimize, write_report,
+    Categorical, GridSearch, RandomSearch, Real, SearchCV, Study, TrialState, minimize, write_report,
 )
 from tunelab.searchers.report import SECTIONS, Section
 
@@ -114,12 +114,11 @@ def test_fitted_searches_add_the_best_models_training_and_confusion_matrix(tmp_p
 
 
 def test_a_multiobjective_study_gets_its_pareto_front(tmp_path):
-    space = {"x": Real(0.0, 1.0)}
-    xs = np.linspace(0.0, 1.0, 6)
-    trials = [SimpleNamespace(number=k, params={"x": x}, state=TrialState.COMPLETE, value=None,
-                              values=(x, (1 - x) ** 2 + (k == 3)), start_time=100.0 + k, end_time=101.0 + k)
-              for k, x in enumerate(xs)]
-    study = SimpleNamespace(space=Study(space).space, trials=trials, directions=["minimize", "minimize"])
+    study = Study({"x": Real(0.0, 1.0)}, GridSearch(n_points=6), directions=["minimize", "minimize"], seed=0)
+    for k in range(6):  # x = 0, 0.2, ..., 1: six points, of which the fourth (k = 3) is dominated
+        trial = study.ask()
+        x = trial.params["x"]
+        study.tell(trial, (x, (1 - x) ** 2 + (k == 3)))
     page = open(write_report({"nsga": study}, tmp_path / "r.html"), encoding="utf-8").read()
     parts = sections(page)
     assert list(parts) == ["leaderboard", "pareto"]  # the single-objective plots leave this study out

@@ -159,13 +159,13 @@ def pareto_section(ctx):
     plots, notes = [], []
     for label, study in multi.items():
         directions = list(study.directions)
-        trials = [t for t in study.trials if t.state is TrialState.COMPLETE and t.values is not None]
+        trials = [t for t in study.trials if t.state is TrialState.COMPLETE and t.objective_values is not None]
         if not trials:
             notes.append(f"{label}: no complete trial yet.")
             continue
-        points = np.array([list(t.values)[:2] for t in trials], dtype=np.float64)
+        points = np.array([list(t.objective_values)[:2] for t in trials], dtype=np.float64)
         names = [f"objective {k + 1}" for k in range(2)]
-        tips = [f"{label}, trial {t.number}: {', '.join(show(v) for v in t.values)}; {params_text(t.params)}"
+        tips = [f"{label}, trial {t.number}: {', '.join(show(v) for v in t.objective_values)}; {params_text(t.params)}"
                 for t in trials]
         plots.append(figure(pareto_plot(points, directions=directions[:2], labels=names, tooltips=tips,
                                         title=f"Pareto front, {label}")))
