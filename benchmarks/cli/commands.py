@@ -102,7 +102,7 @@ def build_parser():
     bench.add_argument("--compare", action="store_true",
                        help="add the peers (scikit-learn, Optuna, scikit-optimize, pycma) that are installed")
     bench.add_argument("--seeds", type=_positive, default=10)
-    bench.add_argument("--functions-suite", choices=("bayes", "evolution", "evolution-peers", "tpe"),
+    bench.add_argument("--functions-suite", choices=("bayes", "evolution", "evolution-peers", "tpe", "conditional"),
                        default="bayes",
                        help="which test-function suite `bench functions` runs")
     bench.add_argument("--functions", type=_names, default=None, help="bench functions: e.g. branin,hartmann6")
