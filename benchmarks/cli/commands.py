@@ -1,6 +1,6 @@
 """The `tunelab` command line: its parser, the dispatch of each command, and `main`.
 
-    tunelab demo  [--quick] [--budget N] [--seed S] [--searchers grid,random,bayes,evolution] [--out DIR]
+    tunelab demo  [--quick] [--budget N] [--seed S] [--searchers grid,random,bayes,evolution,tpe] [--out DIR]
     tunelab tune  DATA.csv --target COLUMN [--model linear|logistic|mlp] [--searcher NAME] [--trials N]
                   [--cv K] [--metric NAME] [--storage study.db] [--seed S] [--out DIR]
     tunelab bench fit|search|functions|hyper [--quick] [--compare] [--seeds K] [--functions-suite NAME] [--out DIR]
@@ -76,7 +76,7 @@ def build_parser():
     demo.add_argument("--quick", action="store_true", help="a smaller run (about 20 s), used by the tests")
     demo.add_argument("--budget", type=_positive, default=None, help="trials per searcher (default 30; 6 with --quick)")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--searchers", type=_searcher_list, default=("grid", "random", "bayes", "evolution"),
+    demo.add_argument("--searchers", type=_searcher_list, default=("grid", "random", "bayes", "evolution", "tpe"),
                       help="comma-separated: grid,random,bayes,evolution")
     demo.add_argument("--jobs", type=_positive, default=1, help="trials evaluated at once (threads)")
     demo.add_argument("--out", default="tunelab-report", help="report folder (default ./tunelab-report)")
@@ -86,7 +86,7 @@ def build_parser():
     tune.add_argument("data", help="CSV file with a header row")
     tune.add_argument("--target", required=True, help="the column to predict")
     tune.add_argument("--model", choices=("linear", "logistic", "mlp"), default="logistic")
-    tune.add_argument("--searcher", choices=("grid", "random", "bayes", "evolution"), default="random")
+    tune.add_argument("--searcher", choices=("grid", "random", "bayes", "evolution", "tpe"), default="random")
     tune.add_argument("--trials", type=_positive, default=20)
     tune.add_argument("--cv", type=_positive, default=5)
     tune.add_argument("--metric", default=None, help="a scorer name such as accuracy, f1_macro, r2")
