@@ -1,14 +1,19 @@
 """Searchers on standard test functions: simple regret (best found - known minimum) over seeds and budgets,
 and the time a searcher takes to suggest one point.
 
-    python -m tunelab.benchmarks bench functions [--functions-suite bayes|evolution|evolution-peers|tpe|multiobjective]
-                                                 [--quick] [--seeds K] [--out DIR]
+    python -m tunelab.benchmarks bench functions
+        [--functions-suite bayes|evolution|evolution-peers|tpe|multiobjective|conditional] [--quick] [--seeds K]
+        [--out DIR]
 
-The multiobjective suite reports the hypervolume of ZDT1, ZDT2 and DTLZ2 (run_multiobjective).
+The multiobjective suite reports the hypervolume of ZDT1, ZDT2 and DTLZ2 (run_multiobjective); the conditional
+suite the regret on a tree-structured function (a root choice among three branches with their own dimensions).
 
 tunelab's searchers run through `tunelab.searchers.minimize`; the peers (Optuna's TPE, GP and CMA-ES
 samplers, Hyperopt's TPE, scikit-optimize's gp_minimize, pycma) run on the same functions and budgets when
 installed, and are listed as skipped otherwise. Each run of a seed gets the same seed for every method.
+The "conditional" suite runs the tree-structured function tree3 (benchmarks/functions.py) as a conditional
+space for tunelab's searchers and through Optuna's define-by-run API for Optuna's TPE (independent, and
+multivariate with group decomposition, `group=True`).
 """
 
 import os
@@ -33,9 +38,11 @@ SUITES = {
                         ["random", "cmaes", "cmaes-random-start", "optuna-cmaes", "pycma"]),
     "tpe": (["branin", "hartmann6", "ackley5", "rosenbrock4", "levy10"], [25, 50, 100],
             ["random", "tpe", "tpe-as-optuna", "optuna-tpe-mv", "hyperopt-tpe"]),
+    "conditional": (["tree3"], [50, 100], ["random", "tpe", "evolution", "bayes", "optuna-tpe", "optuna-tpe-group"]),
 }
 QUICK = {"bayes": (["branin", "hartmann6"], [25, 50]), "evolution": (["rosenbrock5", "ackley5"], [100, 300]),
-         "evolution-peers": (["branin", "hartmann6"], [100]), "tpe": (["branin", "hartmann6"], [25, 50])}
+         "evolution-peers": (["branin", "hartmann6"], [100]), "tpe": (["branin", "hartmann6"], [25, 50]),
+         "conditional": (["tree3"], [25, 50])}
 
 
 TUNELAB_METHODS = {"random": (RandomSearch, {}), "bayes": (BayesSearch, {}), "evolution": (EvolutionSearch, {}),
@@ -57,13 +64,14 @@ def _run_optuna(method, function, budget, seed):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     samplers = {"optuna-tpe": lambda: optuna.samplers.TPESampler(seed=seed),
                 "optuna-tpe-mv": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=True),
+                "optuna-tpe-group": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True),
                 "optuna-gp": lambda: optuna.samplers.GPSampler(seed=seed, n_startup_trials=10),
                 "optuna-cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed)}
     study = optuna.create_study(sampler=samplers[method]())
-    bounds = function.bounds
-
     def objective(trial):
-        return function([trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)])
+        if hasattr(function, "suggest"):  # a tree-structured function, define-by-run
+            return function.suggest(trial)
+        return function([trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(function.bounds)])
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -114,6 +122,7 @@ def _run_pycma(method, function, budget, seed):
 
 
 PEERS = {"optuna-tpe": ("optuna", _run_optuna), "optuna-tpe-mv": ("optuna", _run_optuna),
+         "optuna-tpe-group": ("optuna", _run_optuna),
          "optuna-gp": ("optuna", _run_optuna), "hyperopt-tpe": ("hyperopt", _run_hyperopt),
          "optuna-cmaes": ("optuna", _run_optuna), "skopt-gp": ("skopt", _run_skopt), "pycma": ("cma", _run_pycma)}
 

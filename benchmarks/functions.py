@@ -2,7 +2,8 @@
 of Simulation Experiments", Simon Fraser University; Jamil and Yang, 2013).
 
 Each `TestFunction` evaluates one point given as a 1-D array inside `bounds`, and knows `f_min`, so a
-benchmark reports simple regret = best value found - f_min.
+benchmark reports simple regret = best value found - f_min. A `ConditionalFunction` is defined on a tree
+(a root choice opening its own dimensions), as a conditional space and as a define-by-run objective.
 """
 
 from dataclasses import dataclass
@@ -110,8 +111,85 @@ def styblinski_tang(dim=5):
                         (-2.903534027771178,) * dim, _styblinski_tang)
 
 
+class ConditionalFunction:
+    """A tree-structured test function: f(params) = offset_b + f_b(the dimensions of branch b), b = params["branch"].
+
+    `tree3()`: a root choice among three branches, each with its own dimensions and its own minimum,
+
+        "branin"     a_x1 in [-5, 10], a_x2 in [0, 15]        Branin - 0.397887 + 0.3      min 0.3 at 3 points
+        "hartmann"   b_x1, b_x2, b_x3 in [0, 1]               Hartmann3 + 3.862782         min 0 (the optimum)
+        "quadratic"  c_u in [-5, 5], c_lr in [1e-4, 1] (log),  0.2 + ((c_u - 1.5)/5)^2 + ((log10 c_lr + 2.5)/2)^2
+                     c_m in 1..32, c_k in 0..10 (integers)     + ((c_m - 20)/16)^2 + |c_k - 3|/10      min 0.2
+
+    so f_min = 0 in the Hartmann branch, and the other branches hold local minima 0.2 and 0.3 above it: a
+    searcher must find the right branch and then optimise inside it. (Hartmann3 and Branin: Surjanovic and
+    Bingham's library.) `suggest(trial)` is the same function written define-by-run, for any trial with
+    Optuna's `suggest_float`, `suggest_int`, `suggest_categorical` (tunelab's Trial or Optuna's).
+    """
+
+    name, f_min = "tree3", 0.0
+    x_min = {"branch": "hartmann", "b_x1": 0.114614, "b_x2": 0.555649, "b_x3": 0.852547}
+    _H3 = staticmethod(_hartmann(_H3_A, _H3_P))
+    _BRANIN_MIN = 0.397887357729739
+
+    def __call__(self, params):
+        branch = params["branch"]
+        if branch == "branin":
+            return float(_branin(np.array([params["a_x1"], params["a_x2"]])) - self._BRANIN_MIN + 0.3)
+        if branch == "hartmann":
+            return float(self._H3(np.array([params["b_x1"], params["b_x2"], params["b_x3"]])) + 3.86278214782076)
+        if branch == "quadratic":
+            return float(0.2 + ((params["c_u"] - 1.5) / 5) ** 2 + ((np.log10(params["c_lr"]) + 2.5) / 2) ** 2
+                         + ((params["c_m"] - 20) / 16) ** 2 + abs(params["c_k"] - 3) / 10)
+        raise ValueError(f"`branch` must be 'branin', 'hartmann' or 'quadratic'; got {branch!r}.")
+
+    def space(self):
+        """The tree as a tunelab conditional space."""
+        from tunelab.searchers import Categorical, Integer, Real, Space
+
+        return Space({"branch": Categorical({
+            "branin": {"a_x1": Real(-5.0, 10.0), "a_x2": Real(0.0, 15.0)},
+            "hartmann": {f"b_x{i}": Real(0.0, 1.0) for i in (1, 2, 3)},
+            "quadratic": {"c_u": Real(-5.0, 5.0), "c_lr": Real(1e-4, 1.0, log=True), "c_m": Integer(1, 32),
+                          "c_k": Integer(0, 10)},
+        })})
+
+    def objective(self):
+        """The function as a tunelab objective over the params of `space()`."""
+        return lambda params: self(dict(params.items()))
+
+    def suggest(self, trial):
+        """The function as a define-by-run objective: the params are asked for as the branch needs them."""
+        branch = trial.suggest_categorical("branch", ["branin", "hartmann", "quadratic"])
+        if branch == "branin":
+            params = {"a_x1": trial.suggest_float("a_x1", -5.0, 10.0), "a_x2": trial.suggest_float("a_x2", 0.0, 15.0)}
+        elif branch == "hartmann":
+            params = {f"b_x{i}": trial.suggest_float(f"b_x{i}", 0.0, 1.0) for i in (1, 2, 3)}
+        else:
+            params = {"c_u": trial.suggest_float("c_u", -5.0, 5.0), "c_lr": trial.suggest_float("c_lr", 1e-4, 1.0, log=True),
+                      "c_m": trial.suggest_int("c_m", 1, 32), "c_k": trial.suggest_int("c_k", 0, 10)}
+        return self(dict(params, branch=branch))
+
+
+def tree3():
+    return ConditionalFunction()
+
+
+CONDITIONAL_FUNCTIONS = {"tree3": tree3}
+
+
+def get_conditional_function(name):
+    """A tree-structured test function by name ("tree3")."""
+    if name not in CONDITIONAL_FUNCTIONS:
+        raise ValueError(f"`name` must be one of {', '.join(CONDITIONAL_FUNCTIONS)}; got {name!r}.")
+    return CONDITIONAL_FUNCTIONS[name]()
+
+
 def get_function(name):
-    """A test function by name, e.g. "branin", "hartmann6", "ackley5", "levy10", "rosenbrock4"."""
+    """A test function by name, e.g. "branin", "hartmann6", "ackley5", "levy10", "rosenbrock4", or the
+    tree-structured "tree3" (a `ConditionalFunction`)."""
+    if name in CONDITIONAL_FUNCTIONS:
+        return CONDITIONAL_FUNCTIONS[name]()
     fixed = {"branin": branin, "hartmann3": hartmann3, "hartmann6": hartmann6}
     if name in fixed:
         return fixed[name]()
@@ -121,7 +199,7 @@ def get_function(name):
     digits = name[len(stem):]
     if stem in families and digits:
         return families[stem](int(digits))
-    known = ", ".join(list(fixed) + [f"{f}<dim>" for f in families])
+    known = ", ".join(list(fixed) + [f"{f}<dim>" for f in families] + list(CONDITIONAL_FUNCTIONS))
     raise ValueError(f"`name` must be one of {known}; got {name!r}.")
 
 

@@ -33,7 +33,7 @@ def check_trials_json(path, searchers):
 
 
 def test_demo_quick_prints_a_leaderboard_and_writes_a_report(tmp_path):
-    searchers = ["grid", "random", "bayes", "evolution"]
+    searchers = ["grid", "random", "bayes", "evolution", "tpe"]
     result = tunelab("demo", "--quick", "--no-progress", "--out", "report", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "| searcher | best_cv | test_score |" in result.stdout

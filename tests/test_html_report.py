@@ -173,11 +173,13 @@ def test_the_demo_report_holds_every_section(demo_report):
     parts = sections(page)
     assert list(parts) == ALL_SECTIONS
     assert "tunelab demo --quick --budget 6 --seed 0" in parts["leaderboard"]
-    assert parts["leaderboard"].count("<tr>") == 5  # the header and four searchers
+    assert parts["leaderboard"].count("<tr>") == 6  # the header and five searchers
     assert [t.text for t in svgs(parts["history"])[0].iter(SVG + "text") if "legend-label" in t.get("class")] == \
-        ["grid", "random", "bayes", "evolution"]
-    assert len(svgs(parts["slices"])) == 5 and count(svgs(parts["importance"])[0], "bar") == 5
-    assert len(svgs(parts["training"])) == 3 and "Validation curve: " in parts["training"]
+        ["grid", "random", "bayes", "evolution", "tpe"]
+    assert len(svgs(parts["slices"])) == 8  # one per dimension of the conditional space
+    assert "Not computed" in parts["importance"] and "conditional space" in parts["importance"]
+    assert len(svgs(parts["training"])) == 2 and "No validation curve: the importance was not computed" in \
+        parts["training"]  # the curve follows the most important dimension, not computed on a conditional space
     assert count(svgs(parts["confusion"])[0], "cell") == 100
 
 

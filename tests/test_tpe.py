@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from searcher_contract import SearcherContract
+from searcher_contract import ConditionalSearcherContract, SearcherContract
 
-from tunelab.benchmarks.functions import get_function
+from tunelab.benchmarks.functions import get_conditional_function, get_function
 from tunelab.searchers.base import History
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Categorical, Integer, Real, Space
 from tunelab.searchers.study import Study, minimize
 from tunelab.searchers.tpe import TPESearch
+from tunelab.searchers.tpe.groups import declared_groups, observed_groups
 from tunelab.searchers.tpe._kernels import log_gauss_mass, log_ndtr
 from tunelab.searchers.tpe.parzen import KernelSettings, ParzenEstimator, columns
 from tunelab.searchers.tpe.split import decay_weights, n_good, split
@@ -26,6 +27,16 @@ SETTINGS = settings(max_examples=25, deadline=None)
 class TestTPEContract(SearcherContract):
     def make_searcher(self):
         return TPESearch(n_startup_trials=4)
+
+
+class TestTPEConditionalContract(ConditionalSearcherContract):
+    def make_searcher(self):
+        return TPESearch(n_startup_trials=4)
+
+
+class TestIndependentTPEConditionalContract(ConditionalSearcherContract):
+    def make_searcher(self):
+        return TPESearch(n_startup_trials=3, multivariate=False, constant_liar=False)
 
 
 class TestIndependentTPEContract(SearcherContract):
@@ -320,3 +331,76 @@ def test_huge_integer_ranges_are_searched_without_listing_their_values():
 def test_bad_hyperparameters_are_named(kwargs, error, match):
     with pytest.raises(error, match=match):
         Study({"x": Real(0.0, 1.0)}, TPESearch(**kwargs))
+
+
+# ---- group decomposition --------------------------------------------------------------------------
+
+
+def test_declared_groups_are_the_sets_under_one_condition():
+    space = ConditionalSearcherContract().make_space()  # x, kind, lr (a|b), k (a), depth (b), width (deep)
+    names = lambda groups: [[space.names[j] for j in g] for g in groups]  # noqa: E731
+    assert names(declared_groups(space)) == [["x", "kind"], ["lr"], ["k"], ["depth"], ["width"]]
+    assert names(declared_groups(space, multivariate=False)) == [[n] for n in space.names]
+    flat = Space({"a": Real(0, 1), "b": Integer(1, 3)})
+    assert declared_groups(flat) == [[0, 1]]
+
+
+@SETTINGS
+@given(st.lists(st.sets(st.sampled_from("abcdef")), max_size=8))
+def test_observed_groups_partition_the_names_into_sets_that_occur_together(name_sets):
+    names = list("abcdefg")
+    groups = observed_groups(names, name_sets)
+    flat = [j for g in groups for j in g]
+    assert sorted(flat) == list(range(len(names)))  # a partition of every name
+    seen = set().union(*name_sets) if name_sets else set()
+    for g in groups:
+        members = {names[j] for j in g}
+        if members & seen:
+            assert all(members <= s or not members & s for s in name_sets)  # all in or all out of each trial
+    for g, h in ((g, h) for g in groups for h in groups if g is not h):  # maximal: two groups differ somewhere
+        a, b = names[g[0]], names[h[0]]
+        if a in seen and b in seen:
+            assert any((a in s) != (b in s) for s in name_sets)
+
+
+def test_a_branch_is_fitted_on_its_own_trials_only():
+    """Branch "a" has its minimum at z = 0.9, branch "b" (far worse) at z = 0.1; both share the name z. With
+    one group over every dimension the kernels of z would mix the two; per group, l(z) of branch a sits near
+    0.9, and TPE's late trials in branch a crowd there."""
+    space = Space({"kind": Categorical({"a": {"za": Real(0.0, 1.0)}, "b": {"zb": Real(0.0, 1.0)}})})
+
+    def objective(p):
+        return (p["za"] - 0.9) ** 2 if p["kind"] == "a" else 1.0 + (p["zb"] - 0.1) ** 2
+
+    study = Study(space, TPESearch(n_startup_trials=8), seed=0)
+    study.optimize(objective, n_trials=60, progress=False)
+    late = [t.params for t in study.trials[30:]]
+    assert sum(p["kind"] == "a" for p in late) >= 25
+    assert np.median([p["za"] for p in late if p["kind"] == "a"]) == pytest.approx(0.9, abs=0.05)
+    assert study.best_value < 1e-3
+
+
+def test_define_by_run_groups_follow_the_names_the_trials_hold():
+    def objective(trial):
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        if kind == "a":
+            return (trial.suggest_float("za", 0.0, 1.0) - 0.9) ** 2
+        return 1.0 + (trial.suggest_float("zb", 0.0, 1.0) - 0.1) ** 2
+
+    study = Study(None, TPESearch(n_startup_trials=8), seed=1)
+    study.optimize(objective, n_trials=50, progress=False)
+    names = list(study.space.names)
+    groups = observed_groups(names, [set(t.params) for t in study.trials])
+    assert sorted(sorted(names[j] for j in g) for g in groups) == [["kind"], ["za"], ["zb"]]
+    assert study.best_value < 1e-2
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tpe_beats_random_on_a_conditional_function(seed):
+    fn = get_conditional_function("tree3")
+    best = {}
+    for name, searcher in (("tpe", TPESearch()), ("random", RandomSearch())):
+        study = Study(fn.space(), searcher, seed=seed)
+        study.optimize(fn.objective(), n_trials=60, progress=False)
+        best[name] = study.best_value - fn.f_min
+    assert best["tpe"] < best["random"]

@@ -1,6 +1,6 @@
 """The `tunelab` command line: its parser, the dispatch of each command, and `main`.
 
-    tunelab demo  [--quick] [--budget N] [--seed S] [--searchers grid,random,bayes,evolution] [--out DIR]
+    tunelab demo  [--quick] [--budget N] [--seed S] [--searchers grid,random,bayes,evolution,tpe] [--out DIR]
     tunelab tune  DATA.csv --target COLUMN [--model linear|logistic|mlp] [--searcher NAME] [--trials N]
                   [--cv K] [--metric NAME] [--objectives A,B] [--storage study.db] [--seed S] [--out DIR]
     tunelab bench fit|search|functions|hyper [--quick] [--compare] [--seeds K] [--functions-suite NAME] [--out DIR]
@@ -124,7 +124,7 @@ def build_parser():
     demo.add_argument("--quick", action="store_true", help="a smaller run (about 20 s), used by the tests")
     demo.add_argument("--budget", type=_positive, default=None, help="trials per searcher (default 30; 6 with --quick)")
     demo.add_argument("--seed", type=_seed, default=0)
-    demo.add_argument("--searchers", type=_searcher_list, default=("grid", "random", "bayes", "evolution"),
+    demo.add_argument("--searchers", type=_searcher_list, default=("grid", "random", "bayes", "evolution", "tpe"),
                       help="comma-separated: grid,random,bayes,evolution")
     demo.add_argument("--jobs", type=_positive, default=1, help="trials evaluated at once (threads)")
     demo.add_argument("--out", default="tunelab-report", help="report folder (default ./tunelab-report)")
@@ -134,7 +134,7 @@ def build_parser():
     tune.add_argument("data", help="CSV file with a header row")
     tune.add_argument("--target", required=True, help="the column to predict")
     tune.add_argument("--model", choices=("linear", "logistic", "mlp"), default="logistic")
-    tune.add_argument("--searcher", choices=("grid", "random", "bayes", "evolution", "nsga2", "parego"),
+    tune.add_argument("--searcher", choices=("grid", "random", "bayes", "evolution", "tpe", "nsga2", "parego"),
                       default="random", help="nsga2 and parego search several --objectives")
     tune.add_argument("--trials", type=_positive, default=20)
     tune.add_argument("--cv", type=_folds, default=5)
@@ -154,7 +154,8 @@ def build_parser():
     bench.add_argument("--compare", action="store_true",
                        help="add the peers (scikit-learn, Optuna, scikit-optimize, pycma) that are installed")
     bench.add_argument("--seeds", type=_positive, default=10)
-    bench.add_argument("--functions-suite", choices=("bayes", "evolution", "evolution-peers", "tpe", "multiobjective"),
+    bench.add_argument("--functions-suite",
+                       choices=("bayes", "evolution", "evolution-peers", "tpe", "multiobjective", "conditional"),
                        default="bayes",
                        help="which test-function suite `bench functions` runs")
     bench.add_argument("--functions", type=_names, default=None, help="bench functions: e.g. branin,hartmann6")

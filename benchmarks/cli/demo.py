@@ -1,22 +1,25 @@
 """`tunelab demo`: both levels of tuning on the shipped digits data.
 
-An MLPClassifier's weights are fitted by mini-batch momentum (parameter tuning) inside every trial, while
-each searcher tunes its learning rate, L2 strength, hidden width, batch size and momentum by 3-fold
-cross-validation (hyperparameter tuning) at the same budget. The leaderboard compares them on a held-out
-test split, and a report folder keeps every trial. Ctrl-C stops the demo with a report of the trials that
-finished, marked as interrupted.
+An MLPClassifier's weights are fitted by a mini-batch optimizer (parameter tuning) inside every trial, while
+each searcher tunes, by 3-fold cross-validation (hyperparameter tuning) at the same budget, its L2 strength
+and hidden width and the optimizer itself: momentum (learning rate, batch size, momentum) or Adam (learning
+rate, batch size, beta1, beta2), a conditional space whose optimizer's hyperparameters exist only under it.
+The leaderboard compares them on a held-out test split, and a report folder keeps every trial. Ctrl-C stops
+the demo with a report of the trials that finished, marked as interrupted.
 """
 
 import os
 
 from tunelab.benchmarks._harness import markdown_table
 from tunelab.benchmarks.cli.report import LEADERBOARD_COLUMNS, best_so_far, text_plot, write_report
-from tunelab.benchmarks.cli.tuning import Interrupted, SearchInterrupted, finished_trials, model_and_space, run_search
+from tunelab.benchmarks.cli.tuning import (
+    SEARCHER_NAMES, Interrupted, SearchInterrupted, finished_trials, model_and_space, run_search,
+)
 from tunelab.core import StandardScaler, load_digits, train_test_split
 from tunelab.searchers import TrialState
 
 
-def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution"), out="tunelab-report",
+def run_demo(budget=30, seed=0, searchers=SEARCHER_NAMES, out="tunelab-report",
              quick=False, n_jobs=1, progress=True, print_fn=print):
     X, y = load_digits()
     if quick:  # a third of the rows and fewer epochs: the same pipeline in a few seconds
@@ -28,9 +31,10 @@ def run_demo(budget=30, seed=0, searchers=("grid", "random", "bayes", "evolution
     print_fn(f"tunelab demo: MLPClassifier on digits ({X_train.shape[0]} train / {X_test.shape[0]} test rows, "
              f"{X.shape[1]} features, 10 classes), 3-fold CV accuracy, {budget} trials per searcher, seed {seed}")
     header = [f"Data: digits, {X_train.shape[0]} train / {X_test.shape[0]} test rows. Model: MLPClassifier, "
-              f"mini-batch momentum. Budget: {budget} trials per searcher, 3-fold CV accuracy, seed {seed}."]
+              "mini-batch momentum or Adam, chosen with its hyperparameters. "
+              f"Budget: {budget} trials per searcher, 3-fold CV accuracy, seed {seed}."]
     command = "tunelab demo" + (" --quick" if quick else "") + f" --budget {budget} --seed {seed}"
-    if tuple(searchers) != ("grid", "random", "bayes", "evolution"):
+    if tuple(searchers) != SEARCHER_NAMES:
         command += " --searchers " + ",".join(searchers)
     data = {"X": X_train, "y": y_train, "X_test": X_test, "y_test": y_test}
     rows, studies, searches = [], {}, {}

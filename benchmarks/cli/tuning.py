@@ -9,12 +9,12 @@ from tunelab.core import (
     LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor, f1_score, is_classifier, precision_score,
     recall_score,
 )
-from tunelab.optimizers import Momentum
+from tunelab.optimizers import Adam, Momentum
 from tunelab.searchers import (
-    BayesSearch, Categorical, EvolutionSearch, GridSearch, RandomSearch, Real, SearchCV, Study, TrialState,
+    BayesSearch, Categorical, EvolutionSearch, GridSearch, RandomSearch, Real, SearchCV, Study, TPESearch, TrialState,
 )
 
-SEARCHER_NAMES = ("grid", "random", "bayes", "evolution")
+SEARCHER_NAMES = ("grid", "random", "bayes", "evolution", "tpe")
 
 
 def make_searcher(name, budget, n_dims):
@@ -27,6 +27,8 @@ def make_searcher(name, budget, n_dims):
         return BayesSearch(n_initial=min(10, max(2, budget // 3)))
     if name == "evolution":
         return EvolutionSearch()
+    if name == "tpe":  # as for bayes: a third of a small budget for the startup trials
+        return TPESearch(n_startup_trials=min(10, max(2, budget // 3)))
     raise ValueError(f"searcher must be one of {', '.join(SEARCHER_NAMES)}; got {name!r}.")
 
 
@@ -37,12 +39,18 @@ def model_and_space(model, classification, max_epochs, random_state):
         estimator = estimator_class(hidden_layer_sizes=(32,), max_epochs=max_epochs, tol=1e-4, n_iter_no_change=5,
                                     optimizer=Momentum(lr=0.05, momentum=0.9, batch_size=64),
                                     random_state=random_state)
-        space = {
-            "optimizer__lr": Real(1e-3, 0.2, log=True),
+        lr = Real(1e-3, 0.2, log=True)  # one name under both choices, so declared equal under each
+        space = {  # the optimizer is chosen with its own hyperparameters: a conditional space
             "alpha": Real(1e-6, 1e-1, log=True),
             "hidden_layer_sizes": Categorical([(16,), (32,), (64,)]),
-            "optimizer__batch_size": Categorical([16, 32, 64, 128]),
-            "optimizer__momentum": Real(0.5, 0.95),
+            "optimizer": Categorical({
+                Momentum(lr=0.05, momentum=0.9, batch_size=64): {
+                    "optimizer__lr": lr, "optimizer__batch_size": Categorical([16, 32, 64, 128]),
+                    "optimizer__momentum": Real(0.5, 0.95)},
+                Adam(lr=0.003, batch_size=64): {
+                    "optimizer__lr": lr, "optimizer__batch_size": Categorical([16, 32, 64, 128]),
+                    "optimizer__beta1": Real(0.8, 0.95), "optimizer__beta2": Real(0.99, 0.9999)},
+            }),
         }
         return estimator, space
     if model == "logistic":
@@ -136,6 +144,8 @@ def _leaderboard_row(name, estimator, search, X_test, y_test, classes, seconds):
 
 def _show_params(params):
     def show(value):
-        return f"{value:.3g}" if isinstance(value, float) else str(value)
+        if isinstance(value, float):
+            return f"{value:.3g}"
+        return type(value).__name__ if hasattr(value, "get_params") else str(value)  # a chosen optimizer by its kind
 
     return ", ".join(f"{k}={show(v)}" for k, v in sorted(params.items()))

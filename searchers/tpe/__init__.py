@@ -6,6 +6,8 @@ next trial is the candidate drawn from l of largest l(u) / g(u), which maximises
 under that model.
 
 - search.py: `TPESearch`, the searcher (startup trials, candidates, groups of dimensions, constant liar).
+- groups.py: group decomposition, the groups of dimensions that always occur together (conditional and
+  define-by-run spaces).
 - split.py: the good/bad split by gamma and the weights of the trials (Optuna's decay of older trials).
 - parzen.py: the Parzen estimator: truncated-normal kernels with their bandwidths and magic clip, the
   categorical kernel, the prior, product kernels over a group (multivariate).

@@ -12,9 +12,16 @@ Maximising l/g maximises expected improvement under TPE's model p(u | y) = l(u) 
 With `multivariate=True` (the default) there is one group holding every dimension and the kernels are
 products over it, so l and g see how the dimensions interact (Falkner, Klein & Hutter, "BOHB", ICML 2018;
 Watanabe 2023 finds it the most important refinement); `multivariate=False` makes each dimension its own
-group, the independent TPE of Hyperopt (and of Optuna before v5). The groups are a list of dimension indices,
-so a space whose dimensions exist together only in some trials can give one group per set of dimensions
-that always occur together (Optuna's group decomposition).
+group, the independent TPE of Hyperopt (and of Optuna before v5).
+
+Conditional and define-by-run spaces (group decomposition, groups.py; Optuna's `group=True`): the groups are
+the sets of dimensions that always occur together, the unconditional dimensions in one group and the
+dimensions under each choice (or set of choices) in another; in a define-by-run study, the sets of names
+that are all in or all out of each finished trial. The split into good and bad trials is made once over
+all finished trials; l_G and g_G are fitted on the good and bad trials that hold G, so a kernel never sees
+the placeholder value of a dimension a trial did not have. Every group is proposed (a branch's dimensions
+are drawn even when the root choice closes the branch) and `decode` keeps the active ones. A name new to a
+define-by-run study is drawn independently by the study (tunelab.searchers.trial), as Optuna's samplers do.
 
 Parallel trials (constant liar): running trials, and the points already chosen in the same `ask(n)`, join
 the bad group, so that the next points go elsewhere. A candidate equal to a trial already asked is passed
@@ -33,8 +40,10 @@ from tunelab.optimizers.validation import check_bool, check_choice, check_scalar
 from tunelab.searchers.base import Searcher
 from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.sampling.random import RandomSearch
+from tunelab.searchers.tpe.groups import declared_groups, group_rows, observed_groups
 from tunelab.searchers.tpe.parzen import BANDWIDTHS, KernelSettings, ParzenEstimator, columns
 from tunelab.searchers.tpe.split import GAMMA_RULES, WEIGHT_RULES, decay_weights, good_weights, split
+from tunelab.searchers.trial import TrialState
 
 _CANDIDATE_KEY = 201  # generator key of the candidates (the startup design uses RandomSearch's own keys)
 
@@ -48,6 +57,13 @@ class TPESearch(Searcher):
     (`magic_clip_exponent`, Watanabe's alpha, sec. 3.4), and startup points from a scrambled Sobol sequence.
     `TPESearch(weights="old_decay", magic_clip_exponent=1.0, startup="uniform")` is Optuna's sampler.
 
+    Conditional spaces: group decomposition (Optuna's `group=True`; Watanabe 2023). The dimensions that
+    always occur together form a group, with its own estimators l and g fitted on the good and bad trials
+    that hold the group: the unconditional dimensions (the root choice among them) form one group and
+    the dimensions under each choice another, so l over a branch's dimensions learns from the trials of
+    that branch only. In a define-by-run study the groups are the sets of names that are all in or all out
+    of each finished trial, and a name seen for the first time is drawn independently by the study.
+
     Parameters
     ----------
     n_startup_trials : random trials before the estimators take over: TPE starts once this many trials
@@ -60,7 +76,8 @@ class TPESearch(Searcher):
         bad one), "old_decay" (Optuna's: trials older than the 25 newest count less) or "uniform".
     prior_weight : the weight of the prior kernel, the whole range centred (or uniform over choices),
         against weight 1 per trial (default 1.0).
-    multivariate : one joint estimator over all dimensions (default True) or one per dimension.
+    multivariate : one joint estimator per group of dimensions that always occur together (default True;
+        in a flat space, one over all dimensions) or one per dimension.
     bandwidth : "neighbor" (default; the larger distance to the neighbouring observations), "scott"
         (Scott's rule) or "optuna" (0.2 n^(-1/(d+4)), Optuna's multivariate rule before v5).
     consider_endpoints : whether the ends of the range count as neighbours of the outermost observations.
@@ -98,8 +115,8 @@ class TPESearch(Searcher):
                                         bool(self.magic_clip), float(self.min_bandwidth_factor),
                                         float(self.magic_clip_exponent))
         d = len(space)
-        groups = [list(range(d))] if self.multivariate else [[j] for j in range(d)]
-        self._groups = [(np.array(g), columns(space, g)) for g in groups]
+        self._groups = None if space.define_by_run else declared_groups(space, bool(self.multivariate))
+        self._columns = {}
         design = "lhs" if self.startup == "sobol" and d > qmc.MAX_SOBOL_DIMENSIONS else self.startup
         self._design = RandomSearch(sampler=design)
         self._design.setup(space, seed)
@@ -123,40 +140,53 @@ class TPESearch(Searcher):
         check_choice(self.startup, "startup", ("uniform", "sobol", "lhs"))
 
     def ask(self, n, history):
-        U = self._encoded.update(history.trials)  # (N, d): row i encodes trial i
+        U, active = self._encoded.update(history.trials)  # (N, d) encoded trials, (N, d) which names they hold
         parts = split(history, self.gamma, self.gamma_rule, self.max_good, self.constant_liar)
+        groups = self._groups if self._groups is not None else self._observed_groups(history, parts)
         proposals, chosen = [], np.empty((0, U.shape[1]))
         for k in range(n):
             number = history.next_number + k
             if parts.n_finished < self.n_startup_trials:
                 u = self._design.points(number, 1, history.budget)[0]
             else:
-                u = self.propose(U, parts, chosen, number)
+                u = self.propose(U, active, parts, chosen, number, groups)
             params = self.space.decode(u)
             proposals.append(params)
             chosen = np.vstack([chosen, self.space.encode(params)])
         return proposals
 
-    def propose(self, U, parts, chosen, number):
+    def _observed_groups(self, history, parts):
+        """The groups of a define-by-run space, from the names of the finished trials (groups.py)."""
+        finished = np.sort(np.concatenate([parts.good, parts.bad]))
+        trials = history.trials
+        name_sets = [set(trials[i].params) for i in finished if trials[i].state is not TrialState.RUNNING]
+        return observed_groups(self.space.names, name_sets, bool(self.multivariate))
+
+    def propose(self, U, active, parts, chosen, number, groups=None):
         """The point (d,) for trial `number`: per group, the candidate of largest log l - log g.
 
-        U (N, d) encodes every trial; `parts` is the `Split` of the history; `chosen` (r, d) are the points
-        chosen earlier in the same ask, bad ones under the constant liar. A candidate that decodes to the
-        params of a trial or of a chosen point is passed over when another one is left.
+        U (N, d) encodes every trial and `active` (N, d) says which dimensions each holds; `parts` is the
+        `Split` of the history; `chosen` (r, d) are the points chosen earlier in the same ask, bad ones
+        under the constant liar; `groups` lists the column indices of each group (groups.py; default the
+        declared space's). The estimators of a group are fitted on the good and bad trials that hold it.
+        A candidate that decodes to the params of a trial or of a chosen point is passed over when
+        another one is left.
         """
+        groups = self._groups if groups is None else groups
         extra = chosen if self.constant_liar else chosen[:0]
-        w_good, prior_good = good_weights(parts, self.weights, self.prior_weight)
-        good_settings = self._settings._replace(prior_weight=prior_good)
+        extra_active = np.array([[name in p for name in self.space.names]
+                                 for p in map(self.space.decode, extra)], dtype=bool).reshape(extra.shape)
         U_bad = np.vstack([U[parts.bad], extra])  # (m, d), trial-number order: chosen points are the newest
-        w_bad = decay_weights(U_bad.shape[0], "uniform" if self.weights == "ei" else self.weights)
-        u = np.full(U.shape[1], 0.5)
-        for g, (index, cols) in enumerate(self._groups):
-            good = ParzenEstimator(U[parts.good][:, index], w_good, cols, good_settings)
-            bad = ParzenEstimator(U_bad[:, index], w_bad, cols, self._settings)
+        A_bad = np.vstack([active[parts.bad], extra_active])
+        A_good = active[parts.good]
+        u = self.space.inactive_units.copy()
+        for g, index in enumerate(groups):
+            index = np.asarray(index)
+            good, bad = self._estimators(U, parts, index, group_rows(A_good, index), U_bad[group_rows(A_bad, index)])
             C = good.sample(self.rng(_CANDIDATE_KEY, number, g), self.n_ei_candidates)  # (N, |G|)
             order = np.argsort(bad.log_pdf(C) - good.log_pdf(C), kind="stable")  # best l/g first
             u[index] = C[order[0]]
-            if g == len(self._groups) - 1:  # the point is complete: pass over the ones already asked
+            if g == len(groups) - 1:  # the point is complete: pass over the ones already asked
                 for i in order:
                     u[index] = C[i]
                     if not self._taken(u, U, chosen):
@@ -165,6 +195,17 @@ class TPESearch(Searcher):
                     u[index] = C[order[0]]
         return u
 
+    def _estimators(self, U, parts, index, good_rows, U_bad):
+        """(l, g) of the group `index`: l over the good trials `good_rows` holds, g over the rows U_bad."""
+        cols = self._columns.get(tuple(index))
+        if cols is None:
+            cols = self._columns[tuple(index)] = columns(self.space, index)
+        held = parts._replace(good=parts.good[good_rows], good_losses=parts.good_losses[good_rows])
+        w_good, prior_good = good_weights(held, self.weights, self.prior_weight)
+        w_bad = decay_weights(U_bad.shape[0], "uniform" if self.weights == "ei" else self.weights)
+        good = ParzenEstimator(U[held.good][:, index], w_good, cols, self._settings._replace(prior_weight=prior_good))
+        return good, ParzenEstimator(U_bad[:, index], w_bad, cols, self._settings)
+
     def _taken(self, u, U, chosen):
         """Whether u decodes to the params of a row of U or of `chosen`."""
         key = self.space.encode(self.space.decode(u))
@@ -172,28 +213,31 @@ class TPESearch(Searcher):
 
 
 class _EncodedTrials:
-    """The encoded params of every trial, row i for trial i, kept between asks and re-encoded for a trial
-    whose params object is not the one encoded (a new history, a resumed study)."""
+    """The encoded params of every trial, row i for trial i, and which dimensions each holds, kept between
+    asks and re-encoded for a trial whose params object is not the one encoded (a new history, a resumed
+    study)."""
 
     def __init__(self, space):
         self.space = space
         self.params = []
         self.U = np.empty((0, len(space)))
+        self.active = np.empty((0, len(space)), dtype=bool)
 
     def update(self, trials):
-        """U (len(trials), d) for `trials` (trials[i].number == i)."""
+        """(U, active), both (len(trials), d), for `trials` (trials[i].number == i)."""
         N, d = len(trials), len(self.space)
         if self.U.shape[0] < N:
-            grown = np.empty((max(N, 2 * self.U.shape[0]), d))
-            grown[:self.U.shape[0]] = self.U
-            self.U = grown
+            size = max(N, 2 * self.U.shape[0])
+            self.U = np.concatenate([self.U, np.empty((size - self.U.shape[0], d))])
+            self.active = np.concatenate([self.active, np.zeros((size - self.active.shape[0], d), dtype=bool)])
         del self.params[N:]
         for i, trial in enumerate(trials):
             if i < len(self.params) and self.params[i] is trial.params:
                 continue
             self.U[i] = self.space.encode(trial.params)
+            self.active[i] = [name in trial.params for name in self.space.names]
             if i < len(self.params):
                 self.params[i] = trial.params
             else:
                 self.params.append(trial.params)
-        return self.U[:N]
+        return self.U[:N], self.active[:N]
