@@ -51,7 +51,7 @@ from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.storage import StorageError, make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
-    Outcome, Trial, TrialState, attach_pruner, attach_space, check_objective, error_text, fit_to_objectives, to_csv,
+    Outcome, Trial, TrialState, attach_pruner, attach_space, check_objective, check_value, error_text, fit_to_objectives, to_csv,
     to_json, trials_table, wants_trial)
 
 FORMAT = 1  # the layout of the meta table this version writes and reads
@@ -440,8 +440,7 @@ class Study:
         with self._lock:
             trial = self._running(trial)
             if state is not None and TrialState(state) is TrialState.PRUNED:
-                kept = value is not None and self.n_objectives == 1
-                outcome = Outcome(TrialState.PRUNED, float(value) if kept else None)
+                outcome = self._pruned_outcome(value)
             elif state is not None and TrialState(state) is not TrialState.COMPLETE:
                 raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} "
                                  "(use error= for failures).")
@@ -455,6 +454,16 @@ class Study:
                     outcome = Outcome(TrialState.FAILED, error=str(exc))
             self.record(trial, outcome)
             return trial
+
+    def _pruned_outcome(self, value):
+        """A pruned outcome for `tell(state="pruned")`: its value kept in a study of one objective when it is a
+        finite real number; otherwise pruned without a value, the error saying why it was dropped."""
+        if value is None or self.n_objectives > 1:
+            return Outcome(TrialState.PRUNED)
+        try:
+            return Outcome(TrialState.PRUNED, check_value(value, "tell(value)"))
+        except (TypeError, ValueError) as exc:
+            return Outcome(TrialState.PRUNED, error=f"value dropped: {exc}")
 
     def record(self, trial, outcome, lost=None):
         """Finish the running `trial` (as returned by `ask_many`) with `outcome` (a `trial.Outcome`): write
