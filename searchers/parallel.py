@@ -2,8 +2,9 @@
 result as it arrives, ask again ("async"); or, reproducibly, in synchronous batches ("sync", the default of
 a seeded study): ask k points at once, wait until all k are done, record them in trial-number order, ask
 the next k. A model-based searcher proposes from the finished and running trials, so in the asynchronous
-loop its proposals follow which worker finished first; in batches they follow the seed and k alone
-(the price: a worker that finishes early waits for the slowest trial of its batch).
+loop its proposals follow which worker finished first; in batches they follow the seed, k and the backend
+alone (the price: a worker that finishes early waits for the slowest trial of its batch). With a process
+pool of its own the first batch is the first trial alone (see below).
 
 Workers: the calling thread (n_jobs=1), a thread pool (tunelab's Numba kernels release the GIL, so
 threads run its models in parallel without the start-up and compile cost of processes), a process pool
@@ -231,15 +232,15 @@ def check_batch(batch, study):
 
 
 def _submit_batch(workers, objective, pass_trial, n_trials, budget, done):
-    """Ask for n points at once (fewer to finish n_trials) and submit them; when warming up a process pool,
-    the first runs alone before the others are submitted (the points are asked together all the same)."""
-    k = workers.n if n_trials is None else min(workers.n, n_trials - workers.asked)
+    """Ask for n points at once (fewer to finish n_trials; the first trial alone when warming up a process
+    pool, see the module docstring) and submit them; returns the new trials."""
+    k = 1 if workers.warmup and done == 0 else workers.n
+    if n_trials is not None:
+        k = min(k, n_trials - workers.asked)
     new = workers.ask(k, budget)
-    for i, trial in enumerate(new):
-        sent = to_worker(trial) if workers.pickles else trial
+    for trial in new:
+        sent = to_worker(trial) if workers.pickles else trial  # another process gets a frozen history
         workers.submit((trial,), evaluate, objective, sent, pass_trial)
-        if i == 0 and workers.warmup and done == 0:
-            cf.wait(list(workers.in_flight))
     return new
 
 

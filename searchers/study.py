@@ -524,7 +524,8 @@ class Study:
         batch : "sync", "async" or None (default: "sync" for a `seeded` study, else "async"). How parallel
             trials are asked (see tunelab.searchers.parallel). "sync": n_jobs points are asked at once and the
             next batch only when the whole batch is recorded (in trial-number order), so the same seed and
-            n_jobs give the same trials, whatever the order the workers finish in. "async": a new point is
+            n_jobs give the same trials, whatever the order the workers finish in (backend="processes" runs
+            the first trial alone first, so its batches differ from those of threads). "async": a new point is
             asked as soon as a worker is free, so no worker waits for the slowest trial of a batch; but a
             searcher whose proposals depend on the finished and running trials (BayesSearch, ParEGOSearch,
             TPESearch with a constant liar) then proposes what the timing of the workers decides, and two runs
