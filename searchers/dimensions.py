@@ -13,6 +13,9 @@ encoded to one point of it (`level_units`). A searcher that rounds, one-hot enco
 the dimension (`level`, `snap`, `cell_edges`) instead of redoing the formulas. `n_values` is None for a
 continuous Real only, so `dim.n_values is None` is the test for "continuous".
 
+A linear Real whose span high - low overflows a float (e.g. Real(-1e308, 1e308)) computes with the halves
+x/2 - low/2 and high/2 - low/2, which are finite, and gives the same points as the formula above.
+
 A step that does not divide high - low moves `high` down to the last value low + k step, with a warning,
 as Optuna's distributions do. A Categorical given a dict, `Categorical({choice: {name: dimension}, ...})`,
 holds sub-spaces: dimensions that exist only under one of its choices (see tunelab.searchers.space).
@@ -111,6 +114,14 @@ class _Levels(Dimension):
         return (self.level(u) + 0.5) / self.n_values
 
 
+def _short(n):
+    """repr of an integer, or its number of digits when it is too long to print."""
+    digits = len(str(abs(n))) if n.bit_length() < 10_000 else None
+    if digits is not None and digits <= 30:
+        return repr(n)
+    return f"an integer of {digits or f'about {int(n.bit_length() * 0.30103)}'} digits"
+
+
 def _decimal_value(low, step, k):
     """low + k step in decimal arithmetic on the shortest reprs, as a float: 0.1 + 2 x 0.1 is 0.3, not
     0.30000000000000004."""
@@ -156,21 +167,34 @@ class Real(_Levels):
             self.n_values, self.high = _stepped_high(self.low, self.high, self.step, "Real")
         self._a = math.log(self.low) if self.log else self.low  # the interval [a, b] that u maps onto linearly
         self._b = math.log(self.high) if self.log else self.high
+        self._halved = not math.isfinite(self._b - self._a)  # the span overflows: compute with halves
+
+    def _offset(self, x, scale=1.0):
+        """(x - a) / scale, finite even when x - a overflows (then (x/2 - a/2) / scale x 2)."""
+        if self._halved:
+            return (x / 2 - self._a / 2) / scale * 2
+        return (x - self._a) / scale
 
     def value(self, k):
         return min(_decimal_value(self.low, self.step, k), self.high)
 
     def to_unit(self, value):
         if self.step is not None:
-            return (min(max(round((value - self.low) / self.step), 0), self.n_values - 1) + 0.5) / self.n_values
+            k = round(self._offset(value, self.step))
+            return (min(max(k, 0), self.n_values - 1) + 0.5) / self.n_values
         x = math.log(value) if self.log else value
+        if self._halved:
+            return min(max((x / 2 - self._a / 2) / (self._b / 2 - self._a / 2), 0.0), 1.0)
         return min(max((x - self._a) / (self._b - self._a), 0.0), 1.0)
 
     def from_unit(self, u):
         u = min(max(float(u), 0.0), 1.0)
         if self.step is not None:
             return float(self.value(min(int(u * self.n_values), self.n_values - 1)))
-        x = self._a + u * (self._b - self._a)
+        if self._halved:
+            x = 2 * (self._a / 2 + u * (self._b / 2 - self._a / 2))
+        else:
+            x = self._a + u * (self._b - self._a)
         if self.log:
             x = math.exp(x)
         return min(max(x, self.low), self.high)
@@ -190,7 +214,7 @@ class Real(_Levels):
             return False
         if self.step is None:
             return True
-        k = (value - self.low) / self.step
+        k = self._offset(value, self.step)
         return abs(k - round(k)) <= 1e-9 * max(1.0, abs(k))
 
     def grid(self, n_points):
@@ -234,6 +258,10 @@ class Integer(_Levels):
         check_scalar(high, "high", numbers.Integral)
         log = check_bool(log, "log")
         check_scalar(step, "step", numbers.Integral, low=1)
+        for name, bound in (("low", low), ("high", high)):
+            if not -2**63 <= bound < 2**63:
+                raise ValueError(f"Integer needs `{name}` within the 64-bit integers [-2**63, 2**63); got {name}="
+                                 f"{_short(bound)}.")
         if not low < high:
             raise ValueError(f"Integer needs `low` < `high`; got low={low!r}, high={high!r}.")
         if log and low < 1:
@@ -318,6 +346,16 @@ def _same(a, b):
         return False
 
 
+def _is_nan(choice):
+    """Whether a choice is a NaN number (float, numpy, Decimal or complex): one that is not equal to itself."""
+    if not isinstance(choice, numbers.Number) or isinstance(choice, bool):
+        return False
+    try:
+        return bool(choice != choice)
+    except Exception:  # a number type that refuses the comparison (a signalling Decimal NaN)
+        return True
+
+
 def _subspace(choice, sub):
     """A choice's sub-space as a dict name -> Dimension (a list taken as a Categorical), or None."""
     if sub is None or (hasattr(sub, "items") and len(sub) == 0):
@@ -363,6 +401,10 @@ class Categorical(_Levels):
         if len(choices) == 0:
             raise ValueError("`choices` must not be empty.")
         for i, a in enumerate(choices):
+            if _is_nan(a):
+                raise ValueError(f"`choices` must not hold NaN (it equals nothing, itself included, so a stored study "
+                                 f"could not find it again); got {list(choices)!r}. Use None or a string such as "
+                                 "'nan' for a missing value.")
             for b in choices[:i]:
                 if _same(a, b):
                     raise ValueError(f"`choices` must be distinct; {a!r} appears more than once in {list(choices)!r}.")

@@ -1,5 +1,10 @@
 """Keep k trials in flight: ask the searcher for as many points as there are free workers, record each
-result as it arrives, ask again.
+result as it arrives, ask again ("async"); or, reproducibly, in synchronous batches ("sync", the default of
+a seeded study): ask k points at once, wait until all k are done, record them in trial-number order, ask
+the next k. A model-based searcher proposes from the finished and running trials, so in the asynchronous
+loop its proposals follow which worker finished first; in batches they follow the seed, k and the backend
+alone (the price: a worker that finishes early waits for the slowest trial of its batch). With a process
+pool of its own the first batch is the first trial alone (see below).
 
 Workers: the calling thread (n_jobs=1), a thread pool (tunelab's Numba kernels release the GIL, so
 threads run its models in parallel without the start-up and compile cost of processes), a process pool
@@ -216,6 +221,29 @@ def _check_arguments(objective, n_trials, timeout, backend, executor, callbacks,
     return timeout, callbacks, _check_catch(catch)
 
 
+def check_batch(batch, study):
+    """The batch mode of `run_trials`: "sync" or "async" as given, None -> "sync" for a seeded study
+    (`study.seeded`), else "async"."""
+    if batch is None:
+        return "sync" if getattr(study, "seeded", False) else "async"
+    if batch not in ("sync", "async"):
+        raise ValueError(f"`batch` must be 'sync', 'async' or None; got {batch!r}.")
+    return batch
+
+
+def _submit_batch(workers, objective, pass_trial, n_trials, budget, done):
+    """Ask for n points at once (fewer to finish n_trials; the first trial alone when warming up a process
+    pool, see the module docstring) and submit them; returns the new trials."""
+    k = 1 if workers.warmup and done == 0 else workers.n
+    if n_trials is not None:
+        k = min(k, n_trials - workers.asked)
+    new = workers.ask(k, budget)
+    for trial in new:
+        sent = to_worker(trial) if workers.pickles else trial  # another process gets a frozen history
+        workers.submit((trial,), evaluate, objective, sent, pass_trial)
+    return new
+
+
 def _submit_new(workers, objective, pass_trial, n_trials, budget, done):
     """Ask for a trial per free worker (one only, until the first is done, when warming up) and submit
     each; returns the new trials."""
@@ -256,10 +284,11 @@ def _best_so_far(study, trial, best, shown):
 
 
 def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",
-               callbacks=(), progress=True, catch=True, pass_trial=None):
+               callbacks=(), progress=True, catch=True, pass_trial=None, batch=None):
     """The optimize loop of `Study.optimize` (see there); sets `study.stop_reason`; warns when every trial
-    it ran failed."""
+    it ran failed. batch="sync" asks a new batch only when the last one is recorded (see the module docstring)."""
     timeout, callbacks, catch = _check_arguments(objective, n_trials, timeout, backend, executor, callbacks, catch)
+    sync = check_batch(batch, study) == "sync"
     pass_trial = wants_trial(objective, pass_trial)
     workers = Workers(study, n_jobs, executor, backend, objective)
     start = time.monotonic()
@@ -271,12 +300,15 @@ def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, execu
     try:
         while True:
             reason = reason or stop_reason(study, workers.asked, n_trials, start, timeout)
-            if reason is None:
-                new = _submit_new(workers, objective, pass_trial, n_trials, budget, done)
+            if reason is None and not (sync and workers.in_flight):
+                submit = _submit_batch if sync else _submit_new
+                new = submit(workers, objective, pass_trial, n_trials, budget, done)
                 if not new and not workers.in_flight:
                     reason = "exhausted"
             if not workers.in_flight:
                 break
+            if sync:  # the whole batch, then recorded in trial-number order
+                cf.wait(list(workers.in_flight))
             for (trial,), outcome in workers.wait_and_record():
                 done += 1
                 if trial.state is TrialState.FAILED:

@@ -199,6 +199,11 @@ class SearchCV(BaseEstimator):
     directions : list, dict or None, default=None
         With a scoring dict: "maximize" or "minimize" per entry (a list in the dict's order, or a dict by
         name); None maximises the scores and minimises "fit_time" and "n_weights".
+    batch : {"sync", "async"} or None, default=None
+        How n_jobs > 1 trials are asked (see `Study.optimize`): "sync" in batches of n_jobs, so the same
+        random_state and n_jobs give the same trials; "async" whenever a worker is free (no idle worker,
+        but a model-based searcher's trials then depend on timing). None: "sync" when random_state is
+        given. Not with `resource`, whose pruner schedules the trials.
 
     Attributes
     ----------
@@ -246,7 +251,7 @@ class SearchCV(BaseEstimator):
 
     def __init__(self, estimator, space, searcher=None, n_trials=None, cv=5, scoring=None, refit=True, n_jobs=1,
                  backend="threads", random_state=None, timeout=None, storage=None, progress=False,
-                 resource=None, pruner=None, error_score=np.nan, directions=None):
+                 resource=None, pruner=None, error_score=np.nan, directions=None, batch=None):
         self.estimator = estimator
         self.space = space
         self.searcher = searcher
@@ -264,6 +269,7 @@ class SearchCV(BaseEstimator):
         self.pruner = pruner
         self.error_score = error_score
         self.directions = directions
+        self.batch = batch
 
     def _check_space(self):
         for method in ("fit", "get_params", "set_params"):
@@ -334,7 +340,8 @@ class SearchCV(BaseEstimator):
             elif objective is None:
                 objective = _CrossValidationObjective(self.estimator, X, y, splits, self.scoring)
             study.optimize(objective, n_trials=n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
-                           backend=self.backend, progress=self.progress, pass_trial=True, catch=catch)
+                           backend=self.backend, progress=self.progress, pass_trial=True, catch=catch,
+                           batch=self.batch)
         self.study_ = study
         self.cv_results_ = _cv_results(study.trials, space.names, self.n_splits_)
         self._check_a_trial_completed(study.trials)

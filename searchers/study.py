@@ -51,7 +51,7 @@ from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
 from tunelab.searchers.storage import StorageError, make_storage
 from tunelab.searchers.trial import (  # noqa: F401  (wants_trial: the documented rule, importable here)
-    Outcome, Trial, TrialState, attach_pruner, attach_space, check_objective, error_text, fit_to_objectives, to_csv,
+    Outcome, Trial, TrialState, attach_pruner, attach_space, check_objective, check_value, error_text, fit_to_objectives, to_csv,
     to_json, trials_table, wants_trial)
 
 FORMAT = 1  # the layout of the meta table this version writes and reads
@@ -160,7 +160,8 @@ class Study:
         hold a study, or one that cannot be read, raises an error naming it (`StorageError` for its
         contents); with space=None the file must exist.
     seed : int, Generator or None. Fixes every random choice of the searcher; a stored study keeps
-        its seed unless another one is given.
+        its seed unless another one is given. `seeded` is True when the seed was given or comes from the
+        storage (not drawn afresh); `optimize` then runs parallel trials in reproducible batches.
     pruner : an object with `should_prune(trial, history) -> bool`, consulted by `trial.should_prune()`.
     context : None, or a dict of JSON values naming what the objective's values depend on besides the
         params (data, model, metric, folds; see `check_context`). A stored study continues only in the
@@ -227,6 +228,7 @@ class Study:
     def _stored_meta(self, space, directions, seed, searcher):
         """The meta entries of the stored study (written first for a new one), checked."""
         stored = self.storage.read_meta()
+        self.seeded = seed is not None or bool(stored)  # a stored study keeps the seed of its first run
         if not stored:
             space = Space.empty_define_by_run() if space is None else space
             meta = {"format": FORMAT, "space": space.config(), "direction": (directions or ["minimize"])[0],
@@ -440,8 +442,7 @@ class Study:
         with self._lock:
             trial = self._running(trial)
             if state is not None and TrialState(state) is TrialState.PRUNED:
-                kept = value is not None and self.n_objectives == 1
-                outcome = Outcome(TrialState.PRUNED, float(value) if kept else None)
+                outcome = self._pruned_outcome(value)
             elif state is not None and TrialState(state) is not TrialState.COMPLETE:
                 raise ValueError(f"`state` must be None, 'complete' or 'pruned'; got {state!r} "
                                  "(use error= for failures).")
@@ -455,6 +456,16 @@ class Study:
                     outcome = Outcome(TrialState.FAILED, error=str(exc))
             self.record(trial, outcome)
             return trial
+
+    def _pruned_outcome(self, value):
+        """A pruned outcome for `tell(state="pruned")`: its value kept in a study of one objective when it is a
+        finite real number; otherwise pruned without a value, the error saying why it was dropped."""
+        if value is None or self.n_objectives > 1:
+            return Outcome(TrialState.PRUNED)
+        try:
+            return Outcome(TrialState.PRUNED, check_value(value, "tell(value)"))
+        except (TypeError, ValueError) as exc:
+            return Outcome(TrialState.PRUNED, error=f"value dropped: {exc}")
 
     def record(self, trial, outcome, lost=None):
         """Finish the running `trial` (as returned by `ask_many`) with `outcome` (a `trial.Outcome`): write
@@ -495,7 +506,7 @@ class Study:
     # ---- the loop --------------------------------------------------------------------------------
 
     def optimize(self, objective, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",
-                 callbacks=(), progress=True, catch=True, pass_trial=None):
+                 callbacks=(), progress=True, catch=True, pass_trial=None, batch=None):
         """Run trials until `n_trials` more are done, `timeout` seconds have passed (checked between trials),
         the searcher is exhausted, a callback calls `study.stop()`, or KeyboardInterrupt. Returns the study;
         `study.stop_reason` says which ("n_trials", "timeout", "exhausted", "stopped", "interrupted").
@@ -510,6 +521,15 @@ class Study:
             GIL) or "processes" (a picklable objective, e.g. a module-level function).
         executor : any `concurrent.futures.Executor` (e.g. Dask's `Client.get_executor()`); it runs n_jobs
             trials at once and is not shut down here.
+        batch : "sync", "async" or None (default: "sync" for a `seeded` study, else "async"). How parallel
+            trials are asked (see tunelab.searchers.parallel). "sync": n_jobs points are asked at once and the
+            next batch only when the whole batch is recorded (in trial-number order), so the same seed and
+            n_jobs give the same trials, whatever the order the workers finish in (backend="processes" runs
+            the first trial alone first, so its batches differ from those of threads). "async": a new point is
+            asked as soon as a worker is free, so no worker waits for the slowest trial of a batch; but a
+            searcher whose proposals depend on the finished and running trials (BayesSearch, ParEGOSearch,
+            TPESearch with a constant liar) then proposes what the timing of the workers decides, and two runs
+            differ. With n_jobs=1 both are the same.
         callbacks : functions `callback(study, trial)` called after each finished trial.
         catch : True (default) records an exception of the objective as a failed trial and goes on; False
             re-raises it (after recording); a tuple of exception classes catches only those.
@@ -520,7 +540,8 @@ class Study:
             raise ValueError("pass_trial=False gives the objective a dict of params, but a define-by-run study's "
                              "trials start with none: the objective must receive the trial to suggest them.")
         run_trials(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, executor=executor,
-                   backend=backend, callbacks=callbacks, progress=progress, catch=catch, pass_trial=pass_trial)
+                   backend=backend, callbacks=callbacks, progress=progress, catch=catch, pass_trial=pass_trial,
+                   batch=batch)
         return self
 
     def stop(self):

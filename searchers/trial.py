@@ -333,17 +333,35 @@ def to_worker(trial):
     return sent
 
 
+def is_real_number(value):
+    """The rule for a value: a real number, Python's or numpy's (int, float, Fraction, numpy integer and
+    floating scalars), not a bool (nor numpy.bool_), a string or an array; the rule SearchCV's scorers
+    follow too (tunelab.core.model_selection: `numbers.Real` and not bool)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _shown(value):
+    """repr of a value for an error message, an integer too long to print as its number of digits."""
+    if isinstance(value, numbers.Integral) and abs(int(value)).bit_length() > 100:
+        return f"an integer of about {int(abs(int(value)).bit_length() * 0.30103) + 1} digits"
+    return repr(value)
+
+
 def check_value(value, who="the objective"):
-    """A finite float, or a ValueError/TypeError saying what came back."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        try:
-            value = float(value)  # 0-d and size-1 numpy arrays
-        except (TypeError, ValueError):
-            raise TypeError(f"{who} must return a real number; got {value!r} of type {type(value).__name__}.") from None
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{who} returned {value!r}; a finite number is required.")
-    return value
+    """`value` as a finite float when it is a real number (`is_real_number`); a TypeError for anything else
+    (a string such as "1.5", a bool, None, an array), a ValueError for NaN, inf or a number beyond the
+    float range (10**400)."""
+    if not is_real_number(value):
+        raise TypeError(f"{who} must return a real number; got {_shown(value)} of type {type(value).__name__} "
+                        "(an int or float, Python's or numpy's, counts; a bool, str or array does not).")
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError):
+        raise ValueError(f"{who} returned {_shown(value)}, beyond the range of a float; a finite number is "
+                         "required.") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{who} returned {number!r}; a finite number is required.")
+    return number
 
 
 def check_objective(value, who="the objective"):

@@ -100,7 +100,8 @@ def test_interrupt_with_threads_keeps_finished_trials_and_records_running_ones()
         time.sleep(0.005 if trial.number < 5 else 0.1 if trial.number == 5 else 1.0)
         return 0.0
 
-    study = Study(SPACE, seed=0).optimize(objective, n_trials=50, n_jobs=3, callbacks=[interrupt], progress=False)
+    study = Study(SPACE, seed=0).optimize(objective, n_trials=50, n_jobs=3, callbacks=[interrupt], progress=False,
+                                          batch="async")
     assert study.stop_reason == "interrupted"
     trials = study.trials
     complete = {t.number for t in trials if t.state is TrialState.COMPLETE}
