@@ -7,7 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tunelab.searchers import Categorical, GridSearch, Integer, RandomSearch, Real, Space, TrialState, importance, minimize
+from tunelab.searchers import (
+    Categorical, GridSearch, Integer, RandomSearch, Real, Space, TrialState, importance, minimize,
+)
 from tunelab.searchers.importance import functional_anova, intersection_space, quadrature
 
 
