@@ -16,6 +16,13 @@ coordinates, the same points for every t (common random numbers: for an additive
 average is the same at every t and leaves V_j exact up to the quadrature);
 t runs over Gauss-Legendre nodes of a real dimension and over the levels of a discrete one, weighted by
 the width of their cells.
+
+Conditional and define-by-run spaces: the decomposition runs over the intersection search space, the
+dimensions that every complete trial sets (as Optuna's fANOVA evaluator does). f is then the GP's
+estimate of E[objective | those dimensions]: a dimension that exists only under some choices is averaged
+over and its variance is noise to the GP, while the choice itself is one of the dimensions and its share
+holds the differences between branches (including their mean effect of the branch dimensions). A
+parameter of one branch gets a share only when every trial took a branch that has it.
 """
 
 import itertools
@@ -28,6 +35,7 @@ from tunelab.optimizers.validation import check_bool, check_random_state, check_
 from tunelab.searchers.bayes.features import FeatureMap
 from tunelab.searchers.bayes.gp import GPFactor, GPPosterior, fit_hyperparameters
 from tunelab.searchers.sampling import lowdiscrepancy as qmc
+from tunelab.searchers.space import Categorical, Space
 from tunelab.searchers.trial import TrialState
 
 _CHUNK = 8192  # rows of the unit box evaluated at once by the surrogate
@@ -141,24 +149,34 @@ def _studies(study):
     return studies
 
 
-def _check_flat(space, trials):
-    """A ValueError for a space that is empty or trials that leave some of its dimensions unset."""
+def _sets(trial, name, dim):
+    return name in trial.params and dim.contains(trial.params[name])
+
+
+def _restricted(dim, choices):
+    """`dim` (a Categorical) keeping only `choices` (compared by identity, as `Space.condition` returns them)."""
+    keep = {id(c) for c in choices}
+    return Categorical([c for c in dim.choices if id(c) in keep])
+
+
+def intersection_space(space, trials):
+    """The flat Space of the dimensions that every one of `trials` sets (Optuna's intersection search
+    space), in the order of `space`. A choice whose branches hold some of these dimensions keeps only the
+    choices under which all of them exist, so the sub-space is the region where its dimensions are defined
+    together (when every trial took one branch, that choice keeps one value and gets no share)."""
     if space is None or len(space) == 0:
         raise ValueError("`importance` needs a study with a search space; this one has no dimensions yet.")
-    if getattr(space, "is_conditional", False):
-        name = next(n for n in space.names if space.condition(n) is not None)
-        parent, choices = space.condition(name)
-        raise ValueError(
-            f"`importance` handles flat spaces only: {name!r} exists only when {parent!r} is one of {list(choices)} "
-            "(a conditional space). Compute the importance of each branch on a study over that branch's space.")
-    for trial in trials:
-        missing = [name for name, dim in space.items()
-                   if name not in trial.params or not dim.contains(trial.params[name])]
-        if missing:
-            raise ValueError(
-                f"`importance` handles flat spaces only: trial {trial.number} leaves {', '.join(map(repr, missing))} "
-                "unset (a conditional space, where a parameter exists only under some choice of another). "
-                "Compute the importance of each branch on a study over that branch's space.")
+    names = [name for name, dim in space.items() if all(_sets(t, name, dim) for t in trials)]
+    if not names:
+        raise ValueError(f"`importance` needs a hyperparameter that every complete trial sets; the {len(trials)} "
+                         f"complete trials share none of {list(space.names)}.")
+    dims = {name: space[name] for name in names}
+    for name in names:
+        condition = space.condition(name)
+        if condition is not None and condition[0] in dims:
+            parent, choices = condition
+            dims[parent] = _restricted(dims[parent], [c for c in choices if any(c is a for a in dims[parent].choices)])
+    return Space(dims)
 
 
 def _targets(studies, target):
@@ -189,21 +207,25 @@ def importance(study, *, target=None, interactions=False, random_state=0, n_base
     With `interactions` the pairs follow as {(name_j, name_l): V_jl / Var f}. A constant surrogate gives
     every share 0.
 
+    In a conditional (or define-by-run) space the names are those of the intersection search space, the
+    dimensions every complete trial sets (`intersection_space`), and f is a function of them alone: a
+    dimension of one branch is averaged over as noise, and a choice between branches gets the share of the
+    differences between them. So with `optimizer` a choice of Momentum (lr, momentum) or Adam (lr, beta1),
+    the shares are those of `optimizer`, `lr` and the unconditional dimensions.
+
     study : a Study, or a list of Studies over one space whose complete trials are pooled.
     target : None (the trial's value) or a function of a trial returning a float (required when a study
         has several objectives).
     random_state : seeds the GP's hyperparameter fit and the Sobol scrambling; same seed, same shares.
     n_base, n_nodes : Sobol points averaged over, and quadrature nodes per real dimension.
-    Refuses a conditional space (trials without some of its parameters) with a ValueError.
     """
     studies = _studies(study)
-    space = studies[0].space
     trials, y = _targets(studies, target)
-    _check_flat(space, trials)
     if len(trials) < 2:
         raise ValueError(f"`importance` needs at least 2 complete trials with finite values; got {len(trials)}.")
+    space = intersection_space(studies[0].space, trials)
     rng = check_random_state(random_state)
-    U = space.encode_many([t.params for t in trials])  # (n, d)
+    U = space.encode_many([{name: t.params[name] for name in space.names} for t in trials])  # (n, d)
     mean = surrogate_mean(space, U, y, rng)
     anova = functional_anova(mean, space, interactions=interactions, n_base=n_base, n_nodes=n_nodes,
                              random_state=rng)
@@ -212,4 +234,3 @@ def importance(study, *, target=None, interactions=False, random_state=0, n_base
     result = dict(sorted(shares.items(), key=lambda item: -item[1]))
     result.update(sorted(((pair, v / scale) for pair, v in anova.pairs.items()), key=lambda item: -item[1]))
     return result
-

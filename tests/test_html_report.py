@@ -177,9 +177,15 @@ def test_the_demo_report_holds_every_section(demo_report):
     assert [t.text for t in svgs(parts["history"])[0].iter(SVG + "text") if "legend-label" in t.get("class")] == \
         ["grid", "random", "bayes", "evolution", "tpe"]
     assert len(svgs(parts["slices"])) == 8  # one per dimension of the conditional space
-    assert "Not computed" in parts["importance"] and "conditional space" in parts["importance"]
-    assert len(svgs(parts["training"])) == 2 and "No validation curve: the importance was not computed" in \
-        parts["training"]  # the curve follows the most important dimension, not computed on a conditional space
+    (bars,) = svgs(parts["importance"])  # over the dimensions every trial sets: the optimizer's own lr, not beta1
+    names = [e.find(SVG + "title").text.split(":")[0] for e in bars.iter() if "bar" in (e.get("class") or "").split()]
+    assert sorted(names) == ["alpha", "hidden_layer_sizes", "optimizer", "optimizer__batch_size", "optimizer__lr"]
+    assert "optimizer__momentum, optimizer__beta1, optimizer__beta2 exist only in some trials" in parts["importance"]
+    loss, learning, validation = svgs(parts["training"])
+    numeric = [name for name in names if name in ("alpha", "optimizer__lr")]  # the curve follows the first of these
+    assert validation.find(SVG + "title").text == f"Validation curve: {numeric[0]}"
+    assert count(validation, "series") == 2 and count(validation, "point") == 14  # 7 values, train and CV
+    assert f"{numeric[0]}, the most important numeric hyperparameter" in parts["training"]
     assert count(svgs(parts["confusion"])[0], "cell") == 100
 
 
@@ -251,4 +257,18 @@ def test_trials_without_some_parameters_are_drawn_where_they_have_them(tmp_path)
     assert "momentum exist only in some trials" in parts["parallel"]
     optimizer, momentum = svgs(parts["slices"])
     assert count(optimizer, "point") == 6 and count(momentum, "point") == 3
-    assert "Not computed: `importance` handles flat spaces only" in parts["importance"]
+    (bars,) = svgs(parts["importance"])
+    assert count(bars, "bar") == 1 and "momentum exist only in some trials" in parts["importance"]
+
+
+def test_the_validation_curve_follows_the_most_important_numeric_hyperparameter():
+    from tunelab.searchers.report.context import ReportContext
+
+    space = {"kind": Categorical(["a", "b"]), "x": Real(0.0, 1.0), "y": Real(0.0, 1.0)}
+    study = minimize(lambda p: 5.0 * (p["kind"] == "b") + p["x"] + 0.1 * p["y"], space, RandomSearch(), n_trials=20,
+                     seed=0, progress=False)
+    ctx = ReportContext({"random": study})
+    assert list(ctx.importance[0])[:2] == ["kind", "x"] and ctx.most_important() == "x"
+    only_kind = minimize(lambda p: float(p["kind"] == "b"), {"kind": Categorical(["a", "b"])}, RandomSearch(),
+                         n_trials=4, seed=0, progress=False)
+    assert ReportContext({"random": only_kind}).most_important() is None

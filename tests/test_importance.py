@@ -7,8 +7,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tunelab.searchers import Categorical, Integer, RandomSearch, Real, Space, TrialState, importance, minimize
-from tunelab.searchers.importance import functional_anova, quadrature
+from tunelab.searchers import (
+    Categorical, GridSearch, Integer, RandomSearch, Real, Space, TrialState, importance, minimize,
+)
+from tunelab.searchers.importance import functional_anova, intersection_space, quadrature
 
 
 def test_functional_anova_of_a_product_and_a_sum_matches_the_closed_form():
@@ -114,14 +116,72 @@ def _trial(number, params, value=1.0, values=None):
     return SimpleNamespace(number=number, params=params, state=TrialState.COMPLETE, value=value, values=values)
 
 
-def test_importance_refuses_conditional_spaces_and_says_what_to_do():
-    space = {"optimizer": Categorical(["sgd", "momentum"]), "momentum": Real(0.5, 0.99)}
-    trials = [_trial(0, {"optimizer": "sgd"}), _trial(1, {"optimizer": "momentum", "momentum": 0.9}, 2.0)]
-    with pytest.raises(ValueError, match=r"flat spaces only: trial 0 leaves 'momentum' unset .*conditional"):
-        importance(_FakeStudy(space, trials))
-    trials[0] = _trial(0, {"optimizer": "sgd", "momentum": None})  # an inactive parameter stored as None
-    with pytest.raises(ValueError, match=r"flat spaces only: trial 0 leaves 'momentum' unset"):
-        importance(_FakeStudy(space, trials))
+# a root choice between two branches that share `lr`; each branch adds a dimension of its own
+BRANCHED = {"x": Real(0, 1), "optimizer": Categorical({
+    "momentum": {"lr": Real(0, 1), "momentum": Real(0, 1)},
+    "adam": {"lr": Real(0, 1), "beta": Real(0, 1)}})}
+BRANCH_GRID = {"x": 4, "lr": 2, "momentum": 4, "beta": 4}  # 4 x (2 x 4 + 2 x 4) = 64 trials
+
+
+def branched(p, branches=True):
+    """2x + [adam] + (momentum - 1/2 under momentum; cos(pi beta) / 2 under adam): the branch terms have mean 0
+    over each branch's grid and add variance 1/12 (momentum's 4 levels: 5/48) and 1/8 (beta's levels: 5/36)."""
+    branch = p["momentum"] - 0.5 if p["optimizer"] == "momentum" else 0.5 * math.cos(math.pi * p["beta"])
+    return 2.0 * p["x"] + (p["optimizer"] == "adam") + branches * branch
+
+
+def test_importance_on_a_conditional_space_runs_over_the_dimensions_every_trial_sets():
+    # E[f | x, optimizer, lr] = 2x + [adam]: V_x = 4/12, V_optimizer = 1/4, V_lr = 0; the branch terms are noise
+    study = minimize(branched, BRANCHED, GridSearch(n_points=BRANCH_GRID), n_trials=100, seed=0, progress=False)
+    shares = importance(study, random_state=3)
+    assert list(shares) == ["x", "optimizer", "lr"]  # momentum and beta exist in half the trials each
+    v_x, v_optimizer = 4 / 12, 1 / 4
+    assert shares["x"] == pytest.approx(v_x / (v_x + v_optimizer), abs=0.015)
+    assert shares["optimizer"] == pytest.approx(v_optimizer / (v_x + v_optimizer), abs=0.015)
+    assert shares["lr"] == pytest.approx(0.0, abs=0.005)
+    assert importance(study, random_state=3) == shares  # same seed, same shares
+    flat = minimize(lambda p: branched(p, branches=False), BRANCHED, GridSearch(n_points=BRANCH_GRID), n_trials=100,
+                    seed=0, progress=False)
+    without = importance(flat, random_state=3)
+    assert all(shares[name] == pytest.approx(without[name], abs=0.015) for name in without)
+
+
+def test_a_branch_every_trial_took_is_explained_and_its_choice_gets_no_share():
+    # every trial chose momentum: f = 2x + (momentum - 1/2), so V_x = 4/12 and V_momentum = 1/12
+    rng = np.random.default_rng(0)
+    trials = []
+    for k in range(40):
+        x, lr, m = rng.random(3)
+        params = {"x": x, "optimizer": "momentum", "lr": lr, "momentum": m}
+        trials.append(_trial(k, params, branched(params)))
+    shares = importance(_FakeStudy(BRANCHED, trials))
+    assert set(shares) == {"x", "optimizer", "lr", "momentum"}
+    assert shares["x"] == pytest.approx(0.8, abs=0.02) and shares["momentum"] == pytest.approx(0.2, abs=0.02)
+    assert shares["optimizer"] == 0.0  # restricted to the one choice every trial took
+
+
+def test_intersection_space_keeps_the_choices_under_which_its_dimensions_exist():
+    space = Space({"optimizer": Categorical({"sgd": {}, "momentum": {"momentum": Real(0.5, 0.99)},
+                                             "nesterov": {"momentum": Real(0.5, 0.99)}})})
+    trials = [_trial(0, {"optimizer": "momentum", "momentum": 0.9}), _trial(1, {"optimizer": "nesterov",
+                                                                                 "momentum": 0.6})]
+    sub = intersection_space(space, trials)
+    assert sub.names == ("optimizer", "momentum") and not sub.is_conditional
+    assert sub["optimizer"].choices == ("momentum", "nesterov")
+    trials.append(_trial(2, {"optimizer": "sgd", "momentum": None}))  # an inactive parameter stored as None
+    assert intersection_space(space, trials).names == ("optimizer",)
+    assert intersection_space(space, trials)["optimizer"].choices == ("sgd", "momentum", "nesterov")
+
+
+def test_importance_without_a_dimension_every_trial_sets_says_so():
+    space = Space.empty_define_by_run().extended("a", Real(0, 1)).extended("b", Real(0, 1))
+    study = _FakeStudy({"x": Real(0, 1)}, [_trial(0, {"a": 0.5}), _trial(1, {"b": 0.5}, 2.0)])
+    study.space = space
+    with pytest.raises(ValueError, match=r"every complete trial sets; the 2 complete trials share none of "
+                                         r"\['a', 'b'\]"):
+        importance(study)
+    study.trials[1] = _trial(1, {"a": 0.9, "b": 0.5}, 2.0)  # a define-by-run study: b only in trial 1 now
+    assert list(importance(study)) == ["a"]
 
 
 def test_importance_of_several_objectives_needs_a_target():
@@ -175,11 +235,3 @@ def test_the_benchmarks_rank_correlation_matches_scipy_with_ties():
         a, b = rng.integers(0, 4, 7), rng.integers(0, 4, 7)
         if len(set(a)) > 1 and len(set(b)) > 1:
             assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic)
-
-
-def test_importance_refuses_a_space_that_declares_conditions():
-    space = Space({"optimizer": Categorical({"sgd": {}, "momentum": {"momentum": Real(0.5, 0.99)}})})
-    study = _FakeStudy({"x": Real(0, 1)}, [])
-    study.space = space
-    with pytest.raises(ValueError, match=r"'momentum' exists only when 'optimizer' is one of \['momentum'\]"):
-        importance(study)

@@ -83,9 +83,10 @@ class ReportContext:
             return None, str(exc)
 
     def most_important(self):
-        """The name of the hyperparameter with the largest share, or None."""
+        """The numeric (Real or Integer) hyperparameter with the largest share, or None: one every complete
+        trial sets (the importance runs over those), so a validation curve can move it along its range."""
         shares, _ = self.importance
-        names = [k for k in (shares or {}) if isinstance(k, str)]
+        names = [k for k in (shares or {}) if isinstance(k, str) and not isinstance(self.space[k], Categorical)]
         return names[0] if names else None
 
     def axis_values(self, name, trials):

@@ -1,5 +1,5 @@
 """The report's sections drawn from the best model: parameter tuning seen from inside (its training loss
-per epoch, a learning curve, a validation curve of the most important hyperparameter) and its confusion
+per epoch, a learning curve, a validation curve of the most important numeric hyperparameter) and its confusion
 matrix on the held-out test split. Each returns a `Section`, or None without a model."""
 
 import warnings
@@ -66,7 +66,8 @@ def curve_values(dim):
 
 
 def validation_figure(ctx, name):
-    """Train and CV scores of the best model as hyperparameter `name` varies, the others at their best."""
+    """Train and CV scores of the best model as hyperparameter `name` varies, the others at their best
+    (`name` a dimension of the space; a categorical one is drawn at its levels)."""
     dim = ctx.space[name]
     values = curve_values(dim)
     train, test = validation_curve(ctx.model, ctx.X, ctx.y, name, values, cv=ctx.cv, scoring=ctx.scoring)
@@ -83,8 +84,8 @@ def validation_figure(ctx, name):
                     xlog=bool(getattr(dim, "log", False)),
                     xcategories=[show(v) for v in values] if categorical else None,
                     vlines=[] if at is None else [(at, "best trial")])
-    return figure(svg, f"{name}, the most important hyperparameter, at {len(values)} values with the others at the "
-                       f"best trial's (there {name}={show(best)}); {ctx.cv}-fold cross-validation.")
+    return figure(svg, f"{name}, the most important numeric hyperparameter, at {len(values)} values with the others "
+                       f"at the best trial's (there {name}={show(best)}); {ctx.cv}-fold cross-validation.")
 
 
 def _warning_note(caught, what):
@@ -121,8 +122,10 @@ def _training_section(ctx):
         except (ValueError, TypeError) as exc:
             notes.append(f"No learning curve: {exc}")
         name = ctx.most_important()
-        if name is None:
+        if ctx.importance[0] is None:
             notes.append(f"No validation curve: the importance was not computed ({ctx.importance[1]}).")
+        elif name is None:
+            notes.append("No validation curve: no numeric hyperparameter is set by every complete trial.")
         elif name not in ctx.model.get_params(deep=True):
             notes.append(f"No validation curve: {name!r} is not a parameter of {type(ctx.model).__name__}.")
         else:

@@ -134,7 +134,8 @@ def slices_section(ctx):
 
 
 def importance_section(ctx):
-    """The importance bar chart (functional ANOVA of a GP fitted to every complete trial)."""
+    """The importance bar chart (functional ANOVA of a GP fitted to every complete trial, over the
+    hyperparameters they all set)."""
     if not ctx.single:
         return None
     shares, reason = ctx.importance
@@ -148,7 +149,11 @@ def importance_section(ctx):
     caption = (f"Functional ANOVA (Hutter, Hoos & Leyton-Brown, ICML 2014) of a Gaussian process fitted to {n} "
                f"complete trials: the share of the variance over the search space that each hyperparameter "
                f"explains alone. Interactions explain the remaining {rest:.0%}.")
-    return Section("importance", "Hyperparameter importance", figure(svg, caption))
+    sometimes = [name for name in ctx.space.names if name not in main]
+    notes = [f"Over the hyperparameters every complete trial sets (the intersection search space); "
+             f"{', '.join(sometimes)} exist only in some trials, so the fit averages over them and a choice between "
+             "branches gets the share of the differences between its branches."] if sometimes else []
+    return Section("importance", "Hyperparameter importance", figure(svg, caption), notes=notes)
 
 
 def pareto_section(ctx):
