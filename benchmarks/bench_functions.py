@@ -352,14 +352,14 @@ def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True,
 # ---- several objectives: hypervolume on ZDT1, ZDT2 and DTLZ2 ----------------------------------------------
 
 MO_FUNCTIONS, MO_BUDGETS = ["zdt1", "zdt2", "dtlz2"], [100, 300]
-MO_METHODS = ["random", "nsga2", "parego", "optuna-nsga2", "optuna-motpe"]
+MO_METHODS = ["random", "nsga2", "parego", "motpe", "optuna-nsga2", "optuna-motpe"]
 MO_BUDGET_LIMIT = {"parego": 100}  # the suite's default: a GP refitted for every trial, 300 take minutes a run
 
 
 def _mo_tunelab(method, function, budget, seed):
-    from tunelab.searchers import NSGA2Search, ParEGOSearch
+    from tunelab.searchers import NSGA2Search, ParEGOSearch, TPESearch
 
-    searcher = {"random": RandomSearch, "nsga2": NSGA2Search, "parego": ParEGOSearch}[method]()
+    searcher = {"random": RandomSearch, "nsga2": NSGA2Search, "parego": ParEGOSearch, "motpe": TPESearch}[method]()
     study = Study(function.space(), searcher, directions=["minimize"] * function.n_objectives, seed=seed)
     study.optimize(function.objective(), n_trials=budget, progress=False)
     return [t.objective_values for t in study.trials if t.objective_values is not None]
