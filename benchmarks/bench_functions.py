@@ -2,7 +2,7 @@
 and the time a searcher takes to suggest one point.
 
     python -m tunelab.benchmarks bench functions
-        [--functions-suite bayes|evolution|evolution-peers|tpe|multiobjective|conditional] [--quick] [--seeds K]
+        [--functions-suite bayes|evolution|evolution-peers|tpe|multiobjective|multiobjective-digits|conditional] [--quick] [--seeds K]
         [--out DIR]
 
 The multiobjective suite reports the hypervolume of ZDT1, ZDT2 and DTLZ2 (run_multiobjective); the conditional
@@ -318,6 +318,8 @@ def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True,
     """Run a suite; `functions`, `budgets` and `methods` (lists) replace the suite's own when given."""
     if suite == "multiobjective":
         return run_multiobjective(quick, seeds, out, compare, functions, budgets, methods)
+    if suite == "multiobjective-digits":
+        return run_digits(1 if quick else seeds, 10 if quick else 30, out, methods)
     suite_functions, suite_budgets, suite_methods = SUITES[suite]
     if quick:
         suite_functions, suite_budgets = QUICK[suite]
@@ -352,14 +354,14 @@ def run(suite="bayes", quick=False, seeds=10, out="bench-results", compare=True,
 # ---- several objectives: hypervolume on ZDT1, ZDT2 and DTLZ2 ----------------------------------------------
 
 MO_FUNCTIONS, MO_BUDGETS = ["zdt1", "zdt2", "dtlz2"], [100, 300]
-MO_METHODS = ["random", "nsga2", "parego", "optuna-nsga2", "optuna-motpe"]
+MO_METHODS = ["random", "nsga2", "parego", "motpe", "optuna-nsga2", "optuna-motpe"]
 MO_BUDGET_LIMIT = {"parego": 100}  # the suite's default: a GP refitted for every trial, 300 take minutes a run
 
 
 def _mo_tunelab(method, function, budget, seed):
-    from tunelab.searchers import NSGA2Search, ParEGOSearch
+    from tunelab.searchers import NSGA2Search, ParEGOSearch, TPESearch
 
-    searcher = {"random": RandomSearch, "nsga2": NSGA2Search, "parego": ParEGOSearch}[method]()
+    searcher = {"random": RandomSearch, "nsga2": NSGA2Search, "parego": ParEGOSearch, "motpe": TPESearch}[method]()
     study = Study(function.space(), searcher, directions=["minimize"] * function.n_objectives, seed=seed)
     study.optimize(function.objective(), n_trials=budget, progress=False)
     return [t.objective_values for t in study.trials if t.objective_values is not None]
@@ -436,3 +438,83 @@ def run_multiobjective(quick=False, seeds=10, out="bench-results", compare=True,
         print(f"note: {note}")
     return save_json(os.path.join(out, "functions-multiobjective.json"), "functions-multiobjective",
                      {"hypervolume": rows, "seeds": seeds}, notes)
+
+
+# ---- several objectives on a real model: an MLP on digits, accuracy against fit time ------------------------
+
+DIGITS_METHODS = ["random", "nsga2", "parego", "motpe"]
+DIGITS_CHECKPOINTS = [10, 20, 30]
+
+
+def _digits_space():
+    from tunelab.searchers import Integer, Real
+
+    return {"hidden_layer_sizes": Integer(8, 256, log=True), "alpha": Real(1e-5, 1e-1, log=True),
+            "learning_rate_init": Real(1e-4, 1e-1, log=True), "max_iter": Integer(5, 60, log=True)}
+
+
+def _digits_searcher(method):
+    from tunelab.searchers import NSGA2Search, ParEGOSearch, TPESearch
+
+    return {"random": lambda: RandomSearch(), "nsga2": lambda: NSGA2Search(population_size=10),
+            "parego": lambda: ParEGOSearch(n_initial=10), "motpe": lambda: TPESearch()}[method]()
+
+
+def _digits_run(method, X, y, n_trials, seed):
+    """(accuracy, mean fit seconds, params) of every complete trial of one SearchCV run, in trial order."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    from tunelab.searchers import SearchCV
+
+    search = SearchCV(MLPClassifier(random_state=0), _digits_space(), _digits_searcher(method), n_trials=n_trials,
+                      cv=3, scoring={"accuracy": "accuracy", "fit_time": "fit_time"},
+                      directions=["maximize", "minimize"], refit=False, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    return [(t.objective_values[0], t.objective_values[1], dict(t.params)) for t in search.study_.trials
+            if t.objective_values is not None]
+
+
+def run_digits(seeds=1, n_trials=30, out="bench-results", methods=None):
+    """An MLP on scikit-learn's digits: 3-fold accuracy (maximised) against mean fit seconds (minimised).
+
+    Hypervolume of (1 - accuracy, fit seconds) against the reference (1, T), T the slowest mean fit time any
+    run of the same seed saw, after 10, 20 and 30 trials; median over seeds. Methods run in turn per seed.
+    The front of each method (seed 0) is printed with its params.
+    """
+    from sklearn.datasets import load_digits
+
+    from tunelab.searchers import hypervolume
+    from tunelab.searchers.pareto import is_pareto_efficient
+
+    if peer("sklearn") is None:
+        raise RuntimeError("the digits suite needs scikit-learn; pip install scikit-learn")
+    methods = methods or DIGITS_METHODS
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    hv, fronts, seconds = {(m, c): [] for m in methods for c in DIGITS_CHECKPOINTS}, {}, {m: 0.0 for m in methods}
+    for seed in range(seeds):
+        runs = {}
+        for method in methods:
+            started = time.perf_counter()
+            runs[method] = _digits_run(method, X, y, n_trials, seed)
+            seconds[method] += time.perf_counter() - started
+        slowest = max(r[1] for run in runs.values() for r in run)
+        for method, run in runs.items():
+            F = np.array([(1 - acc, t) for acc, t, _ in run])
+            for c in DIGITS_CHECKPOINTS:
+                hv[method, c].append(hypervolume(F[:c], [1.0, slowest]))
+            if seed == 0:
+                fronts[method] = [run[i] for i in np.flatnonzero(is_pareto_efficient(F))]
+    rows = [{"method": m, "trials": c, "median_hv": float(np.median(hv[m, c])), "seconds_per_run": seconds[m] / seeds}
+            for m in methods for c in DIGITS_CHECKPOINTS if c <= n_trials]
+    print(markdown_table(rows, ["method", "trials", "median_hv", "seconds_per_run"]))
+    front_rows = [{"method": m, "accuracy": acc, "fit_seconds": t, **params}
+                  for m in methods for acc, t, params in sorted(fronts[m], key=lambda r: r[1])]
+    print()
+    print(markdown_table(front_rows, ["method", "accuracy", "fit_seconds", "hidden_layer_sizes", "alpha",
+                                      "learning_rate_init", "max_iter"]))
+    return save_json(os.path.join(out, "functions-multiobjective-digits.json"), "functions-multiobjective-digits",
+                     {"hypervolume": rows, "fronts": front_rows, "seeds": seeds, "n_trials": n_trials}, [])

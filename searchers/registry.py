@@ -22,6 +22,7 @@ from tunelab.searchers.evolutionary import CMAES, EvolutionSearch, NSGA2Search
 from tunelab.searchers.gradient import HypergradientSearch
 from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.storage import StorageError
+from tunelab.searchers.tpe import TPESearch
 
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
@@ -158,6 +159,11 @@ register_searcher(NSGA2Search, {
 register_searcher(ParEGOSearch, {
     "n_initial": "integer", "s": ("integer", "null"), "rho": "number", "acquisition": "string", "kernel": "string",
     "n_candidates": "integer"})
+register_searcher(TPESearch, {
+    "n_startup_trials": "integer", "n_ei_candidates": "integer", "gamma": "number", "gamma_rule": "string",
+    "max_good": "integer", "weights": "string", "prior_weight": "number", "multivariate": "boolean",
+    "bandwidth": "string", "consider_endpoints": "boolean", "magic_clip": "boolean", "min_bandwidth_factor": "number",
+    "magic_clip_exponent": "number", "constant_liar": "boolean", "startup": "string", "mo_weights": "string"})
 register_searcher(HypergradientSearch, {
     "method": "string", "init": ("object", "null"), "step": "number", "lr": "number", "xtol": "number",
     "ftol": "number"},

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from searcher_contract import MultiObjectiveSearcherContract, SearcherContract
-from tunelab.searchers import NSGA2Search, ParEGOSearch, Real, Study
+from tunelab.searchers import NSGA2Search, ParEGOSearch, Real, Study, TPESearch
 from tunelab.searchers.bayes.parego import chebyshev, simplex_lattice
 from tunelab.searchers.evolutionary.nsga2 import crowded_order, survivors
 
@@ -86,3 +86,10 @@ def test_a_single_objective_searcher_is_refused_with_advice():
     from tunelab.searchers import BayesSearch
     with pytest.raises(ValueError, match="NSGA2Search"):
         Study({"x": Real(0, 1)}, BayesSearch(), directions=["minimize", "maximize"])
+
+
+class TestMOTPEMultiObjectiveContract(MultiObjectiveSearcherContract):
+    n_trials = 14
+
+    def make_searcher(self):
+        return TPESearch(n_startup_trials=5, n_ei_candidates=8)

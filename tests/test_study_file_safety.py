@@ -10,7 +10,7 @@ import pytest
 
 from tunelab.searchers import (
     BayesSearch, CMAES, EvolutionSearch, GridSearch, HypergradientSearch, NSGA2Search, ParEGOSearch, RandomSearch,
-    Real, Searcher,
+    Real, Searcher, TPESearch,
 )
 from tunelab.searchers.registry import register_searcher, registered_searchers, searcher_from_spec, searcher_spec
 from tunelab.searchers.storage import StorageError
@@ -49,13 +49,14 @@ def test_the_registry_holds_tunelab_searchers_by_name():
     assert registered_searchers() == {
         "GridSearch": GridSearch, "RandomSearch": RandomSearch, "BayesSearch": BayesSearch,
         "EvolutionSearch": EvolutionSearch, "CMAES": CMAES, "HypergradientSearch": HypergradientSearch,
-        "NSGA2Search": NSGA2Search, "ParEGOSearch": ParEGOSearch}
+        "NSGA2Search": NSGA2Search, "ParEGOSearch": ParEGOSearch, "TPESearch": TPESearch}
 
 
 @pytest.mark.parametrize("searcher", [GridSearch(n_points={"x": 4}), RandomSearch(sampler="lhs", lhs_size=8),
                                       BayesSearch(n_initial=3, refit_every=2), EvolutionSearch(population_size=6),
                                       CMAES(start={"x": 0.5}, popsize=4), HypergradientSearch(init={"x": 0.25}),
-                                      NSGA2Search(population_size=6), ParEGOSearch(s=5)])
+                                      NSGA2Search(population_size=6), ParEGOSearch(s=5),
+                                      TPESearch(mo_weights="uniform")])
 def test_every_registered_searcher_round_trips_through_its_spec(searcher):
     spec = searcher_spec(searcher)
     assert spec["class"] == type(searcher).__name__

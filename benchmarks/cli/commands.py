@@ -79,6 +79,9 @@ def _check_bench_names(args):
     from tunelab.benchmarks.bench_functions import PEERS, TUNELAB_METHODS
     from tunelab.benchmarks.functions import get_function
 
+    if args.functions_suite.startswith("multiobjective"):  # run_multiobjective and run_digits check their own
+        return None
+
     for name in args.functions or ():
         try:
             get_function(name)
@@ -155,7 +158,8 @@ def build_parser():
                        help="add the peers (scikit-learn, Optuna, scikit-optimize, pycma) that are installed")
     bench.add_argument("--seeds", type=_positive, default=10)
     bench.add_argument("--functions-suite",
-                       choices=("bayes", "evolution", "evolution-peers", "tpe", "multiobjective", "conditional"),
+                       choices=("bayes", "evolution", "evolution-peers", "tpe", "multiobjective", "multiobjective-digits",
+                                "conditional"),
                        default="bayes",
                        help="which test-function suite `bench functions` runs")
     bench.add_argument("--functions", type=_names, default=None, help="bench functions: e.g. branin,hartmann6")

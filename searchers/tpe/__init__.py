@@ -9,6 +9,8 @@ under that model.
 - groups.py: group decomposition, the groups of dimensions that always occur together (conditional and
   define-by-run spaces).
 - split.py: the good/bad split by gamma and the weights of the trials (Optuna's decay of older trials).
+- motpe.py: the split and weights with several objectives (MOTPE): non-dominated rank, hypervolume subset
+  selection and hypervolume contributions (Ozaki et al., GECCO 2020 / JAIR 2022).
 - parzen.py: the Parzen estimator: truncated-normal kernels with their bandwidths and magic clip, the
   categorical kernel, the prior, product kernels over a group (multivariate).
 - _kernels.py: the Numba kernel behind it (the log of a Gaussian's mass over an interval).

@@ -23,6 +23,10 @@ the placeholder value of a dimension a trial did not have. Every group is propos
 are drawn even when the root choice closes the branch) and `decode` keeps the active ones. A name new to a
 define-by-run study is drawn independently by the study (tunelab.searchers.trial), as Optuna's samplers do.
 
+Several objectives (MOTPE; Ozaki, Tanigaki, Watanabe & Onishi, GECCO 2020 and JAIR 2022): the split ranks
+the trials by non-dominated front, breaking the tie in the last front taken by greedy hypervolume subset
+selection, and the good trials weigh by their hypervolume contribution (motpe.py); the rest is unchanged.
+
 Parallel trials (constant liar): running trials, and the points already chosen in the same `ask(n)`, join
 the bad group, so that the next points go elsewhere. A candidate equal to a trial already asked is passed
 over for the next best (for small discrete spaces, where TPE would otherwise repeat itself).
@@ -41,6 +45,7 @@ from tunelab.searchers.base import Searcher
 from tunelab.searchers.sampling import lowdiscrepancy as qmc
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.tpe.groups import declared_groups, group_rows, observed_groups
+from tunelab.searchers.tpe.motpe import MO_WEIGHT_RULES, contribution_weights, split_multi
 from tunelab.searchers.tpe.parzen import BANDWIDTHS, KernelSettings, ParzenEstimator, columns
 from tunelab.searchers.tpe.split import GAMMA_RULES, WEIGHT_RULES, decay_weights, good_weights, split
 from tunelab.searchers.trial import TrialState
@@ -84,14 +89,20 @@ class TPESearch(Searcher):
     magic_clip, min_bandwidth_factor, magic_clip_exponent : clip each bandwidth from below at
         max(min_bandwidth_factor, (n + 2)^-magic_clip_exponent) of the range (defaults True, 0.01, 2.0).
     constant_liar : running trials count as bad ones (default True).
+    mo_weights : in a study of several objectives (MOTPE, Ozaki et al. 2020/2022; motpe.py), the weights of
+        the good trials: "hypervolume" (default; each by its hypervolume contribution, as Ozaki et al.) or
+        "uniform" (Optuna v5); the good trials are the best by non-dominated rank, ties broken by greedy
+        hypervolume subset selection, and `weights` then applies to the bad trials only.
     startup : "sobol" (default), "lhs" or "uniform": the design of the startup trials (see RandomSearch;
         Latin hypercubes above the Sobol sequence's dimension limit).
     """
 
+    multi_objective = True  # several objectives: MOTPE (motpe.py)
+
     def __init__(self, n_startup_trials=10, n_ei_candidates=24, gamma=0.1, gamma_rule="linear", max_good=25,
                  weights="ei", prior_weight=1.0, multivariate=True, bandwidth="neighbor",
                  consider_endpoints=False, magic_clip=True, min_bandwidth_factor=0.01, magic_clip_exponent=2.0,
-                 constant_liar=True, startup="sobol"):
+                 constant_liar=True, startup="sobol", mo_weights="hypervolume"):
         self.n_startup_trials = n_startup_trials
         self.n_ei_candidates = n_ei_candidates
         self.gamma = gamma
@@ -107,6 +118,7 @@ class TPESearch(Searcher):
         self.magic_clip_exponent = magic_clip_exponent
         self.constant_liar = constant_liar
         self.startup = startup
+        self.mo_weights = mo_weights
 
     def setup(self, space, seed):
         super().setup(space, seed)
@@ -138,10 +150,12 @@ class TPESearch(Searcher):
         check_scalar(self.magic_clip_exponent, "magic_clip_exponent", low=0.0)
         check_bool(self.constant_liar, "constant_liar")
         check_choice(self.startup, "startup", ("uniform", "sobol", "lhs"))
+        check_choice(self.mo_weights, "mo_weights", MO_WEIGHT_RULES)
 
     def ask(self, n, history):
         U, active = self._encoded.update(history.trials)  # (N, d) encoded trials, (N, d) which names they hold
-        parts = split(history, self.gamma, self.gamma_rule, self.max_good, self.constant_liar)
+        divide = split_multi if history.n_objectives > 1 else split
+        parts = divide(history, self.gamma, self.gamma_rule, self.max_good, self.constant_liar)
         groups = self._groups if self._groups is not None else self._observed_groups(history, parts)
         proposals, chosen = [], np.empty((0, U.shape[1]))
         for k in range(n):
@@ -201,7 +215,12 @@ class TPESearch(Searcher):
         if cols is None:
             cols = self._columns[tuple(index)] = columns(self.space, index)
         held = parts._replace(good=parts.good[good_rows], good_losses=parts.good_losses[good_rows])
-        w_good, prior_good = good_weights(held, self.weights, self.prior_weight)
+        if parts.good_vectors is None:
+            w_good, prior_good = good_weights(held, self.weights, self.prior_weight)
+        else:  # several objectives: hypervolume contributions among the good trials that hold the group
+            F = parts.good_vectors[good_rows]
+            w_good = contribution_weights(F) if self.mo_weights == "hypervolume" else np.ones(F.shape[0])
+            prior_good = float(self.prior_weight)
         w_bad = decay_weights(U_bad.shape[0], "uniform" if self.weights == "ei" else self.weights)
         good = ParzenEstimator(U[held.good][:, index], w_good, cols, self._settings._replace(prior_weight=prior_good))
         return good, ParzenEstimator(U_bad[:, index], w_bad, cols, self._settings)

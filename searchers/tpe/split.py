@@ -47,13 +47,15 @@ def decay_weights(n, rule="old_decay"):
 
 class Split(NamedTuple):
     """Trial numbers of the good and bad groups (ascending), the good trials' losses, y* (the least loss of
-    the bad complete trials, inf when there is none) and the number of finished trials split."""
+    the bad complete trials, inf when there is none), the number of finished trials split, and with several
+    objectives the good trials' loss vectors (n_good, k) (None with one)."""
 
     good: np.ndarray
     bad: np.ndarray
     good_losses: np.ndarray
     threshold: float
     n_finished: int
+    good_vectors: np.ndarray = None
 
 
 def _pruned_rank(trial, sign):
