@@ -342,7 +342,7 @@ class SQLiteStorage:
         self.trials = []
         self.space = None
         self._lock = threading.RLock()
-        self._last_seq = -(2**63)
+        self._last_seq = None  # the largest seq read; None: read every row
         self._own_running = set()  # numbers of the running trials this object created (it is their writer)
         self._worker = worker_id()
         self._db, self._identity = None, None
@@ -493,7 +493,7 @@ class SQLiteStorage:
                          json.dumps({"worker": worker, "lost": "process ended"}), time.time(), self._next_seq(),
                          row[0]))
             self.trials = []
-            self._last_seq = -(2**63)  # every row, whatever its seq
+            self._last_seq = None  # every row, whatever its seq
             self._sync_locked()
         return self.trials
 
@@ -507,14 +507,21 @@ class SQLiteStorage:
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM trials").fetchone()[0]
 
     def _sync_locked(self):
-        rows = self._db.execute(f"{_SELECT} WHERE seq > ? ORDER BY number", (self._last_seq,)).fetchall()
+        if self._last_seq is None:
+            rows = self._db.execute(f"{_SELECT} ORDER BY number").fetchall()
+        else:
+            rows = self._db.execute(f"{_SELECT} WHERE seq > ? ORDER BY number", (self._last_seq,)).fetchall()
         for row in rows:
             trial = _Row(row, self.path).trial(self.space)
+            seq = row[-1]
+            if isinstance(seq, bool) or not isinstance(seq, int):
+                raise StorageError(f"trial {trial.number} in {self.path} cannot be read: `seq` must be an integer; "
+                                   f"got {seq!r:.80}.")
             number = trial.number
             if not 0 <= number <= len(self.trials):
                 what = f"a trial numbered {number}" if number < 0 else f"no trial {len(self.trials)}"
                 raise StorageError(f"the trials table of {self.path} has {what}; trials are numbered 0, 1, 2, ...")
-            self._last_seq = max(self._last_seq, row[-1])
+            self._last_seq = seq if self._last_seq is None else max(self._last_seq, seq)
             if number in self._own_running:
                 continue
             if number < len(self.trials):
