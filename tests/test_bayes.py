@@ -376,14 +376,14 @@ def test_failed_trials_teach_the_model_to_avoid_their_region():
 
 
 @pytest.mark.parametrize("n_trials", [10, 13])
-def test_the_initial_design_is_a_latin_hypercube_of_n_initial_points_whatever_the_budget(n_trials):
+def test_the_lhs_initial_design_is_a_latin_hypercube_of_n_initial_points_whatever_the_budget(n_trials):
     """The first n_initial trials put exactly one point in each of the n_initial equal strata of every
     dimension, and do not depend on the number of trials planned (so a resumed study replays them)."""
     space = Space({f"x{i}": Real(0.0, 1.0) for i in range(6)})
-    study = Study(space, BayesSearch(n_initial=10), seed=3).optimize(lambda p: sum(p.values()), n_trials=n_trials,
-                                                                      progress=False)
+    run = lambda n: Study(space, BayesSearch(n_initial=10, initial_design="lhs"), seed=3).optimize(  # noqa: E731
+        lambda p: sum(p.values()), n_trials=n, progress=False)
+    study = run(n_trials)
     U = np.array([[t.params[f"x{i}"] for i in range(6)] for t in study.trials[:10]])  # (10, 6)
     assert all(sorted(np.floor(U[:, j] * 10).astype(int)) == list(range(10)) for j in range(6))
-    ten = Study(space, BayesSearch(n_initial=10), seed=3).optimize(lambda p: sum(p.values()), n_trials=10,
-                                                                    progress=False)
+    ten = run(10)
     assert [t.params for t in ten.trials] == [t.params for t in study.trials[:10]]
