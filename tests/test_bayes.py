@@ -373,3 +373,17 @@ def test_failed_trials_teach_the_model_to_avoid_their_region():
     failed = sum(t.state == "failed" for t in after_design)
     assert failed <= len(after_design) // 3
     assert study.best_value < -0.45
+
+
+@pytest.mark.parametrize("n_trials", [10, 13])
+def test_the_lhs_initial_design_is_a_latin_hypercube_of_n_initial_points_whatever_the_budget(n_trials):
+    """The first n_initial trials put exactly one point in each of the n_initial equal strata of every
+    dimension, and do not depend on the number of trials planned (so a resumed study replays them)."""
+    space = Space({f"x{i}": Real(0.0, 1.0) for i in range(6)})
+    run = lambda n: Study(space, BayesSearch(n_initial=10, initial_design="lhs"), seed=3).optimize(  # noqa: E731
+        lambda p: sum(p.values()), n_trials=n, progress=False)
+    study = run(n_trials)
+    U = np.array([[t.params[f"x{i}"] for i in range(6)] for t in study.trials[:10]])  # (10, 6)
+    assert all(sorted(np.floor(U[:, j] * 10).astype(int)) == list(range(10)) for j in range(6))
+    ten = run(10)
+    assert [t.params for t in ten.trials] == [t.params for t in study.trials[:10]]

@@ -92,7 +92,9 @@ class BayesSearch(Searcher):
     kappa : the width of "ucb", mu - kappa sigma (default 2).
     batch_strategy : how running trials and points chosen in one `ask(n)` enter the model:
         "kriging_believer" (default), "constant_liar_min", "constant_liar_mean" or "constant_liar_max".
-    initial_design : "sobol" (default), "lhs" or "uniform" (see RandomSearch).
+    initial_design : "sobol" (default), "lhs" or "uniform" (see RandomSearch); "lhs" is a Latin hypercube
+        of the n_initial points. On Hartmann6 "lhs" left fewer seeds in a local minimum at 50 trials (7 of 30
+        against 12 of 30), on Branin it was worse at 25 trials (median regret 0.025 against 0.0086, 30 seeds).
     n_candidates : scrambled Sobol points scored per proposal before a few are refined by L-BFGS
         (default 1024); a discrete space with at most that many points is scored whole.
     refit_every : refit the GP hyperparameters every this many finished trials; None (default) refits
@@ -121,8 +123,9 @@ class BayesSearch(Searcher):
         check_scalar(self.n_candidates, "n_candidates", numbers.Integral, low=1)
         check_scalar(self.refit_every, "refit_every", numbers.Integral, low=1, allow_none=True)
         d = len(space)
-        sampler = self.initial_design if d <= qmc.MAX_SOBOL_DIMENSIONS else "lhs"
-        self._design = RandomSearch(sampler=sampler)
+        sampler = "lhs" if self.initial_design == "sobol" and d > qmc.MAX_SOBOL_DIMENSIONS else self.initial_design
+        # a Latin hypercube of the n_initial design points themselves, whatever the study's budget
+        self._design = RandomSearch(sampler=sampler, lhs_size=max(self.n_initial, 1) if sampler == "lhs" else None)
         self._design.setup(space, seed)
         self._features = FeatureMap(space)
         self._sobol = qmc.sobol_directions(d) if 1 <= d <= qmc.MAX_SOBOL_DIMENSIONS else None
