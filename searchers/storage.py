@@ -32,10 +32,6 @@ from tunelab.searchers.space import Categorical
 from tunelab.searchers.trial import Trial, TrialState
 
 
-class StorageError(ValueError):
-    """The contents of a study's storage cannot be used (not a study, another schema, an unreadable row)."""
-
-
 def _process_start(pid):
     """A token that tells two processes with the same pid apart (start time in clock ticks on Linux)."""
     try:
@@ -69,7 +65,6 @@ def worker_is_dead(worker):
     except PermissionError:
         return False
     return bool(start) and _process_start(pid) != start  # the pid now belongs to another process
-
 
 
 class StorageError(ValueError):
@@ -461,10 +456,21 @@ class SQLiteStorage:
         return self.trials
 
     def _next_seq(self):
+        """The seq of the next write: one more than the largest (an index lookup; inside a write transaction)."""
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM trials").fetchone()[0]
 
+    def _wrote(self, seq):
+        """Note this object's own write with `seq`: when it had read every row before (`_last_seq` is the
+        previous largest seq), the next sync need not read the rows it wrote itself."""
+        if self._last_seq >= seq - 1:
+            self._last_seq = seq
+
     def _sync_locked(self):
-        rows = self._db.execute(f"{_SELECT} WHERE seq > ? ORDER BY number", (self._last_seq,)).fetchall()
+        """Read the rows written since `_last_seq`. The query searches the `seq` index (a range scan that
+        costs O(log n + changes)); the rows are put in number order here, not by ORDER BY number, which
+        makes SQLite scan the whole table in primary-key order instead."""
+        rows = self._db.execute(f"{_SELECT} WHERE seq > ?", (self._last_seq,)).fetchall()
+        rows.sort(key=lambda row: row[0])  # by number: a new trial follows the one before it
         for row in rows:
             trial = _Row(row, self.path).trial(self.space)
             number = trial.number
@@ -496,18 +502,21 @@ class SQLiteStorage:
                 self.trials.append(trial)
                 self._own_running.add(trial.number)
                 new.append(trial)
+            self._wrote(seq)
             return new
 
     def finish(self, trial):
         """Write the trial's final state; committed before returning."""
         with self._transaction() as db:
+            seq = self._next_seq()
             db.execute(
                 "UPDATE trials SET state = ?, value = ?, error = ?, end_time = ?, intermediate_values = ?, "
                 "attrs = ?, system_attrs = ?, seq = ? WHERE number = ?",
                 (trial.state.value, trial.value, trial.error, trial.end_time,
                  json.dumps({str(k): v for k, v in trial.intermediate_values.items()}), json.dumps(trial.attrs),
-                 json.dumps(trial.system_attrs), self._next_seq(), trial.number))
+                 json.dumps(trial.system_attrs), seq, trial.number))
             self._own_running.discard(trial.number)
+            self._wrote(seq)
 
     def close(self):
         with self._lock:
