@@ -23,7 +23,6 @@ from tunelab.optimizers.validation import check_choice, check_random_state
 from tunelab.optimizers.params import clone
 from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.context import check_context, differences
-from tunelab.searchers.parallel import run_trials
 from tunelab.searchers.registry import searcher_from_spec, searcher_spec
 from tunelab.searchers.sampling.random import RandomSearch
 from tunelab.searchers.space import Space
@@ -343,7 +342,8 @@ class Study:
             named `trial` or annotated `Trial` (or pass_trial=True): then `trial.params`, `trial.report(value,
             step)`, `trial.should_prune()` (raise `TrialPruned` to stop) and `trial.set_attr(key, value)`.
         n_jobs : trials evaluated at once (-1: one per CPU); backend "threads" (tunelab's kernels release the
-            GIL) or "processes" (a picklable objective, e.g. a module-level function).
+            GIL) or "processes" (a picklable objective, e.g. a module-level function, sent once to each
+            worker; the workers stay for the next call with the same objective until `close()`).
         executor : any `concurrent.futures.Executor` (e.g. Dask's `Client.get_executor()`); it runs n_jobs
             trials at once and is not shut down here.
         callbacks : functions `callback(study, trial)` called after each finished trial.
@@ -352,6 +352,8 @@ class Study:
         KeyboardInterrupt ends the call cleanly: finished trials are kept; the running ones are recorded
         as failed and lost (a GridSearch proposes their points again).
         """
+        from tunelab.searchers.parallel import run_trials  # imported by the first loop, not with the study
+
         run_trials(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, executor=executor,
                    backend=backend, callbacks=callbacks, progress=progress, catch=catch, pass_trial=pass_trial)
         return self
@@ -408,6 +410,10 @@ class Study:
         return to_json(self.trials, path)
 
     def close(self):
+        """Close the storage, and end the worker processes kept for this study's next `optimize` call."""
+        from tunelab.searchers.parallel import release_workers
+
+        release_workers(self)
         self.storage.close()
 
     def __enter__(self):
