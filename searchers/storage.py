@@ -1,11 +1,14 @@
 """Where a study keeps its trials: in memory, or in an SQLite file that survives the process.
 
-SQLite (the standard library's sqlite3) in WAL mode: new trials are inserted and finished trials
-updated each in its own transaction, committed at once, so a process killed mid-study loses only the
-trials that were running. Several processes may share one file: trial numbers are reserved, and the
-searcher asked for new points, inside one write transaction (BEGIN IMMEDIATE) that first reads what
-the others wrote, so no two processes take the same number or the same grid point.
-Params, values and attributes are stored as JSON, never pickled.
+SQLite (the standard library's sqlite3, imported when a study first opens a file) in WAL mode: new
+trials are inserted and finished trials updated each in its own transaction, committed at once, so a
+process killed mid-study loses only the trials that were running. Several processes may share one
+file: trial numbers are reserved, and the searcher asked for new points, inside one write transaction
+(BEGIN IMMEDIATE) that first reads what the others wrote, so no two processes take the same number or
+the same grid point. Params, values and attributes are stored as JSON, never pickled.
+
+Every statement a trial runs searches an index (the primary key `number`, or `seq`, which numbers the
+writes), so a trial costs the same with 100 or 100,000 trials stored; `load` reads the whole table once.
 
 Both storages offer the same calls to the study: read_meta, init_meta/set_meta/merge_meta, load(space),
 create_trials(propose), finish(trial), plus sync() and `trials` (the list, trials[i].number == i).
@@ -24,7 +27,6 @@ import json
 import math
 import os
 import socket
-import sqlite3
 import threading
 import time
 
@@ -314,6 +316,8 @@ class SQLiteStorage:
 
     def _open(self, create):
         """Connect, check the file holds tunelab's tables (or none: then make them when `create`)."""
+        import sqlite3
+
         if self.path != ":memory:":
             _check_path(self.path, create)
         try:
@@ -532,6 +536,8 @@ class _Transaction:
         self.storage = storage
 
     def __enter__(self):
+        import sqlite3  # loaded already: the storage opened its file
+
         self.storage._lock.acquire()
         try:
             self.db = self.storage._connection()
@@ -545,6 +551,8 @@ class _Transaction:
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
+        import sqlite3
+
         try:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         except sqlite3.Error as error:

@@ -231,8 +231,9 @@ def test_workers_that_cannot_load_the_objective_fail_at_once():
     from tunelab.searchers.process_pool import WorkerStartError
 
     study = Study(SPACE, seed=0)
-    with pytest.raises(WorkerStartError, match=r"^backend='processes': the worker processes cannot load the objective "
-                                               r"\(RuntimeError: the data stayed behind\); .* or use backend='threads'.$"):
+    expected = (r"^backend='processes': the worker processes cannot load the objective "
+                r"\(RuntimeError: the data stayed behind\); .* or use backend='threads'.$")
+    with pytest.raises(WorkerStartError, match=expected):
         study.optimize(LoadsOnlyHere(), n_trials=4, n_jobs=2, backend="processes")
     assert len(study) == 0  # no trial was asked
 
