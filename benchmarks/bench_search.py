@@ -16,8 +16,10 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numba import njit
 
 from tunelab.benchmarks._harness import markdown_table, meets, peer, peer_note, save_json, time_interleaved
 from tunelab.core import LogisticRegression, MLPClassifier, StratifiedKFold, load_digits, make_classification
@@ -26,7 +28,7 @@ from tunelab.searchers import GridSearch, RandomSearch, Real, SearchCV, Study
 
 ALPHAS = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
 LRS = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
-COLUMNS = ["case", "tunelab_ms", "peer", "peer_ms", "ratio", "target", "met"]
+COLUMNS = ["case", "tunelab_ms", "peer", "peer_ms", "ratio", "target", "met", "cpu_ms"]
 
 
 def row(case, tunelab_s, peer_name="", peer_s=None, target=None, **extra):
@@ -147,30 +149,52 @@ def _mlp_search(n_trials, epochs):
     return run
 
 
-def bench_parallel(n_trials, epochs, repeats):
-    """The same search with n_jobs = 1, 2, 4, ... up to the cores, on threads and on processes, interleaved;
-    medians. n_jobs=1 runs in the calling thread for either backend. The first search on processes in
-    this Python process also starts the fork server (reported apart)."""
+@njit(cache=True, nogil=True)
+def _spin(n):
+    """n steps of a scalar recurrence: compute-bound work that releases the GIL."""
+    x = 0.5
+    for _ in range(n):
+        x = 3.9 * x * (1.0 - x)
+    return x
+
+
+def _ceiling(k, steps):
+    """Seconds for k threads each running `_spin(steps)` at once: against k = 1, the speedup the machine
+    offers k workers right now (other work on it takes its share of the cores)."""
+    with ThreadPoolExecutor(k) as pool:
+        start = time.perf_counter()
+        list(pool.map(_spin, [steps] * k))
+        return time.perf_counter() - start
+
+
+def bench_parallel(n_trials, epochs, repeats, backends=("threads", "processes")):
+    """The same search with n_jobs = 1, 2, 4, ... up to the cores, on each backend, interleaved; medians.
+    n_jobs=1 runs in the calling thread for either backend. The first search on processes in this Python
+    process also starts the fork server (reported apart). Each repetition also measures the machine's
+    ceiling (`_ceiling`): no k workers can beat it."""
     run = _mlp_search(n_trials, epochs)
     cores = os.cpu_count() or 1
     jobs = [1] + [k for k in (2, 4, 8, 16, 32, 64) if k <= cores]
-    cases = [(1, "threads")] + [(k, backend) for k in jobs[1:] for backend in ("threads", "processes")]
+    cases = [(1, "threads")] + [(k, backend) for k in jobs[1:] for backend in backends]
     run(1, "threads")  # kernels compiled or loaded
-    first_processes = run(jobs[-1], "processes")[0] if len(jobs) > 1 else None
-    samples = {case: [] for case in cases}
-    scores = {}
+    first_processes = run(jobs[-1], "processes")[0] if len(jobs) > 1 and "processes" in backends else None
+    steps = 200_000_000  # about 0.3 s
+    samples, ceiling, scores = {case: [] for case in cases}, {k: [] for k in jobs}, {}
     for _ in range(repeats):
         for case in cases:
             seconds, scores[case] = run(*case)
             samples[case].append(seconds)
+        for k in jobs:
+            ceiling[k].append(_ceiling(k, steps))
     t = {case: statistics.median(v) for case, v in samples.items()}
+    c = {k: statistics.median(v) for k, v in ceiling.items()}
     table = [{"backend": backend if k > 1 else "either", "n_jobs": k, "ms": t[(k, backend)] * 1e3,
-              "speedup": t[(1, "threads")] / t[(k, backend)], "best_cv": scores[(k, backend)]}
-             for k, backend in cases]
+              "speedup": t[(1, "threads")] / t[(k, backend)], "machine_ceiling": k * c[1] / c[k],
+              "best_cv": scores[(k, backend)]} for k, backend in cases]
     what = f"SearchCV {n_trials} MLP trials on digits, 3-fold, {epochs} epochs"
     rows = [row(f"{what}, {backend}, n_jobs={k}", t[(k, backend)], "the same, n_jobs=1", t[(1, "threads")],
-                ("ratio", "<=", round(1 / 1.7, 3)) if k == 2 else None, speedup=t[(1, "threads")] / t[(k, backend)])
-            for k, backend in cases[1:]]
+                ("ratio", "<=", round(1 / 1.7, 3)) if k == 2 else None, speedup=t[(1, "threads")] / t[(k, backend)],
+                machine_ceiling=k * c[1] / c[k]) for k, backend in cases[1:]]
     if first_processes is not None:
         rows.append(row(f"{what}, processes, n_jobs={jobs[-1]}, first in this process (fork server starts)",
                         first_processes))
@@ -202,7 +226,9 @@ def _prefilled_sqlite(folder, n):
 
 def bench_trial_cost(sizes, window, repeats):
     """ms per trial of a random search on a trivial objective (the study's own cost: ask, record, store)
-    with n trials stored, in memory and in SQLite: windows of `window` trials, interleaved, median."""
+    with n trials stored, in memory and in SQLite: windows of `window` trials, interleaved, median of
+    wall time (the target) and of this process's CPU time (which other work on the machine does not
+    inflate)."""
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         studies = {}
@@ -211,19 +237,21 @@ def bench_trial_cost(sizes, window, repeats):
             memory.optimize(_objective, n_trials=n, progress=False)
             studies[("memory", n)] = memory
             studies[("SQLite", n)] = _prefilled_sqlite(folder, n)
-        samples = {key: [] for key in studies}
+        wall, cpu = {key: [] for key in studies}, {key: [] for key in studies}
         for _ in range(repeats):
             for key, study in studies.items():
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 study.optimize(_objective, n_trials=window, progress=False)
-                samples[key].append((time.perf_counter() - start) / window)
-        t = {key: statistics.median(v) for key, v in samples.items()}
+                wall[key].append((time.perf_counter() - start) / window)
+                cpu[key].append((time.process_time() - start_cpu) / window)
+        t = {key: statistics.median(v) for key, v in wall.items()}
         for kind, bound in (("memory", 0.1e-3), ("SQLite", 0.3e-3)):
             base = t[(kind, sizes[0])]
             for n in sizes:
                 rows.append(row(f"study cost per trial, {kind}, {n:,} trials stored", t[(kind, n)],
                                 f"the same, {sizes[0]:,} stored" if n != sizes[0] else "", None if n == sizes[0]
-                                else base, ("tunelab_ms", "<=", bound * 1e3)))
+                                else base, ("tunelab_ms", "<=", bound * 1e3),
+                                cpu_ms=statistics.median(cpu[(kind, n)]) * 1e3))
         for study in studies.values():
             study.close()
     return rows
@@ -236,13 +264,17 @@ def run(quick=False, out="bench-results", compare=True):
                  f"on {os.cpu_count()} CPUs")
     rows = bench_searchcv(1000 if quick else 20000, 20 if quick else 40, 5, 1 if quick else 5, sklearn)
     rows += bench_import(1 if quick else 15)
-    parallel_rows, scaling = bench_parallel(4 if quick else 48, 2 if quick else 20, 1 if quick else 3)
+    if quick:
+        notes.append("--quick: parallel trials on threads only (worker processes start a fork server first)")
+    parallel_rows, scaling = bench_parallel(4 if quick else 48, 2 if quick else 20, 1 if quick else 3,
+                                            ("threads",) if quick else ("threads", "processes"))
     rows += parallel_rows
     rows += bench_trial_cost([1_000, 10_000] if quick else [1_000, 10_000, 100_000], 100 if quick else 500,
                              3 if quick else 5)
     for note in notes:
         print(f"note: {note}")
     print(markdown_table(rows, COLUMNS))
-    print("\nparallel trials (the MLP search above): time and speedup over n_jobs=1")
-    print(markdown_table(scaling, ["backend", "n_jobs", "ms", "speedup", "best_cv"]))
+    print("\nparallel trials (the MLP search above): time and speedup over n_jobs=1; machine_ceiling: the "
+          "speedup k threads of pure compute got in the same repetitions (other work on the machine lowers it)")
+    print(markdown_table(scaling, ["backend", "n_jobs", "ms", "speedup", "machine_ceiling", "best_cv"]))
     return save_json(os.path.join(out, "search.json"), "search", {"rows": rows, "scaling": scaling}, notes)

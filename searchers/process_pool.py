@@ -1,13 +1,16 @@
 """Worker processes for backend="processes": started together, warm, each holding the objective.
 
-A worker process costs, before its first trial, an interpreter start, tunelab's imports (about 0.7 s
-on a 2-core Xeon) and Numba's first load of a compiled function (about 0.5 s: its typing and lowering
-tables); a trial of a small model costs 0.1 s. So:
+A worker process costs, before its first trial, an interpreter start, tunelab's imports, Numba's first
+load of a compiled function (its typing and lowering tables) and the loading of the model's kernels
+from Numba's cache: together over a second on a 2-core machine, where a trial of a small model (an MLP
+on digits, 3 folds) takes 0.15 s. So:
 
 - Start method "forkserver" where the platform has it, else "spawn"; never "fork", which is unsafe once
   Numba's threads (or any thread of the caller) run. The fork server, one per Python process and kept
-  until it exits, preloads tunelab and loads Numba once (`tunelab.searchers._preload`): a worker forked
-  from it starts in milliseconds, with both done.
+  until it exits, does that work once, when the first pool starts (`tunelab.searchers._preload`: the
+  imports, Numba, and a one-epoch fit of each model with each optimizer): a worker forked from it
+  starts in milliseconds with all of it done. Loaded there, a kernel missing from Numba's on-disk
+  cache (a machine's first run) is compiled once, not by every worker at the same time.
 - All n workers start at once, and `ObjectivePool.start` waits until each holds the objective before
   any trial is handed out.
 - The objective (with its data: a SearchCV objective carries X and y) is pickled once by the caller and
@@ -15,11 +18,8 @@ tables); a trial of a small model costs 0.1 s. So:
   its pruner with a frozen history when the study has one).
 - A worker that cannot load the objective ends the call at once with one line that says why and what to
   do (`WorkerStartError`); so does a main script read from standard input (`python - < script.py`),
-  from which no worker process can start.
+  from which no worker process can start, and an objective defined in a script given with -c.
 - Each worker gets cpu_count // n Numba threads.
-- Workers that need a kernel missing from Numba's on-disk cache compile it at the same time: Numba
-  writes its cache files atomically (a temporary file, then a rename), so this only repeats work, once
-  per machine.
 """
 
 import concurrent.futures as cf
