@@ -198,7 +198,22 @@ def bench_parallel(n_trials, epochs, repeats, backends=("threads", "processes"))
     if first_processes is not None:
         rows.append(row(f"{what}, processes, n_jobs={jobs[-1]}, first in this process (fork server starts)",
                         first_processes))
+        rows.append(row(f"start {jobs[-1]} worker processes (a study's first optimize call, fork server running)",
+                        _pool_start(jobs[-1], repeats=5)))
     return rows, table
+
+
+def _pool_start(n_jobs, repeats):
+    """Median seconds of `optimize(n_trials=0)` on worker processes: the pool starts, each worker loads the
+    objective, and the call ends."""
+    samples = []
+    for _ in range(repeats):
+        study = Study(SPACE, RandomSearch(), seed=0)
+        start = time.perf_counter()
+        study.optimize(_objective, n_trials=0, n_jobs=n_jobs, backend="processes", progress=False)
+        samples.append(time.perf_counter() - start)
+        study.close()
+    return statistics.median(samples)
 
 
 # ---- the cost of a trial as the study grows -----------------------------------------------------------
