@@ -58,6 +58,25 @@ def peer(module_name):
         return None
 
 
+def peer_note(label, module_name, compare, module):
+    """Why a peer's rows are missing, or None when `module` (the imported peer) is there: not installed,
+    or installed with --compare off."""
+    if module is not None:
+        return None
+    if not compare and importlib.util.find_spec(module_name) is not None:
+        return f"{label} is installed but --compare is off: its rows are skipped"
+    return f"{label} is not installed: its rows are skipped"
+
+
+def meets(value, comparison, bound):
+    """"yes" or "no": whether `value` meets the target `value comparison bound` (comparison "<=" or ">=");
+    "" when there is no value."""
+    if value is None:
+        return ""
+    ok = value <= bound if comparison == "<=" else value >= bound
+    return "yes" if ok else "no"
+
+
 def _processor():
     try:
         with open("/proc/cpuinfo") as handle:

@@ -7,11 +7,11 @@ alone (the price: a worker that finishes early waits for the slowest trial of it
 pool of its own the first batch is the first trial alone (see below).
 
 Workers: the calling thread (n_jobs=1), a thread pool (tunelab's Numba kernels release the GIL, so
-threads run its models in parallel without the start-up and compile cost of processes), a process pool
-(start method "forkserver", or "spawn": never "fork", which is unsafe once Numba's threads run; each
-worker gets cpu_count // k Numba threads; the first trial runs alone so that one process writes
-Numba's on-disk cache before the others read it), or any `concurrent.futures.Executor` (Dask's
-`Client.get_executor()` runs trials on many machines).
+threads run its models in parallel without the start-up cost of processes), worker processes
+(tunelab.searchers.process_pool: started together and warm before the first trial, each holding the
+objective, which is pickled once; kept for the study's next `optimize` call with the same objective and
+n_jobs), or any `concurrent.futures.Executor` (Dask's `Client.get_executor()` runs trials on many
+machines; the objective then goes with each trial).
 
 What every loop over a study shares (`run_trials` here, the multi-fidelity loops of
 tunelab.searchers.multifidelity.runner): `check_n_jobs`; `Workers`, which makes the pool, keeps the jobs
@@ -25,35 +25,17 @@ failed, it warns (RuntimeWarning) with the first error, rather than returning as
 
 import concurrent.futures as cf
 import math
-import multiprocessing
 import numbers
 import os
-import pickle
-import sys
+import threading
 import time
 import warnings
+import weakref
 
 from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.pareto import is_pareto_efficient
 from tunelab.searchers.progress import ProgressBar
 from tunelab.searchers.trial import Outcome, TrialState, evaluate, to_worker, wants_trial
-
-
-def _init_worker(numba_threads):
-    """Process-pool initializer: k workers share the cores instead of each starting one thread per core."""
-    os.environ["NUMBA_NUM_THREADS"] = str(numba_threads)
-    numba = sys.modules.get("numba")  # already imported (e.g. preloaded by the fork server)
-    if numba is not None:
-        numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
-
-
-def process_pool(n_workers):
-    """A ProcessPoolExecutor with a start method safe with Numba's threads."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    numba_threads = max(1, (os.cpu_count() or 1) // n_workers)
-    return cf.ProcessPoolExecutor(n_workers, mp_context=context, initializer=_init_worker,
-                                  initargs=(numba_threads,))
 
 
 class _InlineExecutor(cf.Executor):
@@ -73,41 +55,82 @@ def check_n_jobs(n_jobs):
     return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
 
 
-def _own_pool(n_workers, processes, objective, name):
-    """The calling thread for one worker, else a pool of `n_workers` threads or processes."""
-    if n_workers == 1:
-        return _InlineExecutor()
-    if not processes:
-        return cf.ThreadPoolExecutor(n_workers, thread_name_prefix=name)
-    try:
-        pickle.dumps(objective)
-    except Exception as exc:
-        raise TypeError(
-            f"backend='processes' needs an objective that can be pickled (a module-level function or "
-            f"object); {objective!r} cannot be ({exc}). Use backend='threads'."
-        ) from None
-    return process_pool(n_workers)
+# The worker processes kept between the optimize calls of a study: at most one idle pool in this
+# process (its workers hold the objective and its data), for the study that ran it. Starting any other
+# pool, `release_workers(study)` (`Study.close`) or the end of the study (a weakref callback) shuts it.
+_kept = {"study": None, "pool": None}  # study: a weakref.ref
+_kept_lock = threading.Lock()
+
+
+def _take_pool(study, n, objective):
+    """Worker processes holding `objective` for `study`: the kept pool when it fits (the same study, n
+    and pickled objective), else new ones, started (`ObjectivePool.start`)."""
+    from tunelab.searchers.process_pool import ObjectivePool, pickle_objective
+
+    payload = pickle_objective(objective)
+    with _kept_lock:
+        kept, pool = _kept["study"], _kept["pool"]
+        _kept["study"] = _kept["pool"] = None
+    if pool is not None and kept() is study and pool.fits(n, payload):
+        return pool
+    if pool is not None:
+        pool.shutdown(wait=False)
+    return ObjectivePool(n, payload).start(objective)
+
+
+def _keep_pool(study, pool):
+    reference = weakref.ref(study, _release_dead)  # made outside the lock: a collection may run callbacks
+    with _kept_lock:
+        previous = _kept["pool"]
+        _kept["study"], _kept["pool"] = reference, pool
+    if previous is not None:
+        previous.shutdown(wait=False)
+
+
+def _release_dead(reference):
+    """The kept study was collected: shut its pool. No lock here: the callback may run in the middle of
+    any code of this thread, including a locked section above (swapping two dict entries is atomic)."""
+    if _kept["study"] is reference:
+        pool, _kept["pool"], _kept["study"] = _kept["pool"], None, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
+def release_workers(study):
+    """Shut the worker processes kept for `study` (none unless it ran trials with backend="processes")."""
+    with _kept_lock:
+        kept, pool = _kept["study"], _kept["pool"]
+        if pool is None or kept() is not study:
+            return
+        _kept["study"] = _kept["pool"] = None
+    pool.shutdown()
 
 
 class Workers:
     """Where a loop runs its jobs, and the trials it has asked and not yet recorded.
 
-    `n` workers (n_jobs, see `check_n_jobs`): the calling thread (1), a pool of threads or processes of
-    its own (`backend`), or `executor`, which is not shut down here. A job is a tuple whose first item
-    is its trial; `in_flight` maps each future to its job, `running` each asked trial's number to it.
+    `n` workers (n_jobs, see `check_n_jobs`): the calling thread (1), a pool of threads or worker
+    processes of its own (`backend`; the processes hold `objective`), or `executor`, which is not shut
+    down here. A job is a tuple whose first item is its trial; `in_flight` maps each future to its job,
+    `running` each asked trial's number to it.
     """
 
     def __init__(self, study, n_jobs=1, executor=None, backend="threads", objective=None, name="tunelab-trial"):
         self.study = study
         self.n = check_n_jobs(n_jobs)
         self.own_pool = executor is None and self.n > 1
-        processes = self.own_pool and backend == "processes"
-        self.pickles = executor is not None or processes  # jobs go to other processes
-        self.warmup = processes  # the first trial runs alone (see the module docstring)
-        self.pool = executor if executor is not None else _own_pool(self.n, processes, objective, name)
+        self.processes = _take_pool(study, self.n, objective) if self.own_pool and backend == "processes" else None
+        self.pickles = executor is not None or self.processes is not None  # jobs go to other processes
+        if executor is not None:
+            self.pool = executor
+        elif self.processes is not None:
+            self.pool = self.processes.executor
+        else:
+            self.pool = cf.ThreadPoolExecutor(self.n, thread_name_prefix=name) if self.own_pool else _InlineExecutor()
         self.in_flight = {}  # future -> job
         self.running = {}  # number -> trial: asked and not yet recorded
         self.asked = 0
+        self.broken = False  # a worker process died: the pool is not kept
 
     def ask(self, k, budget=None):
         """Up to k new trials of the study (none for k <= 0); they are running here until recorded."""
@@ -120,6 +143,15 @@ class Workers:
     def submit(self, job, fn, *args):
         """Run fn(*args) on a worker; `job` comes back with its result from `wait_and_record`."""
         self.in_flight[self.pool.submit(fn, *args)] = job
+
+    def submit_trial(self, trial, objective, pass_trial):
+        """Run `evaluate(objective, trial, pass_trial)` on a worker (worker processes hold the objective
+        already: only the trial is sent); its Outcome comes back from `wait_and_record`."""
+        sent = to_worker(trial) if self.pickles else trial  # another process gets a frozen history
+        if self.processes is not None:
+            self.in_flight[self.processes.submit(sent, pass_trial)] = (trial,)
+        else:
+            self.submit((trial,), evaluate, objective, sent, pass_trial)
 
     def record(self, trial, outcome, lost=None):
         """Finish a running trial in the study (`Study.record`)."""
@@ -140,6 +172,7 @@ class Workers:
             try:
                 result = future.result()
             except Exception as exc:
+                self.broken = self.broken or isinstance(exc, cf.BrokenExecutor)
                 result = Outcome(TrialState.FAILED, error=f"{type(exc).__name__}: {exc}", exc=exc)
             done.append((job, record(job, result)))
         return done
@@ -151,15 +184,19 @@ class Workers:
     def close(self, reason):
         """End the loop with `reason` (None: an error ended it): cancel the jobs not started, record the
         trials still running as failed and lost (so that none stays running), shut an own pool (at once
-        when interrupted or jobs are left), and set `study.stop_reason`."""
+        when interrupted or jobs are left) or keep idle worker processes for the study's next call, and
+        set `study.stop_reason`."""
         for future in self.in_flight:
             future.cancel()
         why = "interrupted" if reason == "interrupted" else "optimize ended by an error"
         for trial in list(self.running.values()):
             self.record(trial, Outcome(TrialState.FAILED, error=f"lost: {why} while the trial was running"),
                         lost=why)
-        if self.own_pool:
-            self.pool.shutdown(wait=reason != "interrupted" and not self.in_flight, cancel_futures=True)
+        clean = reason not in (None, "interrupted") and not self.in_flight
+        if self.processes is not None and clean and not self.broken:
+            _keep_pool(self.study, self.processes)
+        elif self.own_pool:
+            self.pool.shutdown(wait=clean, cancel_futures=True)
         self.study.stop_reason = reason
 
 
@@ -231,29 +268,15 @@ def check_batch(batch, study):
     return batch
 
 
-def _submit_batch(workers, objective, pass_trial, n_trials, budget, done):
-    """Ask for n points at once (fewer to finish n_trials; the first trial alone when warming up a process
-    pool, see the module docstring) and submit them; returns the new trials."""
-    k = 1 if workers.warmup and done == 0 else workers.n
+def _submit_new(workers, objective, pass_trial, n_trials, budget):
+    """Ask for a trial per free worker and submit each; returns the new trials. In "sync" batches the loop
+    calls it only when no trial is in flight, so it asks for a whole batch of n points at once."""
+    k = workers.n - len(workers.in_flight)
     if n_trials is not None:
         k = min(k, n_trials - workers.asked)
     new = workers.ask(k, budget)
     for trial in new:
-        sent = to_worker(trial) if workers.pickles else trial  # another process gets a frozen history
-        workers.submit((trial,), evaluate, objective, sent, pass_trial)
-    return new
-
-
-def _submit_new(workers, objective, pass_trial, n_trials, budget, done):
-    """Ask for a trial per free worker (one only, until the first is done, when warming up) and submit
-    each; returns the new trials."""
-    k = (1 if workers.warmup and done == 0 else workers.n) - len(workers.in_flight)
-    if n_trials is not None:
-        k = min(k, n_trials - workers.asked)
-    new = workers.ask(k, budget)
-    for trial in new:
-        sent = to_worker(trial) if workers.pickles else trial  # another process gets a frozen history
-        workers.submit((trial,), evaluate, objective, sent, pass_trial)
+        workers.submit_trial(trial, objective, pass_trial)
     return new
 
 
@@ -301,8 +324,7 @@ def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, execu
         while True:
             reason = reason or stop_reason(study, workers.asked, n_trials, start, timeout)
             if reason is None and not (sync and workers.in_flight):
-                submit = _submit_batch if sync else _submit_new
-                new = submit(workers, objective, pass_trial, n_trials, budget, done)
+                new = _submit_new(workers, objective, pass_trial, n_trials, budget)
                 if not new and not workers.in_flight:
                     reason = "exhausted"
             if not workers.in_flight:

@@ -9,24 +9,23 @@ Nested values are passed to the constructor as the plain JSON values they are; n
 rebuilt. The study then runs the searcher's own checks (`setup`) on the values.
 
 A new searcher of tunelab joins with one call below, declaring the JSON type of every constructor
-parameter: `register_searcher(MySearch, {"width": "integer", "mode": "string"})`. A searcher from outside
-tunelab is never rebuilt from a file: its study is reopened with `Study.load(path, searcher=...)`.
+parameter: `register_searcher(MySearch, {"width": "integer", "mode": "string"})`, or `declare_searcher`
+with its module path, which imports the module only when a study first names the searcher (so that a
+study of random search does not load the GP's kernels). A searcher from outside tunelab is never rebuilt
+from a file: its study is reopened with `Study.load(path, searcher=...)`.
 """
 
+import importlib
 import inspect
 import json
 
 from tunelab.searchers.base import Searcher
-from tunelab.searchers.bayes import BayesSearch, ParEGOSearch
-from tunelab.searchers.evolutionary import CMAES, EvolutionSearch, NSGA2Search
-from tunelab.searchers.gradient import HypergradientSearch
-from tunelab.searchers.sampling import GridSearch, RandomSearch
 from tunelab.searchers.storage import StorageError
-from tunelab.searchers.tpe import TPESearch
 
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
 _SEARCHERS = {}  # name -> (class, {param: tuple of JSON types})
+_DECLARED = {}  # name -> (module, param_types, old_names): registered (into _SEARCHERS) when first needed
 _NAMES = {}  # every name a file may use (the name, module paths old and new) -> name
 
 
@@ -83,15 +82,34 @@ def register_searcher(cls, param_types, old_names=()):
     name = cls.__name__
     if name in _SEARCHERS and _SEARCHERS[name][0] is not cls:
         raise ValueError(f"another searcher is registered as {name!r}: {_SEARCHERS[name][0]!r}.")
+    if name in _DECLARED and _DECLARED[name][0] != cls.__module__:
+        raise ValueError(f"another searcher is registered as {name!r}: {_DECLARED[name][0]}.{name}.")
     _SEARCHERS[name] = (cls, types)
     for alias in (name, f"{cls.__module__}.{cls.__qualname__}", f"tunelab.searchers.{name}", *old_names):
         _NAMES[alias] = name
     return cls
 
 
+def declare_searcher(path, param_types, old_names=()):
+    """`register_searcher` for the class at `path` ("module.Class"), done when a study first names it:
+    study files may name it at once, and its module is imported only then."""
+    module, name = path.rsplit(".", 1)
+    _DECLARED[name] = (module, param_types, tuple(old_names))
+    for alias in (name, path, f"tunelab.searchers.{name}", *old_names):
+        _NAMES[alias] = name
+
+
+def _registered(name):
+    """(class, types) of a registered name, importing a declared searcher's module the first time."""
+    if name not in _SEARCHERS:
+        module, param_types, old_names = _DECLARED[name]
+        register_searcher(getattr(importlib.import_module(module), name), param_types, old_names)
+    return _SEARCHERS[name]
+
+
 def registered_searchers():
     """name -> class of every searcher a study file may name."""
-    return {name: cls for name, (cls, _) in _SEARCHERS.items()}
+    return {name: _registered(name)[0] for name in sorted({*_SEARCHERS, *_DECLARED})}
 
 
 def searcher_spec(searcher):
@@ -99,7 +117,9 @@ def searcher_spec(searcher):
     (exactly: not a subclass), else module.qualname, which a file may record but never rebuilds.
     None when its params are not JSON values."""
     cls = type(searcher)
-    registered = _SEARCHERS.get(cls.__name__, (None,))[0] is cls
+    name = cls.__name__
+    declared_here = name in _DECLARED and _DECLARED[name][0] == cls.__module__  # its module is loaded: cls exists
+    registered = (name in _SEARCHERS or declared_here) and _registered(name)[0] is cls
     spec = {"class": cls.__name__ if registered else f"{cls.__module__}.{cls.__qualname__}",
             "params": searcher.get_params(deep=False)}
     try:
@@ -124,9 +144,9 @@ def searcher_from_spec(spec, where):
     if name is None:
         raise StorageError(
             f"{where} names the searcher {spec['class']!r}, which is not one of tunelab's searchers "
-            f"({', '.join(sorted(_SEARCHERS))}); nothing was imported from it. If the study was run with a searcher "
-            "of your own, pass it again as `searcher=`.")
-    cls, types = _SEARCHERS[name]
+            f"({', '.join(sorted({*_SEARCHERS, *_DECLARED}))}); nothing was imported from it. If the study was "
+            "run with a searcher of your own, pass it again as `searcher=`.")
+    cls, types = _registered(name)
     for key, value in spec["params"].items():
         if key not in types:
             raise StorageError(f"{where}: {name} has no parameter {key!r}; its parameters are {', '.join(types)}.")
@@ -136,35 +156,37 @@ def searcher_from_spec(spec, where):
     return cls(**spec["params"])
 
 
-register_searcher(GridSearch, {"n_points": ("integer", "object"), "max_grid_size": "integer"},
-                  old_names=("tunelab.searchers.grid.GridSearch",))
-register_searcher(RandomSearch, {"sampler": "string", "lhs_size": ("integer", "null")},
-                  old_names=("tunelab.searchers.random.RandomSearch",))
-register_searcher(BayesSearch, {
+declare_searcher("tunelab.searchers.sampling.grid.GridSearch",
+                 {"n_points": ("integer", "object"), "max_grid_size": "integer"},
+                 old_names=("tunelab.searchers.grid.GridSearch",))
+declare_searcher("tunelab.searchers.sampling.random.RandomSearch",
+                 {"sampler": "string", "lhs_size": ("integer", "null")},
+                 old_names=("tunelab.searchers.random.RandomSearch",))
+declare_searcher("tunelab.searchers.bayes.search.BayesSearch", {
     "n_initial": "integer", "acquisition": "string", "kernel": "string", "kappa": "number",
     "batch_strategy": "string", "initial_design": "string", "n_candidates": "integer",
     "refit_every": ("integer", "null")}, old_names=("tunelab.searchers.bayes.BayesSearch",))
-register_searcher(EvolutionSearch, {
+declare_searcher("tunelab.searchers.evolutionary.genetic.EvolutionSearch", {
     "population_size": ("integer", "null"), "n_elite": ("integer", "null"), "tournament_size": "integer",
     "crossover_prob": "number", "mutation_prob": ("number", "null"), "eta_crossover": "number",
     "eta_mutation": "number", "n_generations": ("integer", "null")},
     old_names=("tunelab.searchers.evolution.EvolutionSearch",))
-register_searcher(CMAES, {
+declare_searcher("tunelab.searchers.evolutionary.cmaes.CMAES", {
     "sigma0": "number", "popsize": ("integer", "null"), "start": ("string", "object"), "popsize_factor": "number",
     "max_restarts": ("integer", "null"), "margin": ("number", "null"), "tolfun": "number", "tolx": "number"},
     old_names=("tunelab.searchers.cmaes.CMAES",))
-register_searcher(NSGA2Search, {
+declare_searcher("tunelab.searchers.evolutionary.nsga2.NSGA2Search", {
     "population_size": "integer", "crossover_prob": "number", "mutation_prob": ("number", "null"),
     "eta_crossover": "number", "eta_mutation": "number", "n_generations": ("integer", "null")})
-register_searcher(ParEGOSearch, {
+declare_searcher("tunelab.searchers.bayes.parego.ParEGOSearch", {
     "n_initial": "integer", "s": ("integer", "null"), "rho": "number", "acquisition": "string", "kernel": "string",
     "n_candidates": "integer"})
-register_searcher(TPESearch, {
+declare_searcher("tunelab.searchers.tpe.search.TPESearch", {
     "n_startup_trials": "integer", "n_ei_candidates": "integer", "gamma": "number", "gamma_rule": "string",
     "max_good": "integer", "weights": "string", "prior_weight": "number", "multivariate": "boolean",
     "bandwidth": "string", "consider_endpoints": "boolean", "magic_clip": "boolean", "min_bandwidth_factor": "number",
     "magic_clip_exponent": "number", "constant_liar": "boolean", "startup": "string", "mo_weights": "string"})
-register_searcher(HypergradientSearch, {
+declare_searcher("tunelab.searchers.gradient.search.HypergradientSearch", {
     "method": "string", "init": ("object", "null"), "step": "number", "lr": "number", "xtol": "number",
     "ftol": "number"},
     old_names=("tunelab.searchers.hypergradient.HypergradientSearch",

@@ -1,11 +1,14 @@
 """Where a study keeps its trials: in memory, or in an SQLite file that survives the process.
 
-SQLite (the standard library's sqlite3) in WAL mode: new trials are inserted and finished trials
-updated each in its own transaction, committed at once, so a process killed mid-study loses only the
-trials that were running. Several processes may share one file: trial numbers are reserved, and the
-searcher asked for new points, inside one write transaction (BEGIN IMMEDIATE) that first reads what
-the others wrote, so no two processes take the same number or the same grid point.
-Params, values and attributes are stored as JSON, never pickled.
+SQLite (the standard library's sqlite3, imported when a study first opens a file) in WAL mode: new
+trials are inserted and finished trials updated each in its own transaction, committed at once, so a
+process killed mid-study loses only the trials that were running. Several processes may share one
+file: trial numbers are reserved, and the searcher asked for new points, inside one write transaction
+(BEGIN IMMEDIATE) that first reads what the others wrote, so no two processes take the same number or
+the same grid point. Params, values and attributes are stored as JSON, never pickled.
+
+Every statement a trial runs searches an index (the primary key `number`, or `seq`, which numbers the
+writes), so a trial costs the same with 100 or 100,000 trials stored; `load` reads the whole table once.
 
 Both storages offer the same calls to the study: read_meta, init_meta/set_meta/merge_meta,
 extend_space(entry) (a define-by-run study's space grows by one dimension, atomically), load(space),
@@ -26,16 +29,11 @@ import json
 import math
 import os
 import socket
-import sqlite3
 import threading
 import time
 
 from tunelab.searchers.space import Categorical
 from tunelab.searchers.trial import Trial, TrialState
-
-
-class StorageError(ValueError):
-    """The contents of a study's storage cannot be used (not a study, another schema, an unreadable row)."""
 
 
 def _process_start(pid):
@@ -71,7 +69,6 @@ def worker_is_dead(worker):
     except PermissionError:
         return False
     return bool(start) and _process_start(pid) != start  # the pid now belongs to another process
-
 
 
 class StorageError(ValueError):
@@ -352,6 +349,8 @@ class SQLiteStorage:
 
     def _open(self, create):
         """Connect, check the file holds tunelab's tables (or none: then make them when `create`)."""
+        import sqlite3
+
         if self.path != ":memory:":
             _check_path(self.path, create)
         try:
@@ -504,13 +503,24 @@ class SQLiteStorage:
         return self.trials
 
     def _next_seq(self):
+        """The seq of the next write: one more than the largest (an index lookup; inside a write transaction)."""
         return self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM trials").fetchone()[0]
 
+    def _wrote(self, seq):
+        """Note this object's own write with `seq`: when it had read every row before (`_last_seq` is the
+        previous largest seq), the next sync need not read the rows it wrote itself."""
+        if self._last_seq is not None and self._last_seq >= seq - 1:
+            self._last_seq = seq
+
     def _sync_locked(self):
+        """Read the rows written since `_last_seq` (every row when it is None). The query searches the `seq`
+        index (a range scan that costs O(log n + changes)); the rows are put in number order here, not by
+        ORDER BY number, which makes SQLite scan the whole table in primary-key order instead."""
         if self._last_seq is None:
-            rows = self._db.execute(f"{_SELECT} ORDER BY number").fetchall()
+            rows = self._db.execute(_SELECT).fetchall()
         else:
-            rows = self._db.execute(f"{_SELECT} WHERE seq > ? ORDER BY number", (self._last_seq,)).fetchall()
+            rows = self._db.execute(f"{_SELECT} WHERE seq > ?", (self._last_seq,)).fetchall()
+        rows.sort(key=lambda row: row[0])  # by number: a new trial follows the one before it
         for row in rows:
             trial = _Row(row, self.path).trial(self.space)
             seq = row[-1]
@@ -546,11 +556,13 @@ class SQLiteStorage:
                 self.trials.append(trial)
                 self._own_running.add(trial.number)
                 new.append(trial)
+            self._wrote(seq)
             return new
 
     def finish(self, trial):
         """Write the trial's final state; committed before returning."""
         with self._transaction() as db:
+            seq = self._next_seq()
             db.execute(
                 "UPDATE trials SET state = ?, params = ?, value = ?, error = ?, end_time = ?, intermediate_values = ?, "
                 "attrs = ?, system_attrs = ?, seq = ? WHERE number = ?",
@@ -558,8 +570,9 @@ class SQLiteStorage:
                  trial.value if trial.objective_values is None else json.dumps(trial.objective_values), trial.error,
                  trial.end_time,
                  json.dumps({str(k): v for k, v in trial.intermediate_values.items()}), json.dumps(trial.attrs),
-                 json.dumps(trial.system_attrs), self._next_seq(), trial.number))
+                 json.dumps(trial.system_attrs), seq, trial.number))
             self._own_running.discard(trial.number)
+            self._wrote(seq)
 
     def close(self):
         with self._lock:
@@ -575,6 +588,8 @@ class _Transaction:
         self.storage = storage
 
     def __enter__(self):
+        import sqlite3  # loaded already: the storage opened its file
+
         self.storage._lock.acquire()
         try:
             self.db = self.storage._connection()
@@ -589,6 +604,8 @@ class _Transaction:
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
+        import sqlite3
+
         try:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         except sqlite3.Error as error:
@@ -603,6 +620,8 @@ class _Transaction:
 def _rollback_if_open(db):
     """ROLLBACK when `db` (a connection or None) is inside a transaction, so its next BEGIN can start."""
     if db is not None and db.in_transaction:
+        import sqlite3  # loaded already: the connection is open
+
         try:
             db.execute("ROLLBACK")
         except sqlite3.Error:

@@ -44,7 +44,6 @@ from tunelab.optimizers.validation import check_choice, check_random_state
 from tunelab.optimizers.params import clone
 from tunelab.searchers.base import History, Searcher
 from tunelab.searchers.context import check_context, differences
-from tunelab.searchers.parallel import run_trials
 from tunelab.searchers.pareto import hypervolume, is_pareto_efficient
 from tunelab.searchers.registry import searcher_from_spec, searcher_spec
 from tunelab.searchers.sampling.random import RandomSearch
@@ -518,7 +517,8 @@ class Study:
             `TrialPruned` to stop) and `trial.set_attr(key, value)`. pass_trial=False gives it a plain dict
             copy of the params instead (not in a define-by-run study, whose trials start empty).
         n_jobs : trials evaluated at once (-1: one per CPU); backend "threads" (tunelab's kernels release the
-            GIL) or "processes" (a picklable objective, e.g. a module-level function).
+            GIL) or "processes" (a picklable objective, e.g. a module-level function, sent once to each
+            worker; the workers stay for the next call with the same objective until `close()`).
         executor : any `concurrent.futures.Executor` (e.g. Dask's `Client.get_executor()`); it runs n_jobs
             trials at once and is not shut down here.
         batch : "sync", "async" or None (default: "sync" for a `seeded` study, else "async"). How parallel
@@ -539,6 +539,8 @@ class Study:
         if pass_trial is False and self.space.define_by_run:
             raise ValueError("pass_trial=False gives the objective a dict of params, but a define-by-run study's "
                              "trials start with none: the objective must receive the trial to suggest them.")
+        from tunelab.searchers.parallel import run_trials  # imported by the first loop, not with the study
+
         run_trials(self, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, executor=executor,
                    backend=backend, callbacks=callbacks, progress=progress, catch=catch, pass_trial=pass_trial,
                    batch=batch)
@@ -633,6 +635,10 @@ class Study:
         return to_json(self.trials, path)
 
     def close(self):
+        """Close the storage, and end the worker processes kept for this study's next `optimize` call."""
+        from tunelab.searchers.parallel import release_workers
+
+        release_workers(self)
         self.storage.close()
 
     def __enter__(self):

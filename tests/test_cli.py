@@ -146,9 +146,10 @@ def test_bench_search_quick_writes_its_json(tmp_path):
     assert result.returncode == 0, result.stderr
     record = json.loads((tmp_path / "bench" / "search.json").read_text())
     assert record["benchmark"] == "search" and record["machine"]["numba"]
-    cases = [row["case"] for row in record["results"]]
-    assert any("overhead" in case for case in cases) and any("n_jobs=2" in case for case in cases)
-    assert all(row["tunelab_s"] > 0 for row in record["results"])
+    rows = record["results"]["rows"]
+    cases = [row["case"] for row in rows]
+    assert any("trials stored" in case for case in cases) and any("n_jobs=2" in case for case in cases)
+    assert all(row["tunelab_ms"] > 0 and row["met"] in ("yes", "no", "") for row in rows)
 
 
 def test_bench_functions_quick_reports_regret(tmp_path):

@@ -161,8 +161,7 @@ def test_an_interrupt_just_after_a_transaction_began_leaves_the_study_usable(tmp
     from tunelab.searchers import Real
 
     real_connect = sqlite3.connect
-    monkeypatch.setattr("tunelab.searchers.storage.sqlite3.connect",
-                        lambda *args, **kwargs: _InterruptAfterBegin(real_connect(*args, **kwargs)))
+    monkeypatch.setattr(sqlite3, "connect", lambda *args, **kwargs: _InterruptAfterBegin(real_connect(*args, **kwargs)))
     study = Study({"x": Real(0, 1)}, storage=str(tmp_path / "s.db"), seed=0)
     first = study.ask()
     _InterruptAfterBegin.armed = True

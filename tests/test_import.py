@@ -1,4 +1,5 @@
-"""Importing tunelab compiles nothing (kernels compile on first use) and never imports the benchmarks."""
+"""Importing tunelab compiles nothing (kernels compile on first use), never imports the benchmarks, and
+`import tunelab.searchers` loads no optional machinery: SQLite, processes, the families beyond sampling."""
 
 import subprocess
 import sys
@@ -14,10 +15,41 @@ compiled = [d.py_func.__qualname__ for d in dispatchers if d.signatures]
 print(len(dispatchers), compiled, any(name.startswith("tunelab.benchmarks") for name in sys.modules))
 """
 
+# Loaded when first needed: a study file, worker processes, the optimize loop, and the families whose
+# modules bring kernels or heavy imports of their own.
+LOADED_WHEN_NEEDED = [
+    "sqlite3", "multiprocessing", "concurrent.futures", "statistics",
+    "tunelab.searchers.parallel", "tunelab.searchers.process_pool", "tunelab.searchers.search_cv",
+    "tunelab.searchers.bayes", "tunelab.searchers.evolutionary", "tunelab.searchers.gradient",
+    "tunelab.searchers.multifidelity", "tunelab.benchmarks",
+]
+
+
+def _run(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+
 
 def test_import_compiles_no_kernel_and_does_not_load_benchmarks():
-    out = subprocess.run([sys.executable, "-c", SNIPPET], capture_output=True, text=True, check=True).stdout.split()
+    out = _run(SNIPPET)
     n_dispatchers, compiled, benchmarks_loaded = int(out[0]), out[1], out[2]
     assert n_dispatchers > 20  # the kernels are there, as lazy dispatchers
     assert compiled == "[]"
     assert benchmarks_loaded == "False"
+
+
+def test_import_searchers_leaves_optional_modules_unloaded_until_used():
+    code = (f"import sys, tunelab.searchers as s\n"
+            f"print([m for m in {LOADED_WHEN_NEEDED!r} if m in sys.modules])\n"
+            "from tunelab.searchers import BayesSearch, SearchCV, WorkerStartError\n"
+            "print(BayesSearch.__module__, SearchCV.__module__, sorted(set(s.__all__) - set(dir(s))))")
+    loaded, bayes, search_cv, missing = _run(code)
+    assert loaded == "[]"
+    assert (bayes, search_cv) == ("tunelab.searchers.bayes.search", "tunelab.searchers.search_cv")
+    assert missing == "[]"  # every public name is there, loaded or loadable
+
+
+def test_a_study_in_memory_runs_without_sqlite_or_processes():
+    code = ("import sys\nfrom tunelab.searchers import Real, minimize\n"
+            "minimize(lambda p: p['x'] ** 2, {'x': Real(-1, 1)}, n_trials=3, seed=0, progress=False)\n"
+            "print([m for m in ('sqlite3', 'multiprocessing', 'tunelab.searchers.bayes') if m in sys.modules])")
+    assert _run(code) == ["[]"]

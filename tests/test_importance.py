@@ -10,7 +10,7 @@ import pytest
 from tunelab.searchers import (
     Categorical, GridSearch, Integer, RandomSearch, Real, Space, TrialState, importance, minimize,
 )
-from tunelab.searchers.importance import functional_anova, intersection_space, quadrature
+from tunelab.searchers.fanova import functional_anova, intersection_space, quadrature
 
 
 def test_functional_anova_of_a_product_and_a_sum_matches_the_closed_form():

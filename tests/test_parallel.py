@@ -2,6 +2,9 @@
 
 import concurrent.futures as cf
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -126,7 +129,6 @@ def test_processes_backend_runs_the_serial_grid_in_other_processes():
     assert all(t.attrs["pid"] != os.getpid() for t in trials)
     assert {t.attrs["numba_threads"] for t in trials} == {str(max(1, (os.cpu_count() or 1) // 2))}
     assert [t.state is TrialState.PRUNED for t in trials] == [t.number % 2 == 1 for t in trials]
-    assert trials[0].end_time <= trials[1].start_time  # the first trial runs alone (one writer of Numba's cache)
 
 
 def test_processes_backend_refuses_an_objective_it_cannot_send():
@@ -141,3 +143,111 @@ def test_dask_executor_tries_the_serial_grid():
         study = grid_study(executor=client.get_executor(), n_jobs=2)
     assert trial_set(study) == trial_set(grid_study())
     assert all(t.state is TrialState.COMPLETE for t in study.trials)
+
+
+class CountingObjective:
+    """Picklable objective that counts, in each process, how often it was pickled and unpickled."""
+
+    pickled = 0  # in the calling process
+    unpickled = 0  # in a worker process
+
+    def __init__(self, offset):
+        self.offset = offset
+
+    def __getstate__(self):
+        type(self).pickled += 1
+        return {"offset": self.offset}
+
+    def __setstate__(self, state):
+        type(self).unpickled += 1
+        self.offset = state["offset"]
+
+    def __call__(self, trial):
+        trial.set_attr("pid", os.getpid())
+        trial.set_attr("unpickled", type(self).unpickled)
+        return trial.params["x"] ** 2 + self.offset
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_worker_processes_get_the_objective_once_and_stay_for_the_next_call():
+    objective = CountingObjective(1.0)
+    study = Study(SPACE, RandomSearch(), seed=0)
+    before = CountingObjective.pickled
+    study.optimize(objective, n_trials=12, n_jobs=2, backend="processes", progress=False)
+    assert CountingObjective.pickled - before == 1  # once for both workers, not once per trial
+    first = study.trials
+    assert all(t.attrs["unpickled"] == 1 for t in first)  # each worker unpickled it once
+    pids = {t.attrs["pid"] for t in first}
+    assert os.getpid() not in pids and len(pids) <= 2
+    study.optimize(objective, n_trials=6, n_jobs=2, backend="processes", progress=False)
+    second = study.trials[12:]
+    assert {t.attrs["pid"] for t in second} <= pids and all(t.attrs["unpickled"] == 1 for t in second)
+    assert [t.value for t in study.trials] == [t.params["x"] ** 2 + 1.0 for t in study.trials]
+    study.optimize(CountingObjective(2.0), n_trials=2, n_jobs=2, backend="processes", progress=False)
+    third = study.trials[18:]
+    assert not {t.attrs["pid"] for t in third} & pids  # another objective: other workers
+    assert [t.value for t in third] == [t.params["x"] ** 2 + 2.0 for t in third]
+    study.close()  # ends the kept workers
+    assert not any(_alive(t.attrs["pid"]) for t in third)
+
+
+def _run_script(args, script, tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
+    return subprocess.run([sys.executable, *args], input=script, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=env)
+
+
+STDIN_SCRIPT = textwrap.dedent("""
+    from tunelab.searchers import Real, Study
+
+    def objective(params):
+        return params["x"] ** 2
+
+    Study({"x": Real(-1.0, 1.0)}, seed=0).optimize(objective, n_trials=4, n_jobs=2, backend="processes")
+""")
+
+
+class LoadsOnlyHere:
+    """Pickles, but cannot be unpickled (as an objective whose data lives only in the calling process)."""
+
+    def __reduce__(self):
+        return (_refuse_to_load, ("the data stayed behind",))
+
+    def __call__(self, params):
+        return 0.0
+
+
+def _refuse_to_load(why):
+    raise RuntimeError(why)
+
+
+def test_workers_that_cannot_load_the_objective_fail_at_once():
+    from tunelab.searchers.process_pool import WorkerStartError
+
+    study = Study(SPACE, seed=0)
+    expected = (r"^backend='processes': the worker processes cannot load the objective "
+                r"\(RuntimeError: the data stayed behind\); .* or use backend='threads'.$")
+    with pytest.raises(WorkerStartError, match=expected):
+        study.optimize(LoadsOnlyHere(), n_trials=4, n_jobs=2, backend="processes")
+    assert len(study) == 0  # no trial was asked
+
+
+@pytest.mark.parametrize("how", ["stdin", "-c"])
+def test_workers_that_cannot_start_fail_at_once_with_one_line(how, tmp_path):
+    """A script read from standard input cannot start worker processes; an objective defined in a script
+    given with -c cannot be loaded by them. Either fails before any trial, saying what to do."""
+    args = ["-"] if how == "stdin" else ["-c", STDIN_SCRIPT]
+    result = _run_script(args, STDIN_SCRIPT if how == "stdin" else "", tmp_path)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("tunelab.searchers.process_pool.WorkerStartError: backend='processes'")
+    expected = "from a script read from standard input" if how == "stdin" else "given with -c or typed in"
+    assert expected in last and "backend='threads'" in last
+    assert result.stderr.count("Traceback") == 1  # the caller's only: no worker printed one

@@ -254,3 +254,44 @@ def test_a_searcher_from_outside_tunelab_must_be_given_again(tmp_path):
                                          r"pass it again as `searcher=`"):
         Study.load(path)
     assert len(Study.load(path, searcher=OwnSearcher()).trials) == 3
+
+
+def test_no_statement_of_a_trial_scans_the_table(tmp_path, monkeypatch):
+    """Each trial's reads and writes search an index (O(log n)), so the cost of a trial does not grow
+    with the number of trials stored."""
+    statements, connect = [], sqlite3.connect
+
+    def traced_connect(*args, **kwargs):
+        db = connect(*args, **kwargs)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced_connect)
+    path = tmp_path / "study.db"
+    study = Study(SPACE, RandomSearch(), storage=path, seed=0)
+    study.optimize(objective, n_trials=5, progress=False)
+    del statements[:]
+    study.optimize(objective, n_trials=3, progress=False)
+    queries = {s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))}
+    assert {q.split()[0] for q in queries} == {"SELECT", "INSERT", "UPDATE"}
+    with connect(path) as db:
+        for query in queries:
+            plan = [row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + query)]
+            assert not any(step.startswith("SCAN") for step in plan), (query, plan)
+
+
+def test_two_studies_on_one_file_in_turn_see_each_others_trials(tmp_path):
+    """A study skips re-reading the rows it wrote itself only when it had read every row before them."""
+    path = tmp_path / "study.db"
+    a = Study(SPACE, RandomSearch(), storage=path, seed=0)
+    b = Study.load(path)
+    first = a.ask()
+    second = b.ask()  # b reads a's running trial first
+    a.tell(first, 1.0)  # b wrote in between: a must still read b's trial
+    third = a.ask()
+    b.tell(second, 2.0)
+    a.tell(third, 3.0)
+    assert [t.number for t in (first, second, third)] == [0, 1, 2]
+    for study in (a, b, Study.load(path)):
+        assert [(t.number, t.state, t.value) for t in study.trials] == [
+            (0, TrialState.COMPLETE, 1.0), (1, TrialState.COMPLETE, 2.0), (2, TrialState.COMPLETE, 3.0)]

@@ -4,7 +4,7 @@ model, its data and the command that produced the run. Values computed once (the
 import functools
 import math
 
-from tunelab.searchers.importance import importance
+from tunelab.searchers.fanova import importance
 from tunelab.searchers.space import Categorical
 from tunelab.searchers.trial import TrialState
 
