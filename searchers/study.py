@@ -343,7 +343,8 @@ class Study:
             step)`, `trial.should_prune()` (raise `TrialPruned` to stop) and `trial.set_attr(key, value)`.
         n_jobs : trials evaluated at once (-1: one per CPU); backend "threads" (tunelab's kernels release the
             GIL) or "processes" (a picklable objective, e.g. a module-level function, sent once to each
-            worker; the workers stay for the next call with the same objective until `close()`).
+            worker; the workers stay for the next call with the same objective, until `close()` or five
+            minutes unused).
         executor : any `concurrent.futures.Executor` (e.g. Dask's `Client.get_executor()`); it runs n_jobs
             trials at once and is not shut down here.
         callbacks : functions `callback(study, trial)` called after each finished trial.
