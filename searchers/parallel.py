@@ -27,10 +27,9 @@ import concurrent.futures as cf
 import math
 import numbers
 import os
-import threading
+import sys
 import time
 import warnings
-import weakref
 
 from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.pareto import is_pareto_efficient
@@ -55,55 +54,12 @@ def check_n_jobs(n_jobs):
     return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
 
 
-# The worker processes kept between the optimize calls of a study: at most one idle pool in this
-# process (its workers hold the objective and its data), for the study that ran it. Starting any other
-# pool, `release_workers(study)` (`Study.close`) or the end of the study (a weakref callback) shuts it.
-_kept = {"study": None, "pool": None}  # study: a weakref.ref
-_kept_lock = threading.Lock()
-
-
-def _take_pool(study, n, objective):
-    """Worker processes holding `objective` for `study`: the kept pool when it fits (the same study, n
-    and pickled objective), else new ones, started (`ObjectivePool.start`)."""
-    from tunelab.searchers.process_pool import ObjectivePool, pickle_objective
-
-    payload = pickle_objective(objective)
-    with _kept_lock:
-        kept, pool = _kept["study"], _kept["pool"]
-        _kept["study"] = _kept["pool"] = None
-    if pool is not None and kept() is study and pool.fits(n, payload):
-        return pool
-    if pool is not None:
-        pool.shutdown(wait=False)
-    return ObjectivePool(n, payload).start(objective)
-
-
-def _keep_pool(study, pool):
-    reference = weakref.ref(study, _release_dead)  # made outside the lock: a collection may run callbacks
-    with _kept_lock:
-        previous = _kept["pool"]
-        _kept["study"], _kept["pool"] = reference, pool
-    if previous is not None:
-        previous.shutdown(wait=False)
-
-
-def _release_dead(reference):
-    """The kept study was collected: shut its pool. No lock here: the callback may run in the middle of
-    any code of this thread, including a locked section above (swapping two dict entries is atomic)."""
-    if _kept["study"] is reference:
-        pool, _kept["pool"], _kept["study"] = _kept["pool"], None, None
-        if pool is not None:
-            pool.shutdown(wait=False)
-
-
 def release_workers(study):
-    """Shut the worker processes kept for `study` (none unless it ran trials with backend="processes")."""
-    with _kept_lock:
-        kept, pool = _kept["study"], _kept["pool"]
-        if pool is None or kept() is not study:
-            return
-        _kept["study"] = _kept["pool"] = None
-    pool.shutdown()
+    """End the worker processes kept for `study`'s next optimize call (none unless it ran trials with
+    backend="processes", which loads tunelab.searchers.process_pool)."""
+    process_pool = sys.modules.get("tunelab.searchers.process_pool")
+    if process_pool is not None:
+        process_pool.release(study)
 
 
 class Workers:
@@ -119,7 +75,11 @@ class Workers:
         self.study = study
         self.n = check_n_jobs(n_jobs)
         self.own_pool = executor is None and self.n > 1
-        self.processes = _take_pool(study, self.n, objective) if self.own_pool and backend == "processes" else None
+        self.processes = None
+        if self.own_pool and backend == "processes":
+            from tunelab.searchers.process_pool import take_pool
+
+            self.processes = take_pool(study, self.n, objective)
         self.pickles = executor is not None or self.processes is not None  # jobs go to other processes
         if executor is not None:
             self.pool = executor
@@ -194,7 +154,9 @@ class Workers:
                         lost=why)
         clean = reason not in (None, "interrupted") and not self.in_flight
         if self.processes is not None and clean and not self.broken:
-            _keep_pool(self.study, self.processes)
+            from tunelab.searchers.process_pool import keep_pool
+
+            keep_pool(self.study, self.processes)
         elif self.own_pool:
             self.pool.shutdown(wait=clean, cancel_futures=True)
         self.study.stop_reason = reason

@@ -20,6 +20,9 @@ on digits, 3 folds) takes 0.15 s. So:
   do (`WorkerStartError`); so does a main script read from standard input (`python - < script.py`),
   from which no worker process can start, and an objective defined in a script given with -c.
 - Each worker gets cpu_count // n Numba threads.
+- The pool is kept for the study's next `optimize` call with the same objective (the same pickled
+  bytes) and n_jobs: at most one idle pool per Python process, ended when another pool starts, when the
+  study is closed (`release`) or collected, or after IDLE_SECONDS unused.
 """
 
 import concurrent.futures as cf
@@ -27,12 +30,15 @@ import multiprocessing
 import os
 import pickle
 import sys
+import threading
+import weakref
 
 from numba import njit
 
 from tunelab.searchers.trial import Outcome, TrialState, error_text, evaluate
 
 PRELOAD = ["tunelab.searchers._preload"]  # what the fork server imports before it forks any worker
+IDLE_SECONDS = 300.0  # a kept pool unused this long ends its workers
 
 
 class WorkerStartError(RuntimeError):
@@ -172,3 +178,84 @@ class ObjectivePool:
 
     def shutdown(self, wait=True):
         self.executor.shutdown(wait=wait, cancel_futures=True)
+
+
+# ---- one pool kept between the optimize calls of a study ------------------------------------------
+
+class _Kept:
+    """The idle pool kept for a study (a weakref) and the timer that ends it after IDLE_SECONDS."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.study = self.pool = self.timer = None
+
+    def _clear(self):
+        """(study, pool) as they were, the slot emptied and its timer cancelled; call under the lock, or
+        from a weakref callback."""
+        study, pool, timer = self.study, self.pool, self.timer
+        self.study = self.pool = self.timer = None
+        if timer is not None:
+            timer.cancel()
+        return study, pool
+
+    def take(self):
+        with self.lock:
+            return self._clear()
+
+    def put(self, study, pool):
+        reference = weakref.ref(study, self._study_ended)  # made outside the lock: collections run callbacks
+        timer = threading.Timer(IDLE_SECONDS, self._expire, (pool,))
+        timer.daemon = True
+        with self.lock:
+            _, previous = self._clear()
+            self.study, self.pool, self.timer = reference, pool, timer
+        timer.start()
+        if previous is not None:
+            previous.shutdown(wait=False)
+
+    def release(self, study):
+        with self.lock:
+            if self.pool is None or self.study() is not study:
+                return
+            _, pool = self._clear()
+        pool.shutdown()
+
+    def _expire(self, pool):
+        with self.lock:
+            if self.pool is not pool:
+                return
+            self._clear()
+        pool.shutdown(wait=False)
+
+    def _study_ended(self, reference):
+        """The kept study was collected. No lock: a weakref callback may run in the middle of any code of
+        this thread, including a locked section above (it only swaps attributes)."""
+        if self.study is reference:
+            _, pool = self._clear()
+            if pool is not None:
+                pool.shutdown(wait=False)
+
+
+_KEPT = _Kept()
+
+
+def take_pool(study, n, objective):
+    """Worker processes holding `objective` for `study`: the pool kept for it when it fits (the same n and
+    pickled objective), else new ones, started (`ObjectivePool.start`)."""
+    payload = pickle_objective(objective)
+    kept, pool = _KEPT.take()
+    if pool is not None and kept() is study and pool.fits(n, payload):
+        return pool
+    if pool is not None:
+        pool.shutdown(wait=False)
+    return ObjectivePool(n, payload).start(objective)
+
+
+def keep_pool(study, pool):
+    """Keep `pool` (idle) for `study`'s next optimize call; ends the pool kept before, if any."""
+    _KEPT.put(study, pool)
+
+
+def release(study):
+    """End the pool kept for `study`, if any, and wait for its workers to exit."""
+    _KEPT.release(study)

@@ -556,7 +556,8 @@ class SQLiteStorage:
                 self.trials.append(trial)
                 self._own_running.add(trial.number)
                 new.append(trial)
-            self._wrote(seq)
+            if new:
+                self._wrote(seq)
             return new
 
     def finish(self, trial):

@@ -518,7 +518,8 @@ class Study:
             copy of the params instead (not in a define-by-run study, whose trials start empty).
         n_jobs : trials evaluated at once (-1: one per CPU); backend "threads" (tunelab's kernels release the
             GIL) or "processes" (a picklable objective, e.g. a module-level function, sent once to each
-            worker; the workers stay for the next call with the same objective until `close()`).
+            worker; the workers stay for the next call with the same objective, until `close()` or five
+            minutes unused).
         executor : any `concurrent.futures.Executor` (e.g. Dask's `Client.get_executor()`); it runs n_jobs
             trials at once and is not shut down here.
         batch : "sync", "async" or None (default: "sync" for a `seeded` study, else "async"). How parallel

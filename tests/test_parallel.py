@@ -198,6 +198,19 @@ def test_worker_processes_get_the_objective_once_and_stay_for_the_next_call():
     assert not any(_alive(t.attrs["pid"]) for t in third)
 
 
+def test_kept_workers_end_when_unused(monkeypatch):
+    from tunelab.searchers import process_pool
+
+    monkeypatch.setattr(process_pool, "IDLE_SECONDS", 0.2)
+    study = Study(SPACE, RandomSearch(), seed=0)
+    study.optimize(CountingObjective(0.0), n_trials=4, n_jobs=2, backend="processes", progress=False)
+    pids = {t.attrs["pid"] for t in study.trials}
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)  # ended while the study lives on
+
+
 def _run_script(args, script, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
     return subprocess.run([sys.executable, *args], input=script, capture_output=True, text=True, timeout=120,

@@ -295,3 +295,15 @@ def test_two_studies_on_one_file_in_turn_see_each_others_trials(tmp_path):
     for study in (a, b, Study.load(path)):
         assert [(t.number, t.state, t.value) for t in study.trials] == [
             (0, TrialState.COMPLETE, 1.0), (1, TrialState.COMPLETE, 2.0), (2, TrialState.COMPLETE, 3.0)]
+
+
+def test_a_study_that_asked_in_vain_still_reads_the_next_write_of_another(tmp_path):
+    """An ask that creates no trial (the grid is taken) writes nothing, so it must not count as a write."""
+    path = tmp_path / "study.db"
+    a = Study({"x": Real(0.0, 1.0)}, GridSearch(n_points=3), storage=path, seed=0)
+    a.ask(), a.ask()
+    b = Study.load(path)
+    last = b.ask()
+    assert a.ask_many(1) == []  # every grid point is taken
+    b.tell(last, 5.0)
+    assert (a.trials[2].state, a.trials[2].value) == (TrialState.COMPLETE, 5.0)
