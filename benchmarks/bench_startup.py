@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from tunelab.benchmarks._harness import met
-from tunelab.core._compile_notice import FAMILIES
+from tunelab.core.kernels import COMPILE_FAMILIES
 
 _TIMED = """
 import time
@@ -69,7 +69,7 @@ def _process_times(args, env):
 
 def bench_compile(repeats):
     """Per family: the first use in a fresh process with an empty kernel cache (compiling) and with a warm one."""
-    estimates = {name: seconds for _, name, seconds in FAMILIES}
+    estimates = {name: seconds for _, name, seconds in COMPILE_FAMILIES}
     rows = []
     for family, (setup, first_use, what) in FIRST_USES.items():
         code = _TIMED.format(setup=setup, first_use=first_use)

@@ -76,7 +76,11 @@ def hessian_vector_product(loss_grad):
     return HESSIAN_VECTOR_PRODUCTS.get(loss_grad)
 
 
+# (a part of a compiled function's "module.qualname", its family, the seconds its cold compile takes here)
+COMPILE_FAMILIES = _compile_notice.FAMILIES
+
 __all__ = [
+    "COMPILE_FAMILIES",
     "squared_loss_grad", "squared_loss", "squared_hvp",
     "logistic_loss_grad", "logistic_loss", "logistic_hvp",
     "softmax_loss_grad", "softmax_loss", "softmax_hvp",
