@@ -32,6 +32,7 @@ import time
 import warnings
 
 from tunelab.optimizers.validation import check_scalar
+from tunelab.searchers.blas_threads import blas_thread_limit, share_of_cores
 from tunelab.searchers.pareto import is_pareto_efficient
 from tunelab.searchers.progress import ProgressBar
 from tunelab.searchers.trial import Outcome, TrialState, evaluate, to_worker, wants_trial
@@ -87,6 +88,10 @@ class Workers:
             self.pool = self.processes.executor
         else:
             self.pool = cf.ThreadPoolExecutor(self.n, thread_name_prefix=name) if self.own_pool else _InlineExecutor()
+        # threads of one process share its BLAS: each gets its share of the cores (blas_threads.py)
+        self.blas_limit = blas_thread_limit(share_of_cores(self.n)) if self.own_pool and not self.processes else None
+        if self.blas_limit is not None:
+            self.blas_limit.__enter__()
         self.in_flight = {}  # future -> job
         self.running = {}  # number -> trial: asked and not yet recorded
         self.asked = 0
@@ -159,6 +164,8 @@ class Workers:
             keep_pool(self.study, self.processes)
         elif self.own_pool:
             self.pool.shutdown(wait=clean, cancel_futures=True)
+        if self.blas_limit is not None:
+            self.blas_limit.__exit__(None, None, None)
         self.study.stop_reason = reason
 
 

@@ -35,6 +35,7 @@ import weakref
 
 from numba import njit
 
+from tunelab.searchers.blas_threads import limit_blas_threads, share_of_cores
 from tunelab.searchers.trial import Outcome, TrialState, error_text, evaluate
 
 PRELOAD = ["tunelab.searchers._preload"]  # what the fork server imports before it forks any worker
@@ -64,7 +65,7 @@ _start_error = None  # why it could not be, as text
 
 
 def _start_worker(numba_threads, payload):
-    """The pool's initializer: share the cores among the workers, load Numba, unpickle the objective.
+    """The pool's initializer: share the cores among the workers (Numba's and the BLAS's threads), load Numba, unpickle the objective.
     Never raises: a failure is kept in `_start_error`, which the first job (`_ready`) reports."""
     global _objective, _start_error
     os.environ["NUMBA_NUM_THREADS"] = str(numba_threads)
@@ -72,6 +73,7 @@ def _start_worker(numba_threads, payload):
         import numba
 
         numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
+        limit_blas_threads(numba_threads)
         warm_numba()
         _objective = pickle.loads(payload)
     except Exception as exc:
@@ -139,7 +141,7 @@ class ObjectivePool:
 
     def __init__(self, n, payload):
         self.n, self.payload = n, payload
-        numba_threads = max(1, (os.cpu_count() or 1) // n)
+        numba_threads = share_of_cores(n)
         self.executor = cf.ProcessPoolExecutor(n, mp_context=_context(), initializer=_start_worker,
                                                initargs=(numba_threads, payload))
 
