@@ -177,7 +177,8 @@ declare_searcher("tunelab.searchers.evolutionary.cmaes.CMAES", {
     old_names=("tunelab.searchers.cmaes.CMAES",))
 declare_searcher("tunelab.searchers.evolutionary.nsga2.NSGA2Search", {
     "population_size": "integer", "crossover_prob": "number", "mutation_prob": ("number", "null"),
-    "eta_crossover": "number", "eta_mutation": "number", "n_generations": ("integer", "null")})
+    "eta_crossover": "number", "eta_mutation": "number", "n_generations": ("integer", "null"),
+    "constraints_func": "null"})  # a function is not kept in a file: Study.load(path, searcher=...) takes it
 declare_searcher("tunelab.searchers.bayes.parego.ParEGOSearch", {
     "n_initial": "integer", "s": ("integer", "null"), "rho": "number", "acquisition": "string", "kernel": "string",
     "n_candidates": "integer"})

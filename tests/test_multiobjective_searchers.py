@@ -50,7 +50,7 @@ def test_failed_trials_are_worst_in_the_population():
             raise ArithmeticError("no")
         return p["x"], 1 - p["y"]
     study.optimize(objective, n_trials=8, progress=False)
-    U, F, order = study.searcher.state(study.history())
+    U, F, _, order = study.searcher.state(study.history())
     finite = np.isfinite(F).all(axis=1)
     assert finite[order[:finite.sum()]].all()  # every complete member before every failed one
 
