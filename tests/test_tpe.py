@@ -323,7 +323,7 @@ def test_huge_integer_ranges_are_searched_without_listing_their_values():
     ({"n_ei_candidates": 2.5}, TypeError, "`n_ei_candidates` must be an integer"),
     ({"weights": "newest"}, ValueError, "`weights` must be one of"),
     ({"bandwidth": "silverman"}, ValueError, "`bandwidth` must be one of"),
-    ({"multivariate": "yes"}, TypeError, "`multivariate` must be True or False"),
+    ({"multivariate": "yes"}, TypeError, '`multivariate` must be True, False or "auto"'),
     ({"prior_weight": 0.0}, ValueError, "`prior_weight` must be > 0"),
     ({"min_bandwidth_factor": 2.0}, ValueError, "`min_bandwidth_factor` must be <= 1"),
     ({"startup": "halton"}, ValueError, "`startup` must be one of"),
@@ -404,3 +404,23 @@ def test_tpe_beats_random_on_a_conditional_function(seed):
         study.optimize(fn.objective(), n_trials=60, progress=False)
         best[name] = study.best_value - fn.f_min
     assert best["tpe"] < best["random"]
+
+
+@pytest.mark.parametrize("directions, joint", [(["minimize"], True), (["minimize", "minimize"], False)])
+def test_auto_multivariate_is_joint_for_one_objective_and_independent_for_several(directions, joint):
+    """multivariate="auto" (the default) proposes exactly as multivariate=True with one objective and as
+    multivariate=False with several."""
+    space = {"x": Real(0.0, 1.0), "y": Real(0.0, 1.0), "z": Real(0.0, 1.0)}
+
+    def objective(p):
+        values = (p["x"] + p["y"] * p["z"], (1 - p["x"]) ** 2 + p["z"])
+        return values[:len(directions)] if len(directions) > 1 else values[0]
+
+    def proposals(**kwargs):
+        study = Study(space, TPESearch(n_startup_trials=5, **kwargs), directions=directions, seed=3)
+        study.optimize(objective, n_trials=15, progress=False)
+        return [t.params for t in study.trials]
+
+    assert TPESearch().joint(len(directions)) is joint
+    assert proposals() == proposals(multivariate=joint)
+    assert proposals() != proposals(multivariate=not joint)
