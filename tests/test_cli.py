@@ -168,3 +168,16 @@ def test_an_unknown_benchmark_method_is_a_usage_error(tmp_path):
     assert result.returncode == 2
     assert "argument --methods: unknown method(s) annealing; known: random, bayes" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_bench_multiobjective_digits_quick_reports_hypervolume_and_fronts(tmp_path):
+    result = tunelab("bench", "functions", "--functions-suite", "multiobjective-digits", "--quick",
+                     "--methods", "random,motpe", "--out", "bench", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "bench" / "functions-multiobjective-digits.json").read_text())["results"]
+    assert {row["method"] for row in record["hypervolume"]} == {"random", "motpe"}
+    assert all(0.0 < row["median_hv"] < 1.0 for row in record["hypervolume"])  # a share of the unit box
+    for method in ("random", "motpe"):
+        front = [(r["accuracy"], r["fit_seconds"]) for r in record["fronts"] if r["method"] == method]
+        assert front and all(not (a2 >= a1 and t2 <= t1 and (a2, t2) != (a1, t1))  # none dominates another
+                             for a1, t1 in front for a2, t2 in front)
