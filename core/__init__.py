@@ -11,6 +11,8 @@ A fit that runs out of epochs before its stopping rule is met warns with `Conver
 
 from importlib import metadata as _metadata
 
+from tunelab.core import _compile_notice
+
 from tunelab.core.validation import ConvergenceError, DataConversionWarning, NotFittedError, is_class_labels
 from tunelab.optimizers import ConvergenceWarning
 from tunelab.core.base import BaseEstimator, clone, is_classifier
@@ -32,6 +34,8 @@ from tunelab.core.model_selection import (
 from tunelab.core.model_selection import learning_curve, validation_curve
 from tunelab.core.neural_network import MLPClassifier, MLPRegressor
 from tunelab.core.preprocessing import StandardScaler
+
+_compile_notice.install()  # one line on stderr when kernels compile for this machine (never on a cache load)
 
 try:
     __version__ = _metadata.version("tunelab")

@@ -64,7 +64,6 @@ HESSIAN_VECTOR_PRODUCTS = MappingProxyType({
 })
 
 
-_compile_notice.install()  # one line on stderr while kernels compile for this machine (never on a cache load)
 register_epoch(squared_loss_grad, RowEpoch(LINK_SQUARED).choose)
 register_epoch(logistic_loss_grad, RowEpoch(LINK_LOGISTIC).choose)
 

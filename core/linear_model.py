@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 
-from tunelab.core import kernels
 from tunelab.core.base import ClassifierMixin, RegressorMixin
 from tunelab.core.training import _EpochTrainedModel, max_abs
 from tunelab.core.validation import check_bool
@@ -121,6 +120,8 @@ class LinearRegression(RegressorMixin, _EpochTrainedModel):
         check_bool(self.fit_intercept, "fit_intercept")
 
     def _kernel(self):
+        from tunelab.core import kernels  # Numba code, loaded with the first fit (training.py)
+
         return kernels.squared_loss_grad
 
     def _setup(self, X, y, classes):
@@ -270,6 +271,8 @@ class LogisticRegression(ClassifierMixin, _EpochTrainedModel):
         check_bool(self.fit_intercept, "fit_intercept")
 
     def _kernel(self):
+        from tunelab.core import kernels  # Numba code, loaded with the first fit (training.py)
+
         return kernels.logistic_loss_grad if len(self.classes_) == 2 else kernels.softmax_loss_grad
 
     def _setup(self, X, y, classes):

@@ -19,11 +19,17 @@ import numbers
 
 import numpy as np
 
-from tunelab.core import kernels as mk
 from tunelab.core.base import ClassifierMixin, RegressorMixin
 from tunelab.core.training import _EpochTrainedModel, max_abs
 from tunelab.core.validation import check_choice, check_scalar
 from tunelab.optimizers import Adam
+
+
+def _kernels():
+    """tunelab.core.kernels, imported on first use (Numba code, loaded with the first fit: training.py)."""
+    from tunelab.core import kernels
+
+    return kernels
 
 
 SQUARE_SAFE = 1e150  # |g| beyond this (or below 1/SQUARE_SAFE) and g^2 leaves float64's normal range
@@ -77,7 +83,7 @@ class _MLP(_EpochTrainedModel):
     def _check_params(self):
         super()._check_params()
         check_hidden_layer_sizes(self.hidden_layer_sizes)
-        check_choice(self.activation, "activation", tuple(mk.ACTIVATIONS))
+        check_choice(self.activation, "activation", tuple(_kernels().ACTIVATIONS))
 
     def _check_data(self, X, y):
         """The checks of every model, then the magnitudes the float64 training can handle (see check_magnitude):
@@ -96,12 +102,12 @@ class _MLP(_EpochTrainedModel):
         return {"hidden_layer_sizes": check_hidden_layer_sizes(self.hidden_layer_sizes), "activation": self.activation}
 
     def _kernel(self):
-        return mk.mlp_loss_grad
+        return _kernels().mlp_loss_grad
 
     def _setup(self, X, y, classes):
         self.classes_ = classes
         sizes = [X.shape[1], *check_hidden_layer_sizes(self.hidden_layer_sizes), self._n_outputs()]
-        self._spec = np.array([mk.ACTIVATIONS[self.activation], self._output_code(), *sizes], dtype=np.int64)
+        self._spec = np.array([_kernels().ACTIVATIONS[self.activation], self._output_code(), *sizes], dtype=np.int64)
 
     def _layer_sizes(self):
         return [int(n) for n in self._spec[2:]]
@@ -133,7 +139,7 @@ class _MLP(_EpochTrainedModel):
 
     def _outputs(self, X):
         """The network's outputs for checked X: probabilities (classifier) or values (regressor), (n, n_L)."""
-        return mk.mlp_forward(self._theta, X, self._spec)
+        return _kernels().mlp_forward(self._theta, X, self._spec)
 
 
 class MLPClassifier(ClassifierMixin, _MLP):
@@ -197,10 +203,10 @@ class MLPClassifier(ClassifierMixin, _MLP):
     _is_classifier = True
 
     def _output_code(self):
-        return mk.OUTPUT_SIGMOID if len(self.classes_) == 2 else mk.OUTPUT_SOFTMAX
+        return _kernels().OUTPUT_SIGMOID if len(self.classes_) == 2 else _kernels().OUTPUT_SOFTMAX
 
     def _probabilities(self, theta, X):
-        P = mk.mlp_forward(theta, X, self._spec)
+        P = _kernels().mlp_forward(theta, X, self._spec)
         return np.c_[1.0 - P[:, 0], P[:, 0]] if P.shape[1] == 1 else P
 
     def _validation_score(self, theta, X, y):
@@ -274,12 +280,12 @@ class MLPRegressor(RegressorMixin, _MLP):
     """
 
     def _output_code(self):
-        return mk.OUTPUT_IDENTITY
+        return _kernels().OUTPUT_IDENTITY
 
     def _validation_score(self, theta, X, y):
         from tunelab.core.metrics import r2_score
 
-        return r2_score(y, mk.mlp_forward(theta, X, self._spec)[:, 0])
+        return r2_score(y, _kernels().mlp_forward(theta, X, self._spec)[:, 0])
 
     def predict(self, X):
         """The network's output for each row, shape (n,)."""

@@ -13,6 +13,9 @@ For gradient-based hyperparameter search a fitted model hands out its training p
 `model.training_problem(y)` -> TrainingProblem (kernel, Hessian-vector product, targets, spec, alpha,
 weights), and takes weights back by `model.set_weights(theta)`; `offers_training_problem(estimator)` tells
 whether an estimator has both. Nothing outside the model touches its private state.
+
+The kernels (and the optimizers' update rules) are imported with the first fit, not with tunelab: creating
+a Numba function sets up Numba's compiler for the process (about 0.1 s), which an import should not pay.
 """
 
 import math
@@ -24,7 +27,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tunelab.core.base import BaseEstimator
-from tunelab.core.kernels import hessian_vector_product
 from tunelab.core.validation import (
     ConvergenceError,
     check_array,
@@ -436,6 +438,8 @@ class _EpochTrainedModel(BaseEstimator):
         if not self._is_classifier:
             y = check_array(y, "y", ndim=1)
         kernel = self._kernel()
+        from tunelab.core.kernels import hessian_vector_product
+
         return TrainingProblem(kernel=kernel, hvp=hessian_vector_product(kernel), Y=self._targets(y),
                                spec=self._spec.copy(), alpha=float(self.alpha), theta=self._theta.copy())
 

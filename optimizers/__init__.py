@@ -16,7 +16,7 @@ NESTEROV_RULE, ADAM_RULE (an optimizer's `.rule`), hyper = [momentum or beta1, b
 
 from tunelab.optimizers.validation import ConvergenceError, ConvergenceWarning
 from tunelab.optimizers._loop import register_epoch
-from tunelab.optimizers._rules import ADAM_RULE, MOMENTUM_RULE, NESTEROV_RULE, SGD_RULE
+from tunelab.optimizers.first_order import ADAM_RULE, MOMENTUM_RULE, NESTEROV_RULE, SGD_RULE
 from tunelab.optimizers.first_order import GD, SGD, Adam, FirstOrderOptimizer, Momentum
 from tunelab.optimizers.lbfgs import LBFGS, MinimizeResult, minimize
 from tunelab.optimizers.schedules import Constant, Cosine, InverseScaling, StepDecay

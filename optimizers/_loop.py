@@ -21,8 +21,6 @@ import types
 import numpy as np
 from numba import njit
 
-from tunelab.optimizers import _rules
-
 
 def _epoch_template(theta, X, Y, alpha, spec, order, batch_size, lr, rule, hyper, state, t0):
     """Run one epoch over `order` (a permutation of rows) in batches of `batch_size`; returns the mean
@@ -57,6 +55,8 @@ def _source_digest(*functions):
 def compiled_epoch(kernel, rule):
     """The compiled epoch loop for `kernel` (a Numba dispatcher following the kernel contract) and update rule
     `rule` (SGD_RULE, ...; the epoch's own `rule` argument is then not read)."""
+    from tunelab.optimizers import _rules  # Numba code: loaded with the first epoch, not on import
+
     key = (kernel.py_func.__module__, kernel.py_func.__qualname__, int(rule))
     if key not in _compiled:
         step = _rules.STEPS[int(rule)]

@@ -8,7 +8,7 @@ import math
 
 from numba import njit
 
-SGD_RULE, MOMENTUM_RULE, NESTEROV_RULE, ADAM_RULE = 0, 1, 2, 3
+from tunelab.optimizers.first_order import ADAM_RULE, MOMENTUM_RULE, NESTEROV_RULE, SGD_RULE
 
 
 @njit(cache=True, nogil=True)

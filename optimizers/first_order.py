@@ -1,23 +1,27 @@
 """First-order optimizers: GD, SGD, Momentum (heavy ball and Nesterov) and Adam.
 
 Each is an object that holds hyperparameters only (so searchers can set `optimizer__lr`); the update rule
-is a Numba function in `_rules.py`, and the epochs are driven by `tunelab.optimizers.train`.
+is a Numba function in `_rules.py`, and the epochs are driven by `tunelab.optimizers.train`. This module
+holds no Numba code, so that importing tunelab.optimizers sets up no compiler (`_rules` loads with the
+first training run).
 """
 
 import numbers
 
 import numpy as np
 
-from tunelab.optimizers import _rules
 from tunelab.optimizers.validation import check_bool, check_scalar
 from tunelab.optimizers.params import ParamsMixin
 from tunelab.optimizers.schedules import check_schedule
+
+# the update rule of each optimizer, by code (the key of its step in `_rules.STEPS`)
+SGD_RULE, MOMENTUM_RULE, NESTEROV_RULE, ADAM_RULE = 0, 1, 2, 3
 
 
 class FirstOrderOptimizer(ParamsMixin):
     """Shared by the mini-batch optimizers: learning rate, batch size, schedule and gradient clipping."""
 
-    rule = _rules.SGD_RULE
+    rule = SGD_RULE
 
     def _check(self):
         check_scalar(self.lr, "lr", low=0.0, low_inclusive=False)
@@ -72,7 +76,7 @@ class Momentum(FirstOrderOptimizer):
 
     @property
     def rule(self):
-        return _rules.NESTEROV_RULE if self.nesterov else _rules.MOMENTUM_RULE
+        return NESTEROV_RULE if self.nesterov else MOMENTUM_RULE
 
     def _check(self):
         super()._check()
@@ -86,7 +90,7 @@ class Momentum(FirstOrderOptimizer):
 class Adam(FirstOrderOptimizer):
     """Adam: bias-corrected first and second moment estimates scale each step (Kingma and Ba, 2015)."""
 
-    rule = _rules.ADAM_RULE
+    rule = ADAM_RULE
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, batch_size=32, schedule=None, clip_norm=None):
         self.lr = lr

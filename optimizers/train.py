@@ -24,7 +24,6 @@ import numpy as np
 
 from tunelab.optimizers.validation import ConvergenceError, check_random_state, check_scalar
 from tunelab.optimizers._loop import epoch_for
-from tunelab.optimizers._rules import apply_rule
 from tunelab.optimizers.first_order import FirstOrderOptimizer
 from tunelab.optimizers.lbfgs import LBFGS, lbfgs_iterations
 
@@ -197,6 +196,8 @@ def _full_batch_epoch(optimizer, problem, theta, lr, hyper, state, tol):
     if tol is not None and g_max <= tol * max(1.0, state.first_grad):
         return loss, True
     state.step += 1
+    from tunelab.optimizers._rules import apply_rule  # Numba code, loaded on first use (first_order.py)
+
     apply_rule(optimizer.rule, theta, state.buffers, grad, lr, hyper, state.step)
     return loss, False
 
