@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tunelab.core import kernels as lk
@@ -321,6 +321,7 @@ def classification(seed, n=150, d=6, k=2):
 
 @pytest.mark.parametrize("case", ["ridge", "binary", "multinomial", "no_intercept"])
 @given(log_alpha=st.floats(-6.0, 1.0), seed=st.integers(0, 1000))
+@example(log_alpha=-4.70703125, seed=257)
 @settings(max_examples=10, deadline=None)
 def test_cv_hypergradient_matches_finite_differences_of_the_mean_validation_loss(case, log_alpha, seed):
     if case in ("ridge", "no_intercept"):
@@ -338,8 +339,10 @@ def test_cv_hypergradient_matches_finite_differences_of_the_mean_validation_loss
     attrs = run(alpha)
     h = 1e-3  # the losses must differ well above the error of the fitted optimum (max |gradient| ~ 1e-11)
     fd = (run(alpha * math.exp(h))["hyperloss"] - run(alpha * math.exp(-h))["hyperloss"]) / (2 * h)
-    # (the mean of 3 fold losses, each fitted anew, differs by ~1e-6 relative between the two sides)
-    assert attrs["hypergradient"]["alpha"] * alpha == pytest.approx(fd, rel=1e-3, abs=1e-8)
+    # (the mean of 3 fold losses, each fitted anew, differs by ~1e-6 relative between the two sides; where the
+    # hypergradient is near 0 the difference quotient itself wanders by ~5e-8 as h goes from 2.5e-4 to 4e-3,
+    # measured on binary, seed 257, log_alpha -4.707: hence the absolute tolerance)
+    assert attrs["hypergradient"]["alpha"] * alpha == pytest.approx(fd, rel=1e-3, abs=2e-7)
     assert len(attrs["split_test_scores"]) == 3
 
 
