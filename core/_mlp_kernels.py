@@ -52,7 +52,7 @@ CHUNK = 128  # rows per forward/backward chunk: activations of a chunk stay in c
 # --------------------------------------------------------------------------------------------------
 # matrix product
 # --------------------------------------------------------------------------------------------------
-@njit(fastmath=FASTMATH, inline="always", **KERNEL)
+@njit(fastmath=FASTMATH, **KERNEL)
 def _dot_rows(P, p, Q, q):
     s = 0.0
     for j in range(P.shape[1]):
@@ -60,7 +60,7 @@ def _dot_rows(P, p, Q, q):
     return s
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _store_block(C, p, q, s, beta, CT):
     """C[p:p+4, q:q+4] = beta C + s for the 16 sums s of a block, row by row; also CT[q:q+4, p:p+4] = its
     transpose unless CT is empty."""
@@ -157,7 +157,7 @@ def _transpose(M, MT):
 # --------------------------------------------------------------------------------------------------
 # layout and activations
 # --------------------------------------------------------------------------------------------------
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def layer_offsets(spec):
     """off[l] is where W_l starts in theta (b_l at off[l] + n_l n_{l+1}); off[L] = len(theta)."""
     n_layers = spec.shape[0] - 3
@@ -174,7 +174,7 @@ def n_params(spec):
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _view(buffer, start, rows, cols):
     """buffer[start:start + rows*cols] seen as a (rows, cols) matrix."""
     return buffer[start:start + rows * cols].reshape((rows, cols))
@@ -215,7 +215,7 @@ def _activation_backward(A, D, code):
             D[t] *= a * (1.0 - a)
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _transposed_weights(theta, spec, off):
     """WT with theta's layout, the block of W_l holding W_l^T (n_{l+1}, n_l); bias slots unused."""
     WT = np.empty_like(theta)
@@ -225,13 +225,13 @@ def _transposed_weights(theta, spec, off):
     return WT
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _scratch(size):
     """Scratch for the vector exp and log1p of a chunk: NEG, E, L1P (float64) and kbits (int64), each (size,)."""
     return np.empty(size), np.empty(size), np.empty(size), np.empty(size, np.int64)
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _activation_offsets(spec, ch):
     """act_off[l] is where a_l (ch, n_l) starts in the flat activation buffer; act_off[L + 1] its length."""
     n_layers = spec.shape[0] - 3
@@ -242,7 +242,7 @@ def _activation_offsets(spec, ch):
     return act_off
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits, actsT):
     """a_0 = X[block]; a_{l+1} = act(a_l W_l + b_l) for hidden layers; leaves the scores z_L in a_L.
     The inputs and hidden activations a_l^T (n_l, c) are written to actsT too (same offsets)."""
@@ -271,7 +271,7 @@ def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits,
             _add_bias(Z, b, no_transpose)
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _add_bias(Z, b, ZT):
     """Z[t] += b for every row t; ZT[o] += b[o] as well unless ZT is empty."""
     for t in range(Z.shape[0]):
@@ -284,7 +284,7 @@ def _add_bias(Z, b, ZT):
             zt[t] += bo
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _output_loss(z, Y, block, code, A, E, L1P, kbits):
     """Sum over the chunk of loss_i; z (flat scores of the chunk) <- dloss_i/dz_i."""
     k = Y.shape[1]
@@ -304,7 +304,7 @@ def _weights_norm2(theta, spec, off):
     return s
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _widest(spec):
     """The largest layer width n_l."""
     width = spec[2]
@@ -316,7 +316,7 @@ def _widest(spec):
 # --------------------------------------------------------------------------------------------------
 # kernels
 # --------------------------------------------------------------------------------------------------
-@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: one module, optimised once
+@njit(**KERNEL)
 def mlp_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_{i in rows} loss_i + alpha/2 sum_l |W_l|^2 and grad = dL/dtheta by back-propagation.
 
