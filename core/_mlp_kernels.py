@@ -24,11 +24,15 @@ read along contiguous rows and 4 x 4 blocks of C summed in registers: forward a_
 and deltas, cheap next to the product, summed straight into grad) and delta W_l^T. (For these shapes it runs
 faster than numpy's BLAS: 73-84 GFLOPS against 54-56 on a 2-core AMD EPYC, one thread.)
 
-Compile time: each compiled helper has a single signature (no optional arguments, no literal flags: `beta`
-is a float) and no array-level assignment or reduction that would bring in Numba's formatted shape errors;
-small helpers are inlined at Numba's level (inline="always"); mlp_loss_grad itself is inlined into the
-compiled epoch, which is then optimised by LLVM once. Prediction (mlp_forward) is numpy code, with nothing
-to compile.
+Compile time: each compiled helper has a single signature (no optional arguments, no literal arguments: `beta`
+is a float, offsets are variables) and no array-level assignment or reduction that would bring in Numba's
+formatted shape errors. Numba generates the machine code of a compiled callee again inside every compiled
+caller (its module is linked in and optimised there), so the levels of calls are kept few: mlp_loss_grad and
+the two steps of a chunk (_forward_chunk, _output_loss) are inlined at Numba's level (inline="always") into
+their callers, the compiled epoch (tunelab.optimizers._loop, one for every update rule) and mlp_loss; the
+other helpers are compiled functions of their own (inline="always" copies and retypes a callee's IR at every
+call site, which for a helper called in many places costs more than the call; LLVM still inlines the small
+ones). Prediction (mlp_forward) is numpy code, with nothing to compile.
 """
 
 import numpy as np
@@ -242,17 +246,17 @@ def _activation_offsets(spec, ch):
     return act_off
 
 
-@njit(**KERNEL)
+@njit(inline="always", **KERNEL)
 def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits, actsT):
     """a_0 = X[block]; a_{l+1} = act(a_l W_l + b_l) for hidden layers; leaves the scores z_L in a_L.
     The inputs and hidden activations a_l^T (n_l, c) are written to actsT too (same offsets)."""
     n_layers, c = spec.shape[0] - 3, block.shape[0]
-    A0 = _view(acts, 0, c, spec[2])
+    A0 = _view(acts, act_off[0], c, spec[2])  # (an offset, not the literal 0, which would compile a copy)
     for t in range(c):
         i = block[t]
         for j in range(X.shape[1]):
             A0[t, j] = X[i, j]
-    _transpose(A0, _view(actsT, 0, spec[2], c))
+    _transpose(A0, _view(actsT, act_off[0], spec[2], c))
     no_transpose = np.empty((0, 0))
     for l in range(n_layers):
         n_in, n_out = spec[2 + l], spec[3 + l]
@@ -284,7 +288,7 @@ def _add_bias(Z, b, ZT):
             zt[t] += bo
 
 
-@njit(**KERNEL)
+@njit(inline="always", **KERNEL)
 def _output_loss(z, Y, block, code, A, E, L1P, kbits):
     """Sum over the chunk of loss_i; z (flat scores of the chunk) <- dloss_i/dz_i."""
     k = Y.shape[1]
@@ -316,7 +320,7 @@ def _widest(spec):
 # --------------------------------------------------------------------------------------------------
 # kernels
 # --------------------------------------------------------------------------------------------------
-@njit(**KERNEL)
+@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: its code is generated once there
 def mlp_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_{i in rows} loss_i + alpha/2 sum_l |W_l|^2 and grad = dL/dtheta by back-propagation.
 
@@ -357,7 +361,7 @@ def mlp_loss_grad(theta, X, Y, rows, alpha, spec, grad):
                 gb[o] += _row_sum(deltaT[o])  # db_l += sum over the rows of delta
             if l > 0:  # delta_l = (delta W_l^T) * act'(z_l), in both layouts
                 buffer, bufferT = (D0, D0T) if l % 2 == 0 else (D1, D1T)  # never the ones delta is in
-                delta_in, delta_inT = _view(buffer, 0, c, n_in), _view(bufferT, 0, n_in, c)
+                delta_in, delta_inT = buffer[:c * n_in].reshape((c, n_in)), bufferT[:c * n_in].reshape((n_in, c))
                 gemm_nt(delta, _view(theta, off[l], n_in, n_out), delta_in, 0.0, delta_inT)
                 a_start = act_off[l]
                 _activation_backward(acts[a_start:a_start + c * n_in], buffer[:c * n_in], spec[0])
