@@ -24,11 +24,15 @@ read along contiguous rows and 4 x 4 blocks of C summed in registers: forward a_
 and deltas, cheap next to the product, summed straight into grad) and delta W_l^T. (For these shapes it runs
 faster than numpy's BLAS: 73-84 GFLOPS against 54-56 on a 2-core AMD EPYC, one thread.)
 
-Compile time: each compiled helper has a single signature (no optional arguments, no literal flags: `beta`
-is a float) and no array-level assignment or reduction that would bring in Numba's formatted shape errors;
-small helpers are inlined at Numba's level (inline="always"); mlp_loss_grad itself is inlined into the
-compiled epoch, which is then optimised by LLVM once. Prediction (mlp_forward) is numpy code, with nothing
-to compile.
+Compile time: each compiled helper has a single signature (no optional arguments, no literal arguments: `beta`
+is a float, offsets are variables) and no array-level assignment or reduction that would bring in Numba's
+formatted shape errors. Numba generates the machine code of a compiled callee again inside every compiled
+caller (its module is linked in and optimised there), so the levels of calls are kept few: mlp_loss_grad and
+the two steps of a chunk (_forward_chunk, _output_loss) are inlined at Numba's level (inline="always") into
+their callers, the compiled epoch (tunelab.optimizers._loop, one for every update rule) and mlp_loss; the
+other helpers are compiled functions of their own (inline="always" copies and retypes a callee's IR at every
+call site, which for a helper called in many places costs more than the call; LLVM still inlines the small
+ones). Prediction (mlp_forward) is numpy code, with nothing to compile.
 """
 
 import numpy as np
@@ -52,7 +56,7 @@ CHUNK = 128  # rows per forward/backward chunk: activations of a chunk stay in c
 # --------------------------------------------------------------------------------------------------
 # matrix product
 # --------------------------------------------------------------------------------------------------
-@njit(fastmath=FASTMATH, inline="always", **KERNEL)
+@njit(fastmath=FASTMATH, **KERNEL)
 def _dot_rows(P, p, Q, q):
     s = 0.0
     for j in range(P.shape[1]):
@@ -60,7 +64,7 @@ def _dot_rows(P, p, Q, q):
     return s
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _store_block(C, p, q, s, beta, CT):
     """C[p:p+4, q:q+4] = beta C + s for the 16 sums s of a block, row by row; also CT[q:q+4, p:p+4] = its
     transpose unless CT is empty."""
@@ -157,7 +161,7 @@ def _transpose(M, MT):
 # --------------------------------------------------------------------------------------------------
 # layout and activations
 # --------------------------------------------------------------------------------------------------
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def layer_offsets(spec):
     """off[l] is where W_l starts in theta (b_l at off[l] + n_l n_{l+1}); off[L] = len(theta)."""
     n_layers = spec.shape[0] - 3
@@ -174,7 +178,7 @@ def n_params(spec):
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _view(buffer, start, rows, cols):
     """buffer[start:start + rows*cols] seen as a (rows, cols) matrix."""
     return buffer[start:start + rows * cols].reshape((rows, cols))
@@ -215,7 +219,7 @@ def _activation_backward(A, D, code):
             D[t] *= a * (1.0 - a)
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _transposed_weights(theta, spec, off):
     """WT with theta's layout, the block of W_l holding W_l^T (n_{l+1}, n_l); bias slots unused."""
     WT = np.empty_like(theta)
@@ -225,13 +229,13 @@ def _transposed_weights(theta, spec, off):
     return WT
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _scratch(size):
     """Scratch for the vector exp and log1p of a chunk: NEG, E, L1P (float64) and kbits (int64), each (size,)."""
     return np.empty(size), np.empty(size), np.empty(size), np.empty(size, np.int64)
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _activation_offsets(spec, ch):
     """act_off[l] is where a_l (ch, n_l) starts in the flat activation buffer; act_off[L + 1] its length."""
     n_layers = spec.shape[0] - 3
@@ -247,12 +251,12 @@ def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits,
     """a_0 = X[block]; a_{l+1} = act(a_l W_l + b_l) for hidden layers; leaves the scores z_L in a_L.
     The inputs and hidden activations a_l^T (n_l, c) are written to actsT too (same offsets)."""
     n_layers, c = spec.shape[0] - 3, block.shape[0]
-    A0 = _view(acts, 0, c, spec[2])
+    A0 = _view(acts, act_off[0], c, spec[2])  # (an offset, not the literal 0, which would compile a copy)
     for t in range(c):
         i = block[t]
         for j in range(X.shape[1]):
             A0[t, j] = X[i, j]
-    _transpose(A0, _view(actsT, 0, spec[2], c))
+    _transpose(A0, _view(actsT, act_off[0], spec[2], c))
     no_transpose = np.empty((0, 0))
     for l in range(n_layers):
         n_in, n_out = spec[2 + l], spec[3 + l]
@@ -271,7 +275,7 @@ def _forward_chunk(theta, WT, spec, off, X, block, acts, act_off, NEG, E, kbits,
             _add_bias(Z, b, no_transpose)
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _add_bias(Z, b, ZT):
     """Z[t] += b for every row t; ZT[o] += b[o] as well unless ZT is empty."""
     for t in range(Z.shape[0]):
@@ -304,7 +308,7 @@ def _weights_norm2(theta, spec, off):
     return s
 
 
-@njit(inline="always", **KERNEL)
+@njit(**KERNEL)
 def _widest(spec):
     """The largest layer width n_l."""
     width = spec[2]
@@ -316,7 +320,7 @@ def _widest(spec):
 # --------------------------------------------------------------------------------------------------
 # kernels
 # --------------------------------------------------------------------------------------------------
-@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: one module, optimised once
+@njit(inline="always", **KERNEL)  # inlined into the compiled epoch: its code is generated once there
 def mlp_loss_grad(theta, X, Y, rows, alpha, spec, grad):
     """L = (1/m) sum_{i in rows} loss_i + alpha/2 sum_l |W_l|^2 and grad = dL/dtheta by back-propagation.
 
@@ -357,7 +361,7 @@ def mlp_loss_grad(theta, X, Y, rows, alpha, spec, grad):
                 gb[o] += _row_sum(deltaT[o])  # db_l += sum over the rows of delta
             if l > 0:  # delta_l = (delta W_l^T) * act'(z_l), in both layouts
                 buffer, bufferT = (D0, D0T) if l % 2 == 0 else (D1, D1T)  # never the ones delta is in
-                delta_in, delta_inT = _view(buffer, 0, c, n_in), _view(bufferT, 0, n_in, c)
+                delta_in, delta_inT = buffer[:c * n_in].reshape((c, n_in)), bufferT[:c * n_in].reshape((n_in, c))
                 gemm_nt(delta, _view(theta, off[l], n_in, n_out), delta_in, 0.0, delta_inT)
                 a_start = act_off[l]
                 _activation_backward(acts[a_start:a_start + c * n_in], buffer[:c * n_in], spec[0])

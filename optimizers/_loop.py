@@ -4,10 +4,14 @@ has registered one, a specialised epoch of its own (the linear models' per-row S
     for each mini-batch B of the permutation `order`:  L_B, g = loss_grad(theta, B);  theta <- rule(theta, g)
 
 A Numba function that takes another jitted function as an argument cannot be cached, so instead the epoch
-is compiled once per kernel and update rule, with the kernel and the rule's step bound as globals (`LOSS_GRAD`,
-`STEP`) of a copy of the template below: only the rule in use is compiled. The copy's name carries a hash of
-the kernel's and the rules' source, so Numba's on-disk cache (`cache=True`) keeps one entry per kernel and
-rule and is renewed when either changes.
+is compiled once per kernel, with the kernel bound as a global (`LOSS_GRAD`) of a copy of the template below;
+the update rule is an argument (`apply_rule`, all four rules in one small function). The copy's name carries a
+hash of the kernel's and the rules' source, so Numba's on-disk cache (`cache=True`) keeps one entry per kernel
+and is renewed when either changes.
+
+Compile time: Numba generates the machine code of a called kernel again inside every compiled function that
+calls it (the callee's module is linked into the caller's and optimised with it), so an epoch per kernel and
+rule would pay for the kernel once per rule (about 2 s for the MLP); the rules' code is small next to it.
 
 A specialised epoch takes the arguments of the compiled one and gives its iterates, to rounding, by other
 means (fewer passes over theta, say); the compiled epoch stays the reference it is tested against.
@@ -37,7 +41,7 @@ def _epoch_template(theta, X, Y, alpha, spec, order, batch_size, lr, rule, hyper
         if not np.isfinite(loss):
             return total / n
         t += 1
-        STEP(theta, state, grad, lr, hyper, t)  # noqa: F821  (the step of `rule`, bound per rule)
+        apply_rule(rule, theta, state, grad, lr, hyper, t)  # noqa: F821  (bound in compiled_epoch)
     return total / n
 
 
@@ -53,17 +57,17 @@ def _source_digest(*functions):
 
 
 def compiled_epoch(kernel, rule):
-    """The compiled epoch loop for `kernel` (a Numba dispatcher following the kernel contract) and update rule
-    `rule` (SGD_RULE, ...; the epoch's own `rule` argument is then not read)."""
+    """The compiled epoch loop for `kernel` (a Numba dispatcher following the kernel contract); it runs any update
+    rule, given by the epoch's own `rule` argument (`rule` here is accepted for the signature of `epoch_for`'s
+    choice and does not change the function returned)."""
     from tunelab.optimizers import _rules  # Numba code: loaded with the first epoch, not on import
 
-    key = (kernel.py_func.__module__, kernel.py_func.__qualname__, int(rule))
+    key = (kernel.py_func.__module__, kernel.py_func.__qualname__)
     if key not in _compiled:
-        step = _rules.STEPS[int(rule)]
-        namespace = dict(_epoch_template.__globals__, LOSS_GRAD=kernel, STEP=step)
+        namespace = dict(_epoch_template.__globals__, LOSS_GRAD=kernel, apply_rule=_rules.apply_rule)
         function = types.FunctionType(_epoch_template.__code__, namespace, "epoch")
-        tag = f"{key[0]}.{key[1]}.{step.py_func.__name__}".replace(".", "_")
-        function.__qualname__ = f"epoch__{tag}__{_source_digest(kernel.py_func, step.py_func)}"
+        tag = f"{key[0]}.{key[1]}".replace(".", "_")
+        function.__qualname__ = f"epoch__{tag}__{_source_digest(kernel.py_func, _rules.apply_rule.py_func)}"
         function.__module__ = __name__
         function.__doc__ = _epoch_template.__doc__
         _compiled[key] = njit(cache=True, nogil=True, error_model="numpy")(function)

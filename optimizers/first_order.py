@@ -14,7 +14,7 @@ from tunelab.optimizers.validation import check_bool, check_scalar
 from tunelab.optimizers.params import ParamsMixin
 from tunelab.optimizers.schedules import check_schedule
 
-# the update rule of each optimizer, by code (the key of its step in `_rules.STEPS`)
+# the update rule of each optimizer, by code (the `rule` argument of `_rules.apply_rule`)
 SGD_RULE, MOMENTUM_RULE, NESTEROV_RULE, ADAM_RULE = 0, 1, 2, 3
 
 
@@ -30,7 +30,7 @@ class FirstOrderOptimizer(ParamsMixin):
         check_schedule(self.schedule)
 
     def _hyper(self):
-        """[momentum or beta1, beta2, eps, clip_norm] for the rules' steps in `_rules` (clip_norm 0 = no clipping)."""
+        """[momentum or beta1, beta2, eps, clip_norm] for `_rules.apply_rule` (clip_norm 0 = no clipping)."""
         return np.array([0.0, 0.0, 0.0, self.clip_norm or 0.0])
 
     def init_state(self, n_params):

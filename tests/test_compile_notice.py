@@ -28,8 +28,8 @@ def test_the_notice_shows_on_a_compile_and_not_on_a_cache_load(tmp_path):
 
 def test_families_by_module():
     assert family("tunelab.core._mlp_kernels.mlp_loss_grad")[0] == "the MLP"
-    assert family("tunelab.optimizers._loop.epoch__tunelab_core__mlp_kernels_mlp_loss_grad_sgd_step__0")[0] == "the MLP"
-    assert family("tunelab.optimizers._loop.epoch__tunelab_core__linear_kernels_logistic_loss_grad_sgd_step__0")[0] \
+    assert family("tunelab.optimizers._loop.epoch__tunelab_core__mlp_kernels_mlp_loss_grad__0")[0] == "the MLP"
+    assert family("tunelab.optimizers._loop.epoch__tunelab_core__linear_kernels_logistic_loss_grad__0")[0] \
         == "the linear models"
     assert family("tunelab.core._linear_sgd.sgd_epoch")[0] == "the linear models"
     assert family("tunelab.searchers.bayes._kernels.correlation")[0] == "the GP search"
