@@ -184,7 +184,7 @@ declare_searcher("tunelab.searchers.bayes.parego.ParEGOSearch", {
     "n_candidates": "integer"})
 declare_searcher("tunelab.searchers.tpe.search.TPESearch", {
     "n_startup_trials": "integer", "n_ei_candidates": "integer", "gamma": "number", "gamma_rule": "string",
-    "max_good": "integer", "weights": "string", "prior_weight": "number", "multivariate": "boolean",
+    "max_good": "integer", "weights": "string", "prior_weight": "number", "multivariate": ("boolean", "string"),
     "bandwidth": "string", "consider_endpoints": "boolean", "magic_clip": "boolean", "min_bandwidth_factor": "number",
     "magic_clip_exponent": "number", "constant_liar": "boolean", "startup": "string", "mo_weights": "string"})
 declare_searcher("tunelab.searchers.gradient.search.HypergradientSearch", {
