@@ -35,7 +35,7 @@ def test_standardises_and_round_trips(n, d, seed, loc, spread):
     # the mean, rounded to float64, is off by up to half an ulp of |loc|, which shifts z by that over the column's
     # std (n=2, loc=512, std 4e-5: 1.4e-9)
     rounding = np.finfo(float).eps * (abs(loc) + spread) / np.maximum(X[:, 1:].std(axis=0), 1e-300)
-    np.testing.assert_allclose(Z[:, 1:].mean(axis=0), 0.0, atol=1e-9 + float(rounding.max()))
+    np.testing.assert_allclose(Z[:, 1:].mean(axis=0), 0.0, atol=1e-9 + float(rounding.max(initial=0.0)))
     np.testing.assert_allclose(Z[:, 1:].std(axis=0), 1.0, rtol=1e-9)
     np.testing.assert_array_equal(Z[:, 0], 0.0)
     np.testing.assert_allclose(scaler.inverse_transform(Z), X, rtol=1e-12, atol=1e-9 * (abs(loc) + spread))
