@@ -47,6 +47,11 @@ FIRST_USES = {
         "minimize(lambda p: (p['x'] - 1) ** 2 + p['y'] ** 2, {'x': Real(-3, 3), 'y': Real(-3, 3)},\n"
         "         searcher=BayesSearch(n_initial=4), n_trials=8, seed=0, progress=False)",
         "BayesSearch, 8 trials in 2-D"),
+    "the hypervolume": (
+        "import numpy as np\nfrom tunelab.searchers.pareto import greedy_hypervolume_subset\n"
+        "F = np.random.default_rng(0).random((10, 3))",
+        "greedy_hypervolume_subset(F, 3, [2.0, 2.0, 2.0]); greedy_hypervolume_subset(F[:, :2], 3, [2.0, 2.0])",
+        "greedy hypervolume subsets of 10 points in 3-D and 2-D (multi-objective TPE)"),
 }
 
 

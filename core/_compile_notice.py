@@ -21,6 +21,7 @@ from numba.core import event
 FAMILIES = (
     ("_mlp_kernels", "the MLP", 9),
     ("_linear_", "the linear models", 5),
+    ("tunelab.searchers._pareto_kernels", "the hypervolume", 3),
     ("tunelab.searchers.", "the GP search", 2),
     ("tunelab.optimizers.", "the optimizers", 1),
 )

@@ -5,9 +5,13 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tunelab.searchers import Real, Study, TPESearch, hypervolume
 from tunelab.searchers.tpe.motpe import contribution_weights, greedy_subset, reference_point, split_multi
+
+from _brute_pareto import brute_contributions, brute_gains, brute_hypervolume
 
 
 def test_reference_point_is_ten_percent_beyond_the_worst():
@@ -39,6 +43,41 @@ def test_greedy_subset_is_optimal_for_its_first_pick_and_never_worse_than_half(s
     assert chosen[0] == int(np.argmax(solo))
     best = max(hypervolume(F[list(c)], ref) for c in itertools.combinations(range(7), 3))
     assert hypervolume(F[chosen], ref) >= (1 - 1 / np.e) * best  # the greedy bound (Nemhauser et al. 1978)
+
+
+fronts = st.integers(2, 4).flatmap(lambda m: st.lists(
+    st.lists(st.integers(0, 4), min_size=m, max_size=m), min_size=1, max_size=8)).map(
+    lambda P: np.array(P, dtype=float))  # small ints: copies and ties in every objective; any mix of fronts
+
+
+@settings(max_examples=150, deadline=None)
+@given(fronts, st.integers(1, 9))
+def test_greedy_subset_takes_a_largest_gain_at_every_step(F, size):
+    """By the definition: with S the rows taken before step t, row t's HV(S + p) - HV(S) is the largest over the
+    rows left (to rounding: the reference 1.1 w is not a whole number), and a copy is never taken before the
+    row it copies (equal rows have equal gains; ties go to the lower index)."""
+    chosen = greedy_subset(F, size).tolist()
+    assert len(chosen) == min(size, len(F)) == len(set(chosen))
+    ref = reference_point(F)
+    tol = 1e-9 * brute_hypervolume(F, ref)
+    for t in range(len(chosen)):
+        gains = brute_gains(F, chosen[:t], ref)
+        left = [i for i in range(len(F)) if i not in chosen[:t]]
+        assert gains[chosen[t]] >= gains[left].max() - tol
+    rank = {i: t for t, i in enumerate(chosen)}
+    for i, j in itertools.combinations(range(len(F)), 2):
+        if (F[i] == F[j]).all() and j in rank:
+            assert i in rank and rank[i] < rank[j]
+
+
+@settings(max_examples=150, deadline=None)
+@given(fronts)
+def test_contribution_weights_are_the_brute_force_contributions_over_the_largest(F):
+    ref = reference_point(F)
+    c = brute_contributions(F, ref)
+    c[np.abs(c) <= 1e-9 * brute_hypervolume(F, ref)] = 0.0  # the brute force's rounding (its grid changes)
+    expected = np.ones(len(F)) if len(F) <= 1 or not c.max() > 0 else np.clip(c / c.max(), 1e-12, 1.0)
+    assert contribution_weights(F) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
 def _study(values, directions=("minimize", "minimize")):

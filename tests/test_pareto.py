@@ -1,7 +1,5 @@
 """Pareto dominance (tunelab.searchers.pareto) against brute-force definitions, and multi-objective studies."""
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,6 +7,8 @@ from hypothesis import strategies as st
 
 from tunelab.searchers import RandomSearch, NSGA2Search, Real, Study, minimize, maximize
 from tunelab.searchers.pareto import crowding_distance, hypervolume, is_pareto_efficient, non_dominated_sort
+
+from _brute_pareto import brute_hypervolume as _brute_hypervolume
 
 
 def _dominates(a, b):
@@ -23,20 +23,6 @@ def _brute_fronts(F):
         fronts.append(front)
         left = [i for i in left if i not in front]
     return fronts
-
-
-def _brute_hypervolume(F, ref):
-    """Exact by coordinate compression: sum the cells of the grid of all coordinates that some point dominates."""
-    F = [p for p in F if all(x < r for x, r in zip(p, ref))]
-    if not F:
-        return 0.0
-    axes = [sorted(set([p[k] for p in F] + [ref[k]])) for k in range(len(ref))]
-    total = 0.0
-    for cell in itertools.product(*[range(len(a) - 1) for a in axes]):
-        low = [axes[k][c] for k, c in enumerate(cell)]
-        if any(all(p[k] <= low[k] for k in range(len(ref))) for p in F):
-            total += np.prod([axes[k][c + 1] - axes[k][c] for k, c in enumerate(cell)])
-    return total
 
 
 points = st.integers(1, 4).flatmap(lambda m: st.lists(

@@ -13,6 +13,12 @@ With n finished trials and loss vectors f_i = signs * values_i (k objectives, al
                 `mo_weights="hypervolume"`), or 1 each (`"uniform"`, Optuna v5); the bad trials weigh as
                 for one objective
 
+Both hypervolume steps use exclusive hypervolumes, HV(S + p) - HV(S) = prod(r - p) - HV({max(p, s) : s in S})
+(WFG's limit set), and the greedy selection recomputes a gain only when it may be the largest (lazy greedy,
+Minoux 1978); a 2-D or 3-D hypervolume is a sweep (pareto.py and _pareto_kernels.py). The selection and
+weights are the definitions above, to rounding (a contribution taken as one exclusive hypervolume, not as the
+difference of two, keeps the digits that difference cancels).
+
 Ozaki, Tanigaki, Watanabe & Onishi, "Multiobjective tree-structured Parzen estimator for computationally
 expensive optimization problems", GECCO 2020, and "Multiobjective tree-structured Parzen estimator", JAIR 73
 (2022), sec. 3 (the split by non-dominated rank with hypervolume subset selection, the weights by
@@ -23,7 +29,7 @@ and l/g ratio are those of one objective (search.py).
 
 import numpy as np
 
-from tunelab.searchers.pareto import hypervolume, non_dominated_sort
+from tunelab.searchers.pareto import greedy_hypervolume_subset, hypervolume_contributions, non_dominated_sort
 from tunelab.searchers.tpe.split import Split, _pruned_rank, n_good
 from tunelab.searchers.trial import TrialState
 
@@ -41,24 +47,18 @@ def reference_point(F):
 
 def greedy_subset(F, size):
     """Indices of `size` rows of F (n, k), chosen one by one, each adding the most hypervolume to the
-    rows already chosen (greedy hypervolume subset selection; ties to the lower index)."""
-    ref = reference_point(F)
-    chosen, left = [], list(range(F.shape[0]))
-    for _ in range(min(size, len(left))):
-        base = hypervolume(F[chosen], ref) if chosen else 0.0
-        gains = [hypervolume(F[chosen + [i]], ref) - base for i in left]
-        chosen.append(left.pop(int(np.argmax(gains))))
-    return np.array(chosen, dtype=np.int64)
+    rows already chosen (greedy hypervolume subset selection, lazily evaluated; ties to the lower index),
+    with the reference point of F (pareto.greedy_hypervolume_subset)."""
+    return greedy_hypervolume_subset(F, size, reference_point(F))
 
 
 def contribution_weights(F):
-    """Weights (n,) of the good trials F (n, k): hypervolume contributions over the largest, in [1e-12, 1]."""
+    """Weights (n,) of the good trials F (n, k): hypervolume contributions HV(F) - HV(F without i) over the
+    largest, in [1e-12, 1], with the reference point of F (pareto.hypervolume_contributions)."""
     n = F.shape[0]
     if n <= 1:
         return np.ones(n)
-    ref = reference_point(F)
-    total = hypervolume(F, ref)
-    contributions = np.array([total - hypervolume(np.delete(F, i, axis=0), ref) for i in range(n)])
+    contributions = hypervolume_contributions(F, reference_point(F))
     top = contributions.max()
     if not top > 0:
         return np.ones(n)
