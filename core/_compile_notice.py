@@ -22,6 +22,7 @@ FAMILIES = (
     ("_mlp_kernels", "the MLP", 9),
     ("_linear_", "the linear models", 5),
     ("tunelab.searchers._pareto_kernels", "the hypervolume", 3),
+    ("tunelab.searchers.tpe.", "the TPE search", 1),  # 0.4 s CPU: a TPESearch of 15 trials, cold against warm
     ("tunelab.searchers.", "the GP search", 2),
     ("tunelab.optimizers.", "the optimizers", 1),
 )

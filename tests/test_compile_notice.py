@@ -34,4 +34,5 @@ def test_families_by_module():
     assert family("tunelab.core._linear_sgd.sgd_epoch")[0] == "the linear models"
     assert family("tunelab.searchers.bayes._kernels.correlation")[0] == "the GP search"
     assert family("tunelab.searchers._pareto_kernels.hypervolume_3d")[0] == "the hypervolume"
+    assert family("tunelab.searchers.tpe._kernels.log_pdf")[0] == "the TPE search"
     assert family("mypackage.kernel") is None
