@@ -9,7 +9,12 @@ import heapq
 
 import numpy as np
 
-from tunelab.searchers import _pareto_kernels as kernels
+
+def _kernels():
+    """The Numba sweeps (_pareto_kernels), imported on first use: importing tunelab creates no Numba function."""
+    from tunelab.searchers import _pareto_kernels
+
+    return _pareto_kernels
 
 
 def _as_points(points, name="points"):
@@ -132,9 +137,9 @@ def _hypervolume_below(F, ref):
     if m == 1:
         return float(ref[0] - F[:, 0].min())
     if m == 2:
-        return float(kernels.hypervolume_2d(np.ascontiguousarray(F), ref))
+        return float(_kernels().hypervolume_2d(np.ascontiguousarray(F), ref))
     if m == 3:
-        return float(kernels.hypervolume_3d(np.ascontiguousarray(F), ref))
+        return float(_kernels().hypervolume_3d(np.ascontiguousarray(F), ref))
     return float(_wfg(_non_dominated(F), ref))
 
 
@@ -175,7 +180,7 @@ def _exclusive_hypervolume(p, S, ref):
     if not (p < ref).all():
         return 0.0
     if ref.shape[0] in (2, 3):
-        return float(kernels.exclusive_hypervolume(p, S, ref))
+        return float(_kernels().exclusive_hypervolume(p, S, ref))
     L = np.maximum(p, S)  # (k, m): the limit set
     return float(np.prod(ref - p)) - _hypervolume_below(L[(L < ref).all(axis=1)], ref)
 
