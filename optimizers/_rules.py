@@ -2,9 +2,11 @@
 
 They are the inner step of every first-order optimizer; `apply_rule` runs the one chosen by its code, and
 `tunelab.optimizers._loop` calls it once per mini-batch inside compiled code; tests call each update directly
-against a numpy reference. The updates are inlined into apply_rule at Numba's level (inline="always"), so
-that all four compile as one function: each function Numba compiles on its own costs ~0.1 s of fixed work,
-and its machine code is generated again in every compiled function that calls it.
+against a numpy reference. The SGD, momentum and Nesterov updates are inlined into apply_rule at Numba's
+level (inline="always"), so that they compile as one function: each function Numba compiles on its own costs
+~0.1 s of fixed work, and its machine code is generated again in every compiled function that calls it.
+Adam's update is compiled apart: inlined there, its loop (a division and a square root per element) stayed
+scalar, and 20 Adam epochs of a 64-unit MLP on digits took 50 ms instead of 38.
 """
 
 import math
@@ -52,7 +54,7 @@ def nesterov_update(theta, v, g, lr, mu):
         theta[j] -= lr * (g[j] + mu * v[j])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def adam_update(theta, m, s, g, lr, beta1, beta2, eps, t):
     """m <- b1 m + (1-b1) g;  s <- b2 s + (1-b2) g^2;  theta <- theta - lr * m_hat / (sqrt(s_hat) + eps),
     with m_hat = m / (1 - b1^t), s_hat = s / (1 - b2^t) and t >= 1 the step number (Kingma and Ba, 2015)."""
