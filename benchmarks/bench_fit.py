@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from tunelab.benchmarks._harness import installed, markdown_table, met, peer, save_json, time_interleaved
-from tunelab.benchmarks.bench_startup import bench_compile, bench_demo, bench_import
+from tunelab.benchmarks.bench_startup import bench_compile, bench_compile_profile, bench_demo, bench_import
 from tunelab.core import kernels as K
 from tunelab.core.datasets import load_digits, make_classification
 from tunelab.core.linear_model import LogisticRegression
@@ -245,13 +245,18 @@ def run(quick=False, out="bench-results", compare=True):
     rows += bench_demo(1 if quick else 3)
     rows += bench_import(3 if quick else 7)
     compile_rows = bench_compile(1 if quick else 3)
+    profile_rows = [] if quick else bench_compile_profile()
     if note is not None:
         print(f"note: {note}")
     print(markdown_table(rows, COLUMNS))
     print()
     print(markdown_table(compile_rows, ["family", "first_use", "cold_ms", "warm_ms", "cold_wall_ms", "warm_wall_ms",
                                         "notice_says_s"]))
+    if profile_rows:
+        print()
+        print("the empty-cache demo's compiles, by function (its own CPU time, callees' compiles apart):")
+        print(markdown_table(profile_rows, ["compiled", "cpu_ms"]))
     print(f"(total {time.perf_counter() - started:.1f} s; ratio = tunelab / peer; medians of {repeats} interleaved "
           "runs, CPU time of this process; demo and compile rows: CPU time of fresh processes, wall beside it; "
           "import: wall time of fresh processes)")
-    return save_json(os.path.join(out, "fit.json"), "fit", rows + compile_rows, [note] if note else [])
+    return save_json(os.path.join(out, "fit.json"), "fit", rows + compile_rows + profile_rows, [note] if note else [])

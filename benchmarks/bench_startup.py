@@ -115,6 +115,54 @@ def bench_demo(repeats):
     return rows
 
 
+# In a fresh process with an empty kernel cache: `tunelab demo --quick` under a listener of Numba's compile
+# events, which charges each compiled function its own CPU time (its callees' compiles subtracted).
+_PROFILED_DEMO = """
+import json, sys, time
+from collections import defaultdict
+from numba.core import event
+
+own, stack = defaultdict(float), []
+
+class Charge(event.Listener):
+    def on_start(self, ev):
+        stack.append([ev.data["dispatcher"].py_func.__qualname__, time.process_time(), 0.0])
+
+    def on_end(self, ev):
+        name, start, callees = stack.pop()
+        spent = time.process_time() - start
+        own[name] += spent - callees
+        if stack:
+            stack[-1][2] += spent
+
+event.register("numba:compile", Charge())
+from tunelab.benchmarks.cli import main
+start = time.process_time()
+try:
+    main(["demo", "--quick", "--no-progress", "--out", sys.argv[1]])
+except SystemExit:
+    pass
+print(json.dumps({"total": time.process_time() - start, "compiles": own}))
+"""
+
+
+def bench_compile_profile(top=10):
+    """Where the empty-cache `tunelab demo --quick` spends its CPU time compiling: rows of the `top` compiled
+    functions by their own compile time, then the compiles in all and the run in all (in-process CPU time)."""
+    import json
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(folder, "cache"))
+        out = subprocess.run([sys.executable, "-c", _PROFILED_DEMO, os.path.join(folder, "report")],
+                             capture_output=True, text=True, env=env, check=True).stdout
+    record = json.loads(out.strip().splitlines()[-1])
+    ranked = sorted(record["compiles"].items(), key=lambda item: -item[1])
+    rows = [{"compiled": name, "cpu_ms": seconds * 1e3} for name, seconds in ranked[:top]]
+    rows.append({"compiled": f"all {len(ranked)} compiled functions", "cpu_ms": sum(record["compiles"].values()) * 1e3})
+    rows.append({"compiled": "the demo in all, in-process (import, compiles, searches)", "cpu_ms": record["total"] * 1e3})
+    return rows
+
+
 _IMPORT = "import time; t = time.perf_counter(); import {modules}; print(time.perf_counter() - t)"
 
 
