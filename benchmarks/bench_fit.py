@@ -156,6 +156,57 @@ def bench_sgd(quick, repeats):
     return rows
 
 
+@njit(cache=True)
+def _epoch_products(A, AT, W, WT, Z, ZT, D, DT, G, n_batches):
+    """The matrix products of a 3-layer MLP's epoch, as mlp_loss_grad runs them (tunelab's gemm_nt, C = P Q^T):
+    per batch, forward Z_l+1 = Z_l W_l, weight gradients G_l += Z_l^T D_l+1, deltas D_l = D_l+1 W_l^T."""
+    none = np.empty((0, 0))
+    for _ in range(n_batches):
+        K.gemm_nt(A, WT[0], Z[0], 0.0, ZT[0])
+        K.gemm_nt(Z[0], WT[1], Z[1], 0.0, ZT[1])
+        K.gemm_nt(Z[1], WT[2], Z[2], 0.0, none)
+        K.gemm_nt(ZT[1], DT[2], G[2], 1.0, none)
+        K.gemm_nt(D[2], W[2], D[1], 0.0, DT[1])
+        K.gemm_nt(ZT[0], DT[1], G[1], 1.0, none)
+        K.gemm_nt(D[1], W[1], D[0], 0.0, DT[0])
+        K.gemm_nt(AT, DT[0], G[0], 1.0, none)
+    return G[0][0, 0]
+
+
+def bench_mlp_products(n_inputs, n_outputs, n_rows, repeats, batch=128, width=64):
+    """One epoch's matrix products of the 64-64 MLP (what bounds its epoch): tunelab's gemm_nt against numpy's
+    BLAS (`@`) on the same products, on random data of the epoch's shapes."""
+    rng = np.random.default_rng(0)
+    sizes = [n_inputs, width, width, n_outputs]
+    W = tuple(rng.normal(size=(sizes[l], sizes[l + 1])) for l in range(3))
+    WT = tuple(np.ascontiguousarray(w.T) for w in W)
+    A = rng.normal(size=(batch, n_inputs))
+    AT = np.ascontiguousarray(A.T)
+    Z = tuple(np.empty((batch, sizes[l + 1])) for l in range(3))
+    D = tuple(rng.normal(size=(batch, sizes[l + 1])) for l in range(3))
+    ZT, DT = tuple(np.empty((z.shape[1], batch)) for z in Z), tuple(np.ascontiguousarray(d.T) for d in D)
+    G = tuple(np.zeros_like(w) for w in W)
+    n_batches = -(-n_rows // batch)
+
+    def numpy_products():
+        for _ in range(n_batches):
+            Z1 = A @ W[0]
+            Z2 = Z1 @ W[1]
+            Z2 @ W[2]
+            G[2][...] += Z2.T @ D[2]
+            D1 = D[2] @ W[2].T
+            G[1][...] += Z1.T @ D1
+            D0 = D1 @ W[1].T
+            G[0][...] += A.T @ D0
+
+    t = time_interleaved({"tunelab": lambda: _epoch_products(A, AT, W, WT, Z, ZT, D, DT, G, n_batches),
+                          "numpy": numpy_products}, repeats=repeats, clock=CPU)
+    products = sum(sizes[l] * sizes[l + 1] for l in range(3)) * 3 - n_inputs * width  # no delta for the inputs
+    gflops = 2 * n_batches * batch * products / t["tunelab"] / 1e9
+    return [compared(f"its matrix products alone, {n_rows}x{n_inputs}, {n_outputs} outputs ({gflops:.0f} GFLOPS)",
+                     t["tunelab"], "numpy's BLAS, the same products", t["numpy"])]
+
+
 def bench_mlp_epoch(datasets, repeats):
     import warnings
 
@@ -241,6 +292,8 @@ def run(quick=False, out="bench-results", compare=True):
             mlp_data.append(("synthetic 50000x100", make_classification(
                 n_samples=50000, n_features=100, n_informative=20, n_classes=10, random_state=4), 0.45))
         rows += bench_mlp_epoch(mlp_data, repeats)
+        if not quick:
+            rows += bench_mlp_products(100, 10, 50000, repeats)
         rows += bench_to_optimum(5000 if quick else 50000, 50, max(1, repeats // 2))
     rows += bench_demo(1 if quick else 3)
     rows += bench_import(3 if quick else 7)

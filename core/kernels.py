@@ -16,7 +16,8 @@ Linear models (tunelab.core._linear_kernels; spec = [] or [fit_intercept]; theta
 Multi-layer perceptrons (tunelab.core._mlp_kernels; spec = [activation, output, n_0, ..., n_L], with the
 activation code ACTIVATIONS[name] and the output code OUTPUT_IDENTITY, OUTPUT_SOFTMAX or OUTPUT_SIGMOID):
     mlp_loss_grad, mlp_loss, and mlp_forward(theta, X, spec) -> outputs (n, n_L) (numpy code, for prediction);
-    n_params(spec) = len(theta).
+    n_params(spec) = len(theta). gemm_nt(P, Q, C, beta, CT): C = P Q^T (beta 0) or C += P Q^T (beta 1), the
+    register-blocked matrix product every MLP layer runs on (CT, unless empty (0, 0), receives C^T).
     The MLP has no exact Hessian-vector product: `hessian_vector_product(mlp_loss_grad)` is None.
 Per-row SGD (tunelab.core._linear_sgd): squared_loss_grad and logistic_loss_grad are registered with
 tunelab.optimizers (`register_epoch`) with an epoch that does the work of a row in one pass, used by SGD,
@@ -49,6 +50,7 @@ from tunelab.core._mlp_kernels import (
     OUTPUT_IDENTITY,
     OUTPUT_SIGMOID,
     OUTPUT_SOFTMAX,
+    gemm_nt,
     mlp_forward,
     mlp_loss,
     mlp_loss_grad,
