@@ -84,9 +84,9 @@ class TPESearch(Searcher):
         against weight 1 per trial (default 1.0).
     multivariate : one joint estimator per group of dimensions that always occur together (True; in a
         flat space, one over all dimensions) or one per dimension (False). The default, "auto", is True for
-        one objective and False for several: with 100 trials and 5 seeds, independent estimators raised
-        MOTPE's median hypervolume on ZDT1, ZDT2 and DTLZ2 from 4.22, 3.78, 6.33 to 4.53, 4.06, 7.16
-        (see the README's multi-objective benchmark).
+        one objective and False for several: at 100 trials MOTPE's median hypervolume on ZDT1, ZDT2 and
+        DTLZ2 was 4.22, 3.78, 6.33 with joint estimators (5 seeds) and is 4.53, 3.84, 7.15 with independent
+        ones (10 seeds; the README's multi-objective benchmark).
     bandwidth : "neighbor" (default; the larger distance to the neighbouring observations), "scott"
         (Scott's rule) or "optuna" (0.2 n^(-1/(d+4)), Optuna's multivariate rule before v5).
     consider_endpoints : whether the ends of the range count as neighbours of the outermost observations.
