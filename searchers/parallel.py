@@ -31,9 +31,11 @@ import sys
 import time
 import warnings
 
+import numpy as np
+
 from tunelab.optimizers.validation import check_scalar
 from tunelab.searchers.blas_threads import blas_thread_limit, share_of_cores
-from tunelab.searchers.pareto import is_pareto_efficient
+from tunelab.searchers.pareto import hypervolume, is_pareto_efficient
 from tunelab.searchers.progress import ProgressBar
 from tunelab.searchers.trial import Outcome, TrialState, evaluate, to_worker, wants_trial
 
@@ -261,7 +263,10 @@ def _after_trial(study, trial, outcome, catch, callbacks):
 
 def _best_so_far(study, trial, best, shown):
     """What the progress bar shows: {"best": the best value} with one objective; with several (and the bar
-    shown), {"front": the size of the Pareto front of this call's trials, "losses": their loss vectors}."""
+    shown), {"front": (the size of the Pareto front of this call's trials, its hypervolume), "losses": their
+    loss vectors, "low"/"high": the least and largest loss of each objective so far}. The hypervolume's
+    reference is 10% of each objective's range beyond its worst loss so far (the nadir of the trials seen
+    plus a margin), so it grows as the front advances and resets its scale when a worse trial widens the range."""
     if trial.state is not TrialState.COMPLETE:
         return best
     if study.n_objectives == 1:
@@ -270,9 +275,13 @@ def _best_so_far(study, trial, best, shown):
         return best
     if not shown:
         return best
-    losses = best.get("losses", []) + [[s * v for s, v in zip(study.signs, trial.objective_values)]]
+    loss = [s * v for s, v in zip(study.signs, trial.objective_values)]
+    losses = best.get("losses", []) + [loss]
     front = [f for f, kept in zip(losses, is_pareto_efficient(losses)) if kept]
-    return {"front": len(front), "losses": front}
+    low = np.minimum(best.get("low", loss), loss)
+    high = np.maximum(best.get("high", loss), loss)
+    volume = hypervolume(front, high + 0.1 * (high - low))
+    return {"front": (len(front), volume), "losses": front, "low": low, "high": high}
 
 
 def run_trials(study, objective, *, n_trials=None, timeout=None, n_jobs=1, executor=None, backend="threads",

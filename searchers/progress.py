@@ -33,8 +33,8 @@ class ProgressBar:
         self._front = None
 
     def line(self, done, best, elapsed, front=None):
-        """The text of the bar (without the leading carriage return); `front`: the Pareto front's size,
-        shown instead of the best value."""
+        """The text of the bar (without the leading carriage return); `front`: (the Pareto front's size, its
+        hypervolume), shown instead of the best value."""
         parts = []
         if self.total:
             filled = min(self.width, int(self.width * done / self.total))
@@ -43,7 +43,8 @@ class ProgressBar:
         else:
             parts.append(f"{done} trials")
         if front is not None:
-            parts.append(f"front {front}")
+            size, volume = front
+            parts.append(f"front {size}, hypervolume {volume:.4g}")
         else:
             parts.append("best " + ("-" if best is None else f"{best:.6g}"))
         eta = None

@@ -161,9 +161,13 @@ def test_the_progress_bar_shows_the_front_size():
     from tunelab.searchers.parallel import _best_so_far
     from tunelab.searchers.progress import ProgressBar
 
-    assert "front 2" in ProgressBar(total=5, stream=io.StringIO()).line(3, None, 1.0, front=2)
+    assert "front 2, hypervolume 1.5" in ProgressBar(total=5, stream=io.StringIO()).line(3, None, 1.0, front=(2, 1.5))
     study = Study(SPACE, directions=["minimize", "minimize"], seed=0)
     best = {}
     for values in [(1.0, 3.0), (2.0, 2.0), (3.0, 3.0), (0.5, 4.0)]:
         best = _best_so_far(study, study.tell(study.ask(), values), best, shown=True)
-    assert best["front"] == 3  # (3, 3) is dominated by (2, 2)
+    size, volume = best["front"]
+    assert size == 3  # (3, 3) is dominated by (2, 2)
+    # reference: 10% of the ranges (2.5 and 2.0) beyond the worst (3, 4) -> (3.25, 4.2); the front
+    # (0.5, 4), (1, 3), (2, 2) covers 0.5 x 0.2 + 1 x 1.2 + 1.25 x 2.2 by slices along the first objective
+    assert volume == pytest.approx(0.5 * 0.2 + 1.0 * 1.2 + 1.25 * 2.2)
