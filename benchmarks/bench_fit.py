@@ -92,6 +92,7 @@ def bench_kernels(n, d, where, repeats):
         "squared": lambda: K.squared_loss_grad(theta, X, Y, rows, 1e-3, spec, grad),
         "squared numpy": lambda: numpy_squared_loss_grad(theta, X, y, 1e-3),
         "read": lambda: read_floor(X), "numpy read": lambda: X.sum(),
+        "numpy scores": lambda: X @ theta[:-1],
     }, repeats=repeats, clock=CPU)
     floor = min(t["read"], t["numpy read"])
     size = f"n={n}, d={d}, X {X.nbytes / 2**20:.0f} MiB {where}"
@@ -99,6 +100,9 @@ def bench_kernels(n, d, where, repeats):
     for model in ("logistic", "squared"):
         rows_out.append(compared(f"{model} loss+grad, {size}", t[model], "vectorised read of X", floor, 1.5))
         rows_out.append(compared(f"{model} loss+grad, {size}", t[model], "numpy, two passes", t[f"{model} numpy"]))
+    # what bounds the kernels: one pass of scores x_i . w alone, by numpy's BLAS, against the same read
+    rows_out.append(compared(f"scores X @ w alone (numpy's BLAS, one pass), {size}", t["numpy scores"],
+                             "vectorised read of X", floor))
     return rows_out
 
 
