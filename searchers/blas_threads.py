@@ -3,8 +3,10 @@
 numpy's matrix products (the MLP's layers) run on a BLAS that, by default, starts a thread per core. k
 trials in parallel then ask for k * cores threads, which wait for each other: on 2 cores, 48 MLP trials
 on digits ran 1.19x faster with 2 threads and 0.89x as fast with 2 processes as with one job, against
-1.9x once each worker's BLAS kept to one thread (`tunelab bench search`). So a parallel loop gives each of
-its k workers cores // k BLAS threads (at least one) while it runs, as joblib's workers do.
+1.89x and 1.76x once each worker's BLAS kept to one thread (`bench_parallel(48, 20, 5)` of
+tunelab.benchmarks.bench_search, run from a script: the `bench` command pins BLAS to one thread). So a
+parallel loop gives each of its k workers cores // k BLAS threads (at least one) while it runs, as
+joblib's workers do.
 
 With threadpoolctl installed, it sets the limit (for every BLAS and OpenMP library it knows). Without it,
 OpenBLAS (what numpy's wheels ship on Linux and Windows) is found among the loaded shared libraries and
