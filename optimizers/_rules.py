@@ -72,8 +72,9 @@ def apply_rule(rule, theta, state, g, lr, hyper, t):
     hyper = [momentum or beta1, beta2, eps, clip_norm], t the 1-based step number: g is clipped, then the rule's
     update moves theta.
 
-    The four updates are inlined here (one compiled function for all rules, which a compiled epoch links in: a
-    search that switches rules compiles each epoch once, and no rule adds a function of its own)."""
+    One compiled function for every rule, which a compiled epoch links in, so a search that switches rules
+    compiles each epoch once; the SGD and momentum updates are inlined here, Adam's is called (module
+    docstring)."""
     clip_by_norm(g, hyper[3])
     if rule == SGD_RULE:
         sgd_update(theta, g, lr)

@@ -76,8 +76,10 @@ def blas_threads():
     return [get() for get, _ in _openblas_controls()]
 
 
-def _set_limit(n):
-    """Limit the BLAS under numpy to n threads; returns a function that restores the counts before."""
+def limit_blas_threads(n):
+    """Keep the BLAS under numpy to at most n threads (n >= 1) from now on, in this process; returns a
+    function that restores the counts before (a worker process's start keeps the limit for its life)."""
+    n = max(1, int(n))
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
@@ -93,16 +95,11 @@ def _set_limit(n):
 def blas_thread_limit(n):
     """Within the block, the BLAS under numpy uses at most n threads (n >= 1); the counts before are
     restored after it. For the whole process: other threads' BLAS calls see the limit too."""
-    restore = _set_limit(max(1, int(n)))
+    restore = limit_blas_threads(n)
     try:
         yield
     finally:
         restore()
-
-
-def limit_blas_threads(n):
-    """Keep the BLAS under numpy to at most n threads from now on, in this process (a worker's start)."""
-    _set_limit(max(1, int(n)))
 
 
 def share_of_cores(n_workers):

@@ -34,7 +34,7 @@ import warnings
 import numpy as np
 
 from tunelab.optimizers.validation import check_scalar
-from tunelab.searchers.blas_threads import blas_thread_limit, share_of_cores
+from tunelab.searchers.blas_threads import limit_blas_threads, share_of_cores
 from tunelab.searchers.pareto import hypervolume, is_pareto_efficient
 from tunelab.searchers.progress import ProgressBar
 from tunelab.searchers.trial import Outcome, TrialState, evaluate, to_worker, wants_trial
@@ -91,9 +91,8 @@ class Workers:
         else:
             self.pool = cf.ThreadPoolExecutor(self.n, thread_name_prefix=name) if self.own_pool else _InlineExecutor()
         # threads of one process share its BLAS: each gets its share of the cores (blas_threads.py)
-        self.blas_limit = blas_thread_limit(share_of_cores(self.n)) if self.own_pool and not self.processes else None
-        if self.blas_limit is not None:
-            self.blas_limit.__enter__()
+        threads = self.own_pool and self.processes is None
+        self.restore_blas = limit_blas_threads(share_of_cores(self.n)) if threads else None
         self.in_flight = {}  # future -> job
         self.running = {}  # number -> trial: asked and not yet recorded
         self.asked = 0
@@ -166,8 +165,8 @@ class Workers:
             keep_pool(self.study, self.processes)
         elif self.own_pool:
             self.pool.shutdown(wait=clean, cancel_futures=True)
-        if self.blas_limit is not None:
-            self.blas_limit.__exit__(None, None, None)
+        if self.restore_blas is not None:
+            self.restore_blas()
         self.study.stop_reason = reason
 
 
@@ -266,7 +265,9 @@ def _best_so_far(study, trial, best, shown):
     shown), {"front": (the size of the Pareto front of this call's trials, its hypervolume), "losses": their
     loss vectors, "low"/"high": the least and largest loss of each objective so far}. The hypervolume's
     reference is 10% of each objective's range beyond its worst loss so far (the nadir of the trials seen
-    plus a margin), so it grows as the front advances and resets its scale when a worse trial widens the range."""
+    plus a margin), so it grows as the front advances and resets its scale when a worse trial widens the range.
+    It is computed after every trial with 2 or 3 objectives (exact sweeps); with more, where exact hypervolume
+    grows costly with the front, the bar shows the front's size alone (hypervolume None)."""
     if trial.state is not TrialState.COMPLETE:
         return best
     if study.n_objectives == 1:
@@ -280,7 +281,7 @@ def _best_so_far(study, trial, best, shown):
     front = [f for f, kept in zip(losses, is_pareto_efficient(losses)) if kept]
     low = np.minimum(best.get("low", loss), loss)
     high = np.maximum(best.get("high", loss), loss)
-    volume = hypervolume(front, high + 0.1 * (high - low))
+    volume = hypervolume(front, high + 0.1 * (high - low)) if len(loss) <= 3 else None
     return {"front": (len(front), volume), "losses": front, "low": low, "high": high}
 
 

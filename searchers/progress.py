@@ -34,7 +34,7 @@ class ProgressBar:
 
     def line(self, done, best, elapsed, front=None):
         """The text of the bar (without the leading carriage return); `front`: (the Pareto front's size, its
-        hypervolume), shown instead of the best value."""
+        hypervolume or None), shown instead of the best value."""
         parts = []
         if self.total:
             filled = min(self.width, int(self.width * done / self.total))
@@ -44,7 +44,7 @@ class ProgressBar:
             parts.append(f"{done} trials")
         if front is not None:
             size, volume = front
-            parts.append(f"front {size}, hypervolume {volume:.4g}")
+            parts.append(f"front {size}" + ("" if volume is None else f", hypervolume {volume:.4g}"))
         else:
             parts.append("best " + ("-" if best is None else f"{best:.6g}"))
         eta = None

@@ -171,3 +171,18 @@ def test_the_progress_bar_shows_the_front_size():
     # reference: 10% of the ranges (2.5 and 2.0) beyond the worst (3, 4) -> (3.25, 4.2); the front
     # (0.5, 4), (1, 3), (2, 2) covers 0.5 x 0.2 + 1 x 1.2 + 1.25 x 2.2 by slices along the first objective
     assert volume == pytest.approx(0.5 * 0.2 + 1.0 * 1.2 + 1.25 * 2.2)
+
+
+def test_the_progress_bar_shows_the_front_size_alone_from_four_objectives():
+    import io
+
+    from tunelab.searchers.parallel import _best_so_far
+    from tunelab.searchers.progress import ProgressBar
+
+    study = Study(SPACE, directions=["minimize"] * 4, seed=0)
+    best = {}
+    for values in [(1.0, 3.0, 0.0, 1.0), (2.0, 2.0, 1.0, 0.0), (3.0, 3.0, 1.0, 1.0)]:
+        best = _best_so_far(study, study.tell(study.ask(), values), best, shown=True)
+    assert best["front"] == (2, None)
+    line = ProgressBar(total=5, stream=io.StringIO()).line(3, None, 1.0, front=best["front"])
+    assert "front 2" in line and "hypervolume" not in line
